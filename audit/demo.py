@@ -1,0 +1,411 @@
+"""Realistic demo data: orgs on each plan, members with roles, lots of events.
+
+The small core (a staff login, an org member login, a few orgs) goes through
+the services, so it records real events. The bulk of the events is synthetic
+and written with PostgreSQL COPY (or ``bulk_create`` on SQLite): a million
+rows in well under two minutes.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from audit import services
+from audit.catalog import builtin_catalog
+from audit.models import AuditEvent, Membership, Organization, Plan, Role, User
+from audit.services import Actor
+
+STAFF_EMAIL = "admin@example.com"
+STAFF_PASSWORD = "auditsite-admin"
+MEMBER_EMAIL = "member@acme.example"
+MEMBER_PASSWORD = "auditsite-member"
+VIEWER_WITHOUT_PERMISSION_EMAIL = "intern@acme.example"
+
+CORE_ORGS = [
+    ("Acme Inc", "acme", Plan.GROWTH_PLUS),
+    ("Globex", "globex", Plan.GROWTH),
+    ("Initech", "initech", Plan.FREE),
+    ("Umbrella Labs", "umbrella", Plan.GROWTH),
+    ("Hooli", "hooli", Plan.FREE),
+]
+FIRST_NAMES = [
+    "Ant",
+    "Buddy",
+    "Carla",
+    "Dev",
+    "Erin",
+    "Farah",
+    "Gus",
+    "Hana",
+    "Ivan",
+    "Jo",
+]
+LAST_NAMES = [
+    "Ng",
+    "Okafor",
+    "Patel",
+    "Quinn",
+    "Rossi",
+    "Silva",
+    "Tanaka",
+    "Ueda",
+    "Vance",
+]
+USER_AGENTS = [
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 Safari/605.1.15",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/126.0 Safari/537.36",
+    "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
+    "billing-service/2.4 (+https://internal.example)",
+]
+CAUSES = [
+    ("User", 45),
+    ("Employee", 15),
+    ("ApiKey", 20),
+    ("Impersonation", 5),
+    ("Scim", 10),
+]
+COLUMNS = [
+    "uuid",
+    "user_id",
+    "user_email",
+    "org_id",
+    "org_name",
+    "event_type",
+    "category",
+    "event_data",
+    "created_at",
+    "recorded_at",
+    "caused_by_type",
+    "caused_by_id",
+    "caused_by_metadata",
+    "caused_by_source_ip",
+    "caused_by_user_agent",
+    "impersonator_id",
+    "impersonator_metadata",
+]
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+
+
+@dataclass
+class DemoResult:
+    staff_email: str
+    member_email: str
+    events: int
+    orgs: int
+    users: int
+
+
+def demo_is_seeded() -> bool:
+    return User.objects.filter(email=STAFF_EMAIL).exists()
+
+
+@transaction.atomic
+def _core(actor: Actor) -> tuple[list[Organization], list[User]]:
+    staff = User.objects.filter(email=STAFF_EMAIL).first()
+    if staff is None:
+        staff = services.user_create(
+            actor=actor,
+            email=STAFF_EMAIL,
+            password=STAFF_PASSWORD,
+            is_staff=True,
+            is_superuser=True,
+            first_name="Ada",
+            last_name="Admin",
+            email_confirmed=True,
+        )
+    employee = Actor.for_employee(staff)
+    roles = {role.name: role for role in Role.objects.all()}
+    orgs = []
+    for name, slug, plan in CORE_ORGS:
+        org = Organization.objects.filter(slug=slug).first() or services.org_create(
+            actor=employee, name=name, slug=slug, plan=plan
+        )
+        orgs.append(org)
+    members = [
+        (MEMBER_EMAIL, MEMBER_PASSWORD, "Owner", "Ant", "Owner"),
+        (VIEWER_WITHOUT_PERMISSION_EMAIL, MEMBER_PASSWORD, "Member", "Ivy", "Intern"),
+    ]
+    users = []
+    for email, password, role, first, last in members:
+        user = User.objects.filter(email=email).first()
+        if user is None:
+            user = services.user_create(
+                actor=employee,
+                email=email,
+                password=password,
+                first_name=first,
+                last_name=last,
+                email_confirmed=True,
+            )
+            services.membership_add(
+                actor=employee, org=orgs[0], user=user, role=roles[role]
+            )
+        users.append(user)
+    # The demo member also belongs to a second org, to show the org switcher.
+    if not Membership.objects.filter(user=users[0], org=orgs[1]).exists():
+        services.membership_add(
+            actor=employee, org=orgs[1], user=users[0], role=roles["Admin"]
+        )
+    return orgs, [staff, *users]
+
+
+def _bulk_orgs_and_users(
+    orgs: list[Organization], users: list[User], org_count: int, user_count: int, rng
+) -> tuple[list[Organization], list[User]]:
+    """Top up to ``org_count`` orgs and ``user_count`` users, in bulk."""
+    plans = [Plan.FREE, Plan.GROWTH, Plan.GROWTH_PLUS]
+    existing_slugs = set(Organization.objects.values_list("slug", flat=True))
+    new_orgs = [
+        Organization(
+            name=f"Demo Org {i:04d}", slug=f"demo-org-{i:04d}", plan=plans[i % 3]
+        )
+        for i in range(len(orgs), org_count)
+        if f"demo-org-{i:04d}" not in existing_slugs
+    ]
+    Organization.objects.bulk_create(new_orgs, batch_size=1000)
+    all_orgs = list(Organization.objects.all())
+    existing_emails = set(User.objects.values_list("email", flat=True))
+    new_users = []
+    for i in range(len(users), user_count):
+        email = f"user{i:05d}@{'acme.example' if i % 5 == 0 else 'demo.example'}"
+        if email in existing_emails:
+            continue
+        new_users.append(
+            User(
+                email=email,
+                first_name=rng.choice(FIRST_NAMES),
+                last_name=rng.choice(LAST_NAMES),
+                password="!",
+                email_confirmed=True,
+            )
+        )
+    User.objects.bulk_create(new_users, batch_size=1000)
+    all_users = list(User.objects.filter(is_staff=False))
+    member_role = Role.objects.get(name="Member")
+    taken = set(Membership.objects.values_list("user_id", "org_id"))
+    memberships = []
+    for i, user in enumerate(all_users):
+        org = all_orgs[i % len(all_orgs)]
+        if (user.pk, org.pk) not in taken:
+            memberships.append(Membership(user=user, org=org, role=member_role))
+    Membership.objects.bulk_create(memberships, batch_size=1000)
+    return all_orgs, all_users
+
+
+def _details(entry: dict, user_email: str, rng: random.Random) -> dict:
+    """Plausible details for every placeholder the type's template uses."""
+    if entry["event_type"] == "UserCreated":
+        return {
+            "email": user_email,
+            "email_confirmed": True,
+            "first_name": None,
+            "last_name": None,
+            "picture_url": None,
+            "properties": {},
+            "username": None,
+        }
+    if entry["event_type"] == "UserMetadataChanged":
+        old, new = rng.sample(FIRST_NAMES, 2)
+        return {"old": {"firstName": old}, "new": {"firstName": new}}
+    values = {
+        "old": "Member",
+        "new": "Admin",
+        "role": rng.choice(["Owner", "Admin", "Member"]),
+        "new_email": "new." + user_email,
+        "invitee_email": f"invitee{rng.randrange(1000)}@example.com",
+        "target_email": f"colleague{rng.randrange(1000)}@example.com",
+        "removed_user": f"former{rng.randrange(1000)}@example.com",
+        "result": rng.choice(["success", "wrong password"]),
+        "permission": "View Audit Log",
+        "provider": rng.choice(["Google", "GitHub", "Okta"]),
+        "format": rng.choice(["csv", "json"]),
+    }
+    names = set(_PLACEHOLDER.findall(entry["template"])) - {
+        "user",
+        "org",
+        "actor",
+        "impersonator",
+    }
+    return {name: values.get(name, name) for name in sorted(names)}
+
+
+def _rows(
+    count: int, orgs: list[Organization], users: list[User], rng: random.Random
+) -> Iterator[tuple]:
+    """Synthetic events, oldest first, spread over the last 90 days.
+
+    Everything it reads from the database is read here, before the first
+    row: the rows are consumed inside a COPY, when the connection is busy.
+    """
+    catalog = builtin_catalog()
+    user_types = [e for e in catalog if e["category"] == "user"]
+    org_types = [e for e in catalog if e["category"] == "org"]
+    now = timezone.now()
+    span = 90 * 86400
+    # One large org (Acme) gets a tenth of everything, like a real customer base.
+    big_org, other_orgs = orgs[0], orgs[1:] or orgs
+    members_by_org: dict = {}
+    for membership in Membership.objects.select_related("user").only(
+        "org_id", "user__id", "user__email"
+    ):
+        members_by_org.setdefault(membership.org_id, []).append(membership.user)
+    offsets = sorted(rng.random() * span for _ in range(count))
+    staff_ids = [(str(u.pk), u.email) for u in users if u.is_staff] or [
+        ("system", "ops@example.com")
+    ]
+    return _generate(
+        count,
+        catalog,
+        user_types,
+        org_types,
+        big_org,
+        other_orgs,
+        members_by_org,
+        users,
+        staff_ids,
+        now,
+        span,
+        offsets,
+        rng,
+    )
+
+
+def _generate(
+    count,
+    catalog,
+    user_types,
+    org_types,
+    big_org,
+    other_orgs,
+    members_by_org,
+    users,
+    staff_ids,
+    now,
+    span,
+    offsets,
+    rng,
+) -> Iterator[tuple]:
+    cause_names = [c for c, _ in CAUSES]
+    cause_weights = [w for _, w in CAUSES]
+    for i in range(count):
+        # Cycle through the catalog first, so every type appears even in small seeds.
+        entry = catalog[i] if i < len(catalog) else None
+        if entry is None:
+            entry = (
+                rng.choice(user_types) if rng.random() < 0.7 else rng.choice(org_types)
+            )
+        org = big_org if rng.random() < 0.1 else rng.choice(other_orgs)
+        members = members_by_org.get(org.pk) or users
+        user = rng.choice(members)
+        is_user_event = entry["category"] == "user"
+        cause = rng.choices(cause_names, cause_weights)[0]
+        impersonator_id = impersonator_meta = None
+        if cause in ("User", "Impersonation"):
+            caused_by_id, caused_meta = str(user.pk), {"email": user.email}
+            if cause == "Impersonation":
+                impersonator_id, email = rng.choice(staff_ids)
+                impersonator_meta = {"email": email}
+        elif cause == "Employee":
+            caused_by_id, email = rng.choice(staff_ids)
+            caused_meta = {"email": email}
+        elif cause == "ApiKey":
+            caused_by_id, caused_meta = "key_demo01", {"name": "billing-service"}
+        else:
+            caused_by_id, caused_meta = "scim_okta", {"name": "Okta SCIM"}
+        created = now - timedelta(seconds=span - offsets[i])
+        yield (
+            uuid.UUID(int=rng.getrandbits(128), version=4),
+            user.pk if is_user_event or rng.random() < 0.5 else None,
+            user.email if is_user_event or rng.random() < 0.5 else "",
+            org.pk,
+            org.name,
+            entry["event_type"],
+            entry["category"],
+            {entry["event_type"]: _details(entry, user.email, rng)},
+            created,
+            created,
+            cause,
+            caused_by_id,
+            caused_meta,
+            f"203.0.113.{rng.randrange(1, 255)}",
+            rng.choice(USER_AGENTS),
+            impersonator_id,
+            impersonator_meta,
+        )
+
+
+def _write_postgres(rows: Iterator[tuple], progress: Callable[[int], None]) -> None:
+    json_columns = {
+        COLUMNS.index(c)
+        for c in ("event_data", "caused_by_metadata", "impersonator_metadata")
+    }
+    with transaction.atomic():
+        connection.ensure_connection()
+        with connection.connection.cursor() as cursor:
+            sql = f"COPY audit_auditevent ({', '.join(COLUMNS)}) FROM STDIN"
+            n = 0
+            with cursor.copy(sql) as copy:
+                for n, row in enumerate(rows, 1):
+                    copy.write_row(
+                        [
+                            json.dumps(v) if i in json_columns and v is not None else v
+                            for i, v in enumerate(row)
+                        ]
+                    )
+                    if n % 10_000 == 0:
+                        progress(10_000)
+            progress(n % 10_000)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE audit_auditevent")
+
+
+def _write_orm(rows: Iterator[tuple], progress: Callable[[int], None]) -> None:
+    batch: list[AuditEvent] = []
+    for row in rows:
+        batch.append(AuditEvent(**dict(zip(COLUMNS, row, strict=True))))
+        if len(batch) == 5_000:
+            AuditEvent.objects.bulk_create(batch)
+            progress(len(batch))
+            batch = []
+    if batch:
+        AuditEvent.objects.bulk_create(batch)
+        progress(len(batch))
+
+
+def seed_demo(
+    *,
+    events: int,
+    orgs: int = len(CORE_ORGS),
+    users: int = 40,
+    seed: int = 42,
+    progress: Callable[[int], None] = lambda n: None,
+) -> DemoResult:
+    """Build the demo: logins, orgs on each plan, members and ``events`` events."""
+    rng = random.Random(seed)
+    core_orgs, core_users = _core(Actor.system())
+    all_orgs, all_users = _bulk_orgs_and_users(
+        core_orgs, core_users, max(orgs, len(core_orgs)), users, rng
+    )
+    all_orgs.sort(key=lambda o: o.slug != "acme")
+    all_users = [*core_users, *[u for u in all_users if u not in core_users]]
+    rows = _rows(events, all_orgs, all_users, rng)
+    if connection.vendor == "postgresql":
+        _write_postgres(rows, progress)
+    else:
+        _write_orm(rows, progress)
+    return DemoResult(
+        staff_email=STAFF_EMAIL,
+        member_email=MEMBER_EMAIL,
+        events=events,
+        orgs=len(all_orgs),
+        users=len(all_users),
+    )

@@ -1,0 +1,336 @@
+"""Users, orgs, roles, memberships, the event catalog and audit events."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from audit.catalog import ORG, USER, format_value, render_description
+
+
+class UserManager(BaseUserManager):
+    """Plain constructors for tests and fixtures; app code goes through services."""
+
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **fields) -> User:
+        if not email:
+            raise ValueError("A user needs an email address.")
+        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(
+        self, email: str, password: str | None = None, **fields
+    ) -> User:
+        fields.setdefault("is_staff", True)
+        fields.setdefault("is_superuser", True)
+        return self.create_user(email, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    email = models.EmailField("email", unique=True)
+    username = models.CharField(max_length=150, blank=True, null=True, unique=True)
+    first_name = models.CharField(max_length=150, blank=True, default="")
+    last_name = models.CharField(max_length=150, blank=True, default="")
+    picture_url = models.URLField(max_length=500, blank=True, default="")
+    properties = models.JSONField(default=dict, blank=True)
+    is_active = models.BooleanField(
+        "enabled", default=True, help_text="Disabled users cannot sign in."
+    )
+    locked = models.BooleanField(
+        default=False, help_text="Locked users cannot sign in."
+    )
+    email_confirmed = models.BooleanField(default=False)
+    mfa_enabled = models.BooleanField("MFA enabled", default=False)
+    is_staff = models.BooleanField(
+        "staff status",
+        default=False,
+        help_text="Staff are the operator's employees and may use the admin.",
+    )
+    time_zone = models.CharField(
+        max_length=64, blank=True, default="", help_text="IANA name, e.g. Europe/Paris."
+    )
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        ordering = ["email"]
+
+    def __str__(self) -> str:
+        return self.email
+
+    def get_full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip() or self.email
+
+    def get_short_name(self) -> str:
+        return self.first_name or self.email
+
+
+class Plan(models.TextChoices):
+    FREE = "free", "Free"
+    GROWTH = "growth", "Growth"
+    GROWTH_PLUS = "growth_plus", "Growth Plus"
+
+
+RETENTION_DAYS = {Plan.FREE: 30, Plan.GROWTH: 60, Plan.GROWTH_PLUS: 90}
+
+
+class Organization(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True)
+    plan = models.CharField(max_length=20, choices=Plan.choices, default=Plan.FREE)
+    can_view_audit_log = models.BooleanField(
+        "can view audit log",
+        default=False,
+        help_text="Used when the global setting does not let every org view its log.",
+    )
+    domain = models.CharField(max_length=255, blank=True, default="")
+    domain_autojoin = models.BooleanField("domain auto-join", default=False)
+    domain_restrict = models.BooleanField(default=False)
+    can_setup_saml = models.BooleanField("can set up SAML", default=False)
+    max_users = models.PositiveIntegerField(null=True, blank=True)
+    auto_logout_seconds = models.PositiveIntegerField(null=True, blank=True)
+    require_2fa_by = models.DateTimeField("require 2FA by", null=True, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def retention_days(self) -> int:
+        return RETENTION_DAYS[Plan(self.plan)]
+
+
+class OrgPermission(models.Model):
+    """A permission a role can grant inside an org, e.g. `View Audit Log`."""
+
+    VIEW_AUDIT_LOG = "view_audit_log"
+
+    codename = models.SlugField(max_length=100, unique=True)
+    name = models.CharField(max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "org permission"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.Model):
+    """An operator-defined role (Owner, Admin, Member) and what it may do."""
+
+    name = models.CharField(max_length=100, unique=True)
+    permissions = models.ManyToManyField(
+        OrgPermission, blank=True, related_name="roles"
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    org = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="memberships")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "org"], name="membership_user_org_unique"
+            )
+        ]
+        ordering = ["org__name", "user__email"]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.org} as {self.role}"
+
+
+class Category(models.TextChoices):
+    USER = USER, "User"
+    ORG = ORG, "Org"
+
+
+class EventType(models.Model):
+    """One entry of the catalog: built-in (SPEC section 4) or custom."""
+
+    event_type = models.CharField(
+        max_length=100,
+        unique=True,
+        help_text="CamelCase name as sent by the API, e.g. UserCreated.",
+    )
+    name = models.CharField(
+        max_length=150, help_text="Readable name, e.g. User Created."
+    )
+    category = models.CharField(max_length=10, choices=Category.choices)
+    template = models.CharField(
+        "description template",
+        max_length=500,
+        help_text="Placeholders: {user} {org} {actor} {impersonator} and detail keys.",
+    )
+    builtin = models.BooleanField(default=False, editable=False)
+
+    class Meta:
+        ordering = ["category", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CausedByType(models.TextChoices):
+    USER = "User", "User"
+    EMPLOYEE = "Employee", "Employee"
+    API_KEY = "ApiKey", "API key"
+    IMPERSONATION = "Impersonation", "Impersonation"
+    SCIM = "Scim", "SCIM"
+    SYSTEM = "System", "System"
+
+
+class AuditEvent(models.Model):
+    """One immutable audit event (SPEC section 3).
+
+    ``seq`` is the primary key: a monotonically increasing number that export
+    cursors rely on. ``id`` in the SPEC format is the ``uuid`` field. The
+    user and org are stored by value, not as foreign keys, so that events
+    outlive the rows they describe and reads never join.
+    """
+
+    seq = models.BigAutoField(primary_key=True)
+    uuid = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
+    user_id = models.UUIDField(null=True, blank=True)
+    user_email = models.CharField(max_length=254, blank=True, default="")
+    org_id = models.UUIDField(null=True, blank=True)
+    org_name = models.CharField(max_length=200, blank=True, default="")
+    event_type = models.CharField(max_length=100)
+    category = models.CharField(max_length=10, choices=Category.choices)
+    event_data = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+    caused_by_type = models.CharField(max_length=20, choices=CausedByType.choices)
+    caused_by_id = models.CharField(max_length=100, blank=True, default="")
+    caused_by_metadata = models.JSONField(null=True, blank=True)
+    caused_by_source_ip = models.GenericIPAddressField(null=True, blank=True)
+    caused_by_user_agent = models.TextField(blank=True, default="")
+    impersonator_id = models.CharField(max_length=100, null=True, blank=True)
+    impersonator_metadata = models.JSONField(null=True, blank=True)
+    recorded_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-seq"]
+        # Every filter has an index that ends in the newest-first order, so a
+        # filtered page is an index range scan with a LIMIT, never a sort.
+        indexes = [
+            models.Index(fields=["-created_at", "-seq"], name="event_created_idx"),
+            models.Index(
+                fields=["org_id", "-created_at", "-seq"], name="event_org_idx"
+            ),
+            models.Index(
+                fields=["user_id", "-created_at", "-seq"], name="event_user_idx"
+            ),
+            models.Index(
+                fields=["event_type", "-created_at", "-seq"], name="event_type_idx"
+            ),
+            models.Index(
+                fields=["category", "-created_at", "-seq"], name="event_category_idx"
+            ),
+            models.Index(
+                fields=["caused_by_type", "-created_at", "-seq"],
+                name="event_caused_by_idx",
+            ),
+            models.Index(
+                fields=["user_email", "-created_at", "-seq"], name="event_email_idx"
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(category__in=[USER, ORG]), name="event_category_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.uuid}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("admin:audit_auditevent_change", args=[self.seq])
+
+    @property
+    def details(self) -> dict:
+        value = (self.event_data or {}).get(self.event_type)
+        return value if isinstance(value, dict) else {}
+
+    @property
+    def actor_label(self) -> str:
+        metadata = self.caused_by_metadata or {}
+        return metadata.get("email") or metadata.get("name") or self.caused_by_type
+
+    def description(self, template: str | None = None) -> str:
+        """The human sentence for this event, from its type's template."""
+        if template is None:
+            from audit.selectors import event_type_templates
+
+            template = event_type_templates().get(self.event_type)
+        if template is None:
+            return f"{self.event_type} {format_value(self.details)}"
+        context = {
+            "user": self.user_email
+            or (str(self.user_id) if self.user_id else "(no user)"),
+            "org": self.org_name or (str(self.org_id) if self.org_id else "(no org)"),
+            "actor": self.actor_label,
+            "impersonator": (self.impersonator_metadata or {}).get("email")
+            or self.impersonator_id
+            or "(nobody)",
+        }
+        return render_description(template, context, self.details)
+
+
+class AuditSettings(models.Model):
+    """Global settings for the customer-facing audit log: a single row."""
+
+    all_orgs_can_view_audit_log = models.BooleanField(
+        "all organizations can view audit log",
+        default=True,
+        help_text="If off, each org is enabled one by one (its own switch).",
+    )
+    includes_impersonation = models.BooleanField(
+        "audit log includes impersonation", default=True
+    )
+    includes_api_keys = models.BooleanField("audit log includes API keys", default=True)
+    includes_employees = models.BooleanField(
+        "audit log includes employees", default=True
+    )
+
+    class Meta:
+        verbose_name = "audit log settings"
+        verbose_name_plural = "audit log settings"
+
+    def __str__(self) -> str:
+        return "Audit log settings"
+
+    @classmethod
+    def load(cls) -> AuditSettings:
+        obj, _ = cls.objects.get_or_create(pk=1)
+        return obj
