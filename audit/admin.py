@@ -12,7 +12,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import BaseUserCreationForm, UserChangeForm
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.paginator import Paginator
 from django.shortcuts import redirect
 from django.utils.functional import cached_property
@@ -148,13 +148,11 @@ class AuditEventAdmin(admin.ModelAdmin):
         return AuditEventChangeList
 
     def get_search_results(self, request, queryset, search_term):
-        # A prefix match on the lowercase email uses the email index; Django's
-        # default icontains would scan every row.
+        # Emails are stored lowercase, so a prefix match on the lowercased term
+        # can use the pattern index; Django's default icontains scans every row.
         term = search_term.strip().lower()
         if not term:
             return queryset, False
-        if "@" in term and not term.endswith("@"):
-            return queryset.filter(user_email=term), False
         return queryset.filter(user_email__startswith=term), False
 
     def get_readonly_fields(self, request, obj=None):
@@ -197,7 +195,7 @@ class AuditEventAdmin(admin.ModelAdmin):
 # --- users -----------------------------------------------------------------
 
 
-class UserCreationForm(BaseUserCreationForm):
+class UserCreationForm(AdminUserCreationForm):
     class Meta:
         model = User
         fields = ("email",)

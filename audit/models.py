@@ -264,6 +264,12 @@ class AuditEvent(models.Model):
             models.Index(
                 fields=["user_email", "-created_at", "-seq"], name="event_email_idx"
             ),
+            # Prefix search by email (LIKE 'ant@%') on PostgreSQL; ignored elsewhere.
+            models.Index(
+                fields=["user_email"],
+                name="event_email_prefix_idx",
+                opclasses=["varchar_pattern_ops"],
+            ),
         ]
         constraints = [
             models.CheckConstraint(

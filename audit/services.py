@@ -498,8 +498,14 @@ def events_delete_for_retention(*, queryset) -> int:
     """
     from django.db import connection
 
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL auditsite.allow_event_delete = 'on'")
-    deleted, _ = queryset.delete()
+    if connection.vendor != "postgresql":
+        deleted, _ = queryset.delete()
+        return deleted
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL auditsite.allow_event_delete = 'on'")
+        try:
+            deleted, _ = queryset.delete()
+        finally:
+            # Close the door again even when called inside a larger transaction.
+            cursor.execute("SET LOCAL auditsite.allow_event_delete = 'off'")
     return deleted

@@ -397,6 +397,11 @@ class Migration(migrations.Migration):
                         fields=["user_email", "-created_at", "-seq"],
                         name="event_email_idx",
                     ),
+                    models.Index(
+                        fields=["user_email"],
+                        name="event_email_prefix_idx",
+                        opclasses=["varchar_pattern_ops"],
+                    ),
                 ],
                 "constraints": [
                     models.CheckConstraint(

@@ -1,0 +1,47 @@
+import pytest
+from django.core.management import call_command
+
+from audit.catalog import builtin_catalog
+from audit.demo import MEMBER_EMAIL, STAFF_EMAIL
+from audit.models import AuditEvent, Membership, Organization, User
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_demo_builds_orgs_users_and_every_event_type(capsys):
+    """The demo has an org on each plan, both logins, and every catalog type."""
+    call_command("seed_demo", "--events", "300", "--no-progress")
+    out = capsys.readouterr().out
+    assert STAFF_EMAIL in out and MEMBER_EMAIL in out
+    assert set(Organization.objects.values_list("plan", flat=True)) == {
+        "free",
+        "growth",
+        "growth_plus",
+    }
+    staff = User.objects.get(email=STAFF_EMAIL)
+    assert staff.is_staff and staff.check_password("auditsite-admin")
+    member = User.objects.get(email=MEMBER_EMAIL)
+    assert Membership.objects.filter(user=member).count() == 2
+    types = set(AuditEvent.objects.values_list("event_type", flat=True))
+    assert {entry["event_type"] for entry in builtin_catalog()} <= types
+    assert AuditEvent.objects.filter(caused_by_type="System").exists()
+
+
+def test_seed_demo_if_empty_runs_once(capsys):
+    """`--if-empty` adds nothing when the demo is already there."""
+    call_command("seed_demo", "--events", "100", "--no-progress")
+    count = AuditEvent.objects.count()
+    call_command("seed_demo", "--events", "100", "--if-empty", "--no-progress")
+    assert AuditEvent.objects.count() == count
+    assert "already present" in capsys.readouterr().out
+
+
+def test_seed_demo_spreads_events_over_90_days():
+    """Synthetic events cover the last 90 days, oldest first by sequence."""
+    call_command("seed_demo", "--events", "500", "--no-progress")
+    dates = list(
+        AuditEvent.objects.filter(caused_by_type__in=["User", "ApiKey", "Scim"])
+        .order_by("seq")
+        .values_list("created_at", flat=True)
+    )
+    assert (dates[-1] - dates[0]).days >= 80
