@@ -115,6 +115,8 @@ class AuditEventAdmin(admin.ModelAdmin):
     )
     list_per_page = 50
     show_full_result_count = False
+    # Facet counts would run one COUNT per filter choice over millions of rows.
+    show_facets = admin.ShowFacets.NEVER
     paginator = EstimatedCountPaginator
     actions = None
     fieldsets = [

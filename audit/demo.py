@@ -92,6 +92,19 @@ COLUMNS = [
     "impersonator_id",
     "impersonator_metadata",
 ]
+# Realistic before/after values for the types whose template shows them.
+OLD_NEW: dict[str, dict] = {
+    "OrgUpdated": {"old": {"plan": "free"}, "new": {"plan": "growth"}},
+    "OrgNameUpdated": {"old": "Acme", "new": "Acme Inc"},
+    "UpdatedOrgName": {"old": "Acme", "new": "Acme Inc"},
+    "OrgDomainUpdated": {"old": "acme.io", "new": "acme.com"},
+    "OrgMetadataUpdated": {"old": {"tier": "silver"}, "new": {"tier": "gold"}},
+    "OrgMaxUsersUpdated": {"old": 25, "new": 50},
+    "OrgAutoLogoutSecondsUpdated": {"old": 3600, "new": 1800},
+    "OrgRequire2FAByUpdated": {"old": None, "new": "2026-12-01"},
+    "EmailChanged": {"old": "ant@old-domain.example", "new": "ant@acme.example"},
+    "UsernameChanged": {"old": "ant", "new": "ant.ng"},
+}
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
 
@@ -229,6 +242,7 @@ def _details(entry: dict, user_email: str, rng: random.Random) -> dict:
         "provider": rng.choice(["Google", "GitHub", "Okta"]),
         "format": rng.choice(["csv", "json"]),
     }
+    values.update(OLD_NEW.get(entry["event_type"], {}))
     names = set(_PLACEHOLDER.findall(entry["template"])) - {
         "user",
         "org",
@@ -308,6 +322,8 @@ def _generate(
         user = rng.choice(members)
         is_user_event = entry["category"] == "user"
         cause = rng.choices(cause_names, cause_weights)[0]
+        if entry["event_type"] == "UserImpersonation":
+            cause = "Impersonation"
         impersonator_id = impersonator_meta = None
         if cause in ("User", "Impersonation"):
             caused_by_id, caused_meta = str(user.pk), {"email": user.email}

@@ -8,7 +8,6 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 
 from audit.catalog import ORG, USER, format_value, render_description
@@ -279,9 +278,6 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.uuid}"
-
-    def get_absolute_url(self) -> str:
-        return reverse("admin:audit_auditevent_change", args=[self.seq])
 
     @property
     def details(self) -> dict:

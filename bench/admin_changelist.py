@@ -30,7 +30,9 @@ def ensure_database(url: str) -> None:
     name = url.rsplit("/", 1)[1]
     admin_url = url.rsplit("/", 1)[0] + "/postgres"
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
+        ).fetchone()
         if not exists:
             conn.execute(f'CREATE DATABASE "{name}"')
 
@@ -76,7 +78,10 @@ def main() -> None:
     client.force_login(staff)
     org = Organization.objects.get(slug="acme")
     sample_user = (
-        AuditEvent.objects.filter(org_id=org.pk).exclude(user_id=None).values("user_email").first()
+        AuditEvent.objects.filter(org_id=org.pk)
+        .exclude(user_id=None)
+        .values("user_email")
+        .first()
     )
     cases = {
         "unfiltered": {},
@@ -104,8 +109,12 @@ def main() -> None:
         return statistics.median(samples)
 
     total = AuditEvent.objects.count()
-    print(f"\nAdmin changelist, {total:,} events, PostgreSQL, median of {args.runs} runs")
-    print(f"{'page':<18} {'auditsite ms':>13} {'default paginator ms':>21} {'speedup':>8}")
+    print(
+        f"\nAdmin changelist, {total:,} events, PostgreSQL, median of {args.runs} runs"
+    )
+    print(
+        f"{'page':<18} {'auditsite ms':>13} {'default paginator ms':>21} {'speedup':>8}"
+    )
     shipped = {name: measure(params) for name, params in cases.items()}
     AuditEventAdmin.paginator = Paginator
     AuditEventAdmin.show_full_result_count = True
@@ -114,7 +123,9 @@ def main() -> None:
     for name in cases:
         worst = max(worst, shipped[name])
         ratio = default[name] / shipped[name]
-        print(f"{name:<18} {shipped[name]:>13.1f} {default[name]:>21.1f} {ratio:>7.1f}x")
+        print(
+            f"{name:<18} {shipped[name]:>13.1f} {default[name]:>21.1f} {ratio:>7.1f}x"
+        )
     print(f"\nslowest auditsite page: {worst:.1f} ms (target < 200 ms)")
 
 
