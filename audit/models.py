@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from audit.catalog import ORG, USER, format_value, render_description
+from audit.expressions import CurrentTxid
 
 
 class UserManager(BaseUserManager):
@@ -237,6 +238,8 @@ class AuditEvent(models.Model):
     impersonator_id = models.CharField(max_length=100, null=True, blank=True)
     impersonator_metadata = models.JSONField(null=True, blank=True)
     recorded_at = models.DateTimeField(default=timezone.now, editable=False)
+    # The inserting transaction: export order is (txid, seq), see exports/.
+    txid = models.BigIntegerField(editable=False, db_default=CurrentTxid())
 
     class Meta:
         ordering = ["-created_at", "-seq"]
@@ -260,6 +263,7 @@ class AuditEvent(models.Model):
                 fields=["caused_by_type", "-created_at", "-seq"],
                 name="event_caused_by_idx",
             ),
+            models.Index(fields=["txid", "seq"], name="event_export_order_idx"),
             models.Index(
                 fields=["user_email", "-created_at", "-seq"], name="event_email_idx"
             ),

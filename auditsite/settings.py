@@ -141,6 +141,30 @@ AUDITSITE_RETENTION_NO_ORG_DAYS = int(
     os.environ.get("AUDITSITE_RETENTION_NO_ORG_DAYS", "90")
 )
 
+# Export to S3 (exports/): see README "Export to S3".
+AUDITSITE_EXPORT_S3_TIMEOUT = float(os.environ.get("AUDITSITE_EXPORT_S3_TIMEOUT", "10"))
+AUDITSITE_EXPORT_S3_MAX_ATTEMPTS = int(
+    os.environ.get("AUDITSITE_EXPORT_S3_MAX_ATTEMPTS", "5")
+)
+AUDITSITE_EXPORT_PUT_RETRIES = int(os.environ.get("AUDITSITE_EXPORT_PUT_RETRIES", "2"))
+AUDITSITE_EXPORT_RETRY_BACKOFF = float(
+    os.environ.get("AUDITSITE_EXPORT_RETRY_BACKOFF", "2")
+)
+AUDITSITE_EXPORT_ERROR_AFTER = int(os.environ.get("AUDITSITE_EXPORT_ERROR_AFTER", "3"))
+AUDITSITE_EXPORT_LEASE_SECONDS = int(
+    os.environ.get("AUDITSITE_EXPORT_LEASE_SECONDS", "300")
+)
+AUDITSITE_EXPORT_OBJECT_EVENTS = int(
+    os.environ.get("AUDITSITE_EXPORT_OBJECT_EVENTS", "10000")
+)
+AUDITSITE_EXPORT_MAX_OBJECTS_PER_RUN = int(
+    os.environ.get("AUDITSITE_EXPORT_MAX_OBJECTS_PER_RUN", "50")
+)
+# The AWS identity auditsite assumes customer roles with (shown in trust policies).
+AUDITSITE_AWS_PRINCIPAL_ARN = os.environ.get("AUDITSITE_AWS_PRINCIPAL_ARN", "")
+AUDITSITE_AWS_ACCESS_KEY_ID = os.environ.get("AUDITSITE_AWS_ACCESS_KEY_ID", "")
+AUDITSITE_AWS_SECRET_ACCESS_KEY = os.environ.get("AUDITSITE_AWS_SECRET_ACCESS_KEY", "")
+
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],

@@ -1,0 +1,155 @@
+"""Reads for exports: the events a location still has to deliver, its lag.
+
+Export order is ``(txid, seq)``: the inserting transaction's id, then the
+sequence number. On PostgreSQL sequence numbers are taken at INSERT but
+transactions commit in another order, so a run only reads events whose
+transaction is older than ``pg_snapshot_xmin(pg_current_snapshot())``, the
+oldest transaction still in progress (the *horizon*). Every transaction below
+it has finished, and any later writer gets a txid at or above it, so no event
+can ever appear behind a cursor. On SQLite writers are serialized (settings
+use ``transaction_mode=IMMEDIATE``) and txid is always 0: sequence order is
+commit order and the horizon is simply 1.
+
+A long transaction in this database (a bulk COPY, a session left "idle in
+transaction") holds exports back until it ends: events are delayed, never
+lost, and the location's lag shows it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import connection
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from exports.formats import EXPORT_COLUMNS
+from exports.models import ExportLocation, ExportObject, ExportRun, position_decode
+
+LAG_COUNT_CAP = 100_000
+
+
+_HORIZON_SQL = """
+WITH snap AS (SELECT pg_current_snapshot() AS s),
+other_db AS (
+    SELECT backend_xid::text::bigint AS x FROM pg_stat_activity
+    WHERE backend_xid IS NOT NULL AND datname IS DISTINCT FROM current_database()
+),
+ours AS (
+    SELECT x::text::bigint AS x FROM snap, pg_snapshot_xip(snap.s) AS x
+    WHERE (x::text::bigint % 4294967296) NOT IN (SELECT x FROM other_db)
+)
+SELECT
+    COALESCE(
+        (SELECT min(x) FROM ours),
+        (SELECT pg_snapshot_xmax(s)::text::bigint FROM snap)
+    ),
+    pg_current_xact_id_if_assigned()::text::bigint,
+    EXISTS (
+        SELECT 1 FROM pg_stat_activity
+        WHERE datname = current_database() AND pid <> pg_backend_pid()
+        AND backend_xid IS NOT NULL
+        AND age(backend_xid) > age(
+            (pg_current_xact_id_if_assigned()::text::bigint % 4294967296)::text::xid
+        )
+    )
+"""
+
+
+def export_horizon() -> int:
+    """Events with ``txid`` below this are committed for good (or never will be).
+
+    The oldest transaction still running in this database (transactions of
+    other databases in the cluster cannot write our events, so they are left
+    out), or the snapshot's xmax when none is.
+    """
+    if connection.vendor != "postgresql":
+        return 1
+    with connection.cursor() as cursor:
+        cursor.execute(_HORIZON_SQL)
+        horizon, own, older_running = cursor.fetchone()
+    # Inside a transaction that is the oldest one running here (a test, or a
+    # caller that records events and exports in one transaction), its own rows
+    # are visible to it and every other writer sorts after them.
+    if own is not None and not older_running:
+        return max(horizon, own + 1)
+    return horizon
+
+
+def events_matching(*, location: ExportLocation) -> QuerySet[AuditEvent]:
+    """All events a location's filters select (empty filter = all)."""
+    qs = AuditEvent.objects.all()
+    if location.categories:
+        qs = qs.filter(category__in=location.categories)
+    if location.event_types:
+        qs = qs.filter(event_type__in=location.event_types)
+    if location.orgs:
+        qs = qs.filter(org_id__in=location.orgs)
+    return qs
+
+
+def _after(position: str) -> Q:
+    txid, seq = position_decode(position)
+    return Q(txid__gte=txid) & (Q(txid__gt=txid) | Q(seq__gt=seq))
+
+
+def _up_to(position: str) -> Q:
+    txid, seq = position_decode(position)
+    return Q(txid__lte=txid) & (Q(txid__lt=txid) | Q(seq__lte=seq))
+
+
+def export_rows_after(
+    *, location: ExportLocation, after: str, horizon: int, limit: int
+) -> list[tuple]:
+    """Up to ``limit`` matching rows after ``after``, below the horizon, in order."""
+    return list(
+        events_matching(location=location)
+        .filter(_after(after), txid__lt=horizon)
+        .order_by("txid", "seq")
+        .values_list(*EXPORT_COLUMNS)[:limit]
+    )
+
+
+def export_rows_between(
+    *, location: ExportLocation, after: str, up_to: str
+) -> list[tuple]:
+    """The matching rows in the interval ``(after, up_to]``, in order."""
+    return list(
+        events_matching(location=location)
+        .filter(_after(after), _up_to(up_to))
+        .order_by("txid", "seq")
+        .values_list(*EXPORT_COLUMNS)
+    )
+
+
+def export_location_lag(*, location: ExportLocation) -> dict:
+    """What a location has not delivered yet: count (capped) and ages.
+
+    ``oldest_pending_at`` is when the oldest undelivered event was recorded,
+    so a stuck export shows as a growing ``oldest_pending_age_seconds``.
+    """
+    pending = events_matching(location=location).filter(_after(location.cursor))
+    oldest = pending.order_by("txid", "seq").values_list("recorded_at").first()
+    newest = pending.order_by("-txid", "-seq").values_list("recorded_at").first()
+    count = pending.order_by()[: LAG_COUNT_CAP + 1].count()
+    oldest_at: datetime | None = oldest[0] if oldest else None
+    return {
+        "pending_events": min(count, LAG_COUNT_CAP),
+        "pending_events_capped": count > LAG_COUNT_CAP,
+        "oldest_pending_at": oldest_at,
+        "newest_pending_at": newest[0] if newest else None,
+        "oldest_pending_age_seconds": (
+            int((timezone.now() - oldest_at).total_seconds()) if oldest_at else 0
+        ),
+    }
+
+
+def export_runs_for(*, location: ExportLocation) -> QuerySet[ExportRun]:
+    """A location's run history, newest first."""
+    return ExportRun.objects.filter(location=location).order_by("-started_at", "-id")
+
+
+def export_objects_for(*, location: ExportLocation) -> QuerySet[ExportObject]:
+    """The objects a location delivered, in export order."""
+    return ExportObject.objects.filter(location=location).order_by("position_to")

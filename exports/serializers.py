@@ -1,0 +1,121 @@
+"""REST serializers for export locations and their runs."""
+
+from rest_framework import serializers
+
+from exports import services
+from exports.models import ExportLocation, ExportRun
+from exports.selectors import export_location_lag
+
+
+class ExportLocationSerializer(serializers.ModelSerializer):
+    """A location; the secret access key is write-only and never returned."""
+
+    secret_access_key = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, trim_whitespace=False
+    )
+    external_id = serializers.CharField(read_only=True)
+    trust_policy = serializers.SerializerMethodField()
+    bucket_policy = serializers.SerializerMethodField()
+    lag = serializers.SerializerMethodField()
+    categories = serializers.ListField(child=serializers.CharField(), required=False)
+    event_types = serializers.ListField(child=serializers.CharField(), required=False)
+    orgs = serializers.ListField(child=serializers.UUIDField(), required=False)
+
+    class Meta:
+        model = ExportLocation
+        fields = [
+            "id",
+            "name",
+            "bucket",
+            "region",
+            "path_prefix",
+            "endpoint_url",
+            "auth_type",
+            "access_key_id",
+            "secret_access_key",
+            "role_arn",
+            "external_id",
+            "interval",
+            "categories",
+            "event_types",
+            "orgs",
+            "file_format",
+            "enabled",
+            "connection_status",
+            "connection_checked_at",
+            "in_error",
+            "last_error",
+            "consecutive_failures",
+            "cursor",
+            "lag",
+            "trust_policy",
+            "bucket_policy",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            "connection_status",
+            "connection_checked_at",
+            "in_error",
+            "last_error",
+            "consecutive_failures",
+            "cursor",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_trust_policy(self, obj) -> dict:
+        return services.trust_policy_for(obj)
+
+    def get_bucket_policy(self, obj) -> dict:
+        return services.bucket_policy_for(obj)
+
+    def get_lag(self, obj) -> dict:
+        return export_location_lag(location=obj)
+
+    def validate(self, attrs):
+        auth = attrs.get("auth_type", getattr(self.instance, "auth_type", None))
+        if auth == ExportLocation.AuthType.ASSUMED_ROLE:
+            if not attrs.get("role_arn", getattr(self.instance, "role_arn", "")):
+                raise serializers.ValidationError({"role_arn": "Required."})
+        elif self.instance is None and not (
+            attrs.get("access_key_id") and attrs.get("secret_access_key")
+        ):
+            raise serializers.ValidationError(
+                {"secret_access_key": "access_key_id and secret are required."}
+            )
+        if "orgs" in attrs:
+            attrs["orgs"] = [str(o) for o in attrs["orgs"]]
+        return attrs
+
+
+class ExportRunSerializer(serializers.ModelSerializer):
+    duration_seconds = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ExportRun
+        fields = [
+            "id",
+            "started_at",
+            "finished_at",
+            "duration_seconds",
+            "status",
+            "events",
+            "bytes",
+            "object_count",
+            "error",
+            "replay",
+            "worker",
+        ]
+        read_only_fields = fields
+
+    def get_duration_seconds(self, obj) -> float | None:
+        return obj.duration.total_seconds() if obj.duration else None
+
+
+class ReplaySerializer(serializers.Serializer):
+    # "from" is a Python keyword, so the field is declared by name below.
+    pass
+
+
+ReplaySerializer._declared_fields["from"] = serializers.DateField()

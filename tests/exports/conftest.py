@@ -1,0 +1,57 @@
+import boto3
+import pytest
+from moto import mock_aws
+
+from audit.services import Actor
+from exports import services
+
+BUCKET = "customer-audit"
+
+
+@pytest.fixture(autouse=True)
+def fast_retries(settings):
+    settings.AUDITSITE_EXPORT_RETRY_BACKOFF = 0.0
+    settings.AUDITSITE_EXPORT_S3_MAX_ATTEMPTS = 2
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        client = boto3.client("s3", region_name="us-east-1")
+        client.create_bucket(Bucket=BUCKET)
+        yield client
+
+
+def bucket_objects(client, bucket=BUCKET, prefix=""):
+    """{key: bytes} of every object (verify-test objects left out)."""
+    out = {}
+    pages = client.get_paginator("list_objects_v2").paginate(
+        Bucket=bucket, Prefix=prefix
+    )
+    for page in pages:
+        for item in page.get("Contents", []):
+            if "verify-test-" in item["Key"]:
+                continue
+            body = client.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
+            out[item["Key"]] = body
+    return out
+
+
+@pytest.fixture
+def make_location(db, aws):
+    def make(**kwargs):
+        values = {
+            "actor": Actor.system(),
+            "name": "Acme bucket",
+            "bucket": BUCKET,
+            "path_prefix": "audit/",
+            "access_key_id": "AKIAEXAMPLE",
+            "secret_access_key": "s3cr3t-value",
+            "interval": "EVERY_5_MINUTES",
+        }
+        values.update(kwargs)
+        return services.export_location_create(**values)
+
+    return make
