@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.catalog import ORG, USER, format_value, render_description
+from audit.expressions import CurrentTxid
 
 
 class UserManager(BaseUserManager):
@@ -238,6 +239,8 @@ class AuditEvent(models.Model):
     impersonator_id = models.CharField(max_length=100, null=True, blank=True)
     impersonator_metadata = models.JSONField(null=True, blank=True)
     recorded_at = models.DateTimeField(default=timezone.now, editable=False)
+    # The inserting transaction: export order is (txid, seq), see exports/.
+    txid = models.BigIntegerField(editable=False, db_default=CurrentTxid())
 
     class Meta:
         ordering = ["-created_at", "-seq"]
@@ -261,6 +264,7 @@ class AuditEvent(models.Model):
                 fields=["caused_by_type", "-created_at", "-seq"],
                 name="event_caused_by_idx",
             ),
+            models.Index(fields=["txid", "seq"], name="event_export_order_idx"),
             models.Index(
                 fields=["user_email", "-created_at", "-seq"], name="event_email_idx"
             ),

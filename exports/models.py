@@ -1,0 +1,191 @@
+"""Export locations (SPEC section 6), their runs and the objects they wrote.
+
+Export order is ``(txid, seq)`` of ``audit.AuditEvent`` (see
+``exports/selectors.py``). A position in that order is the string
+``f"{txid:020d}-{seq:020d}"``, which sorts like the pair; the location's
+``cursor`` and each object's ``position_from``/``position_to`` use it.
+"""
+
+import uuid
+
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+POSITION_ZERO = "0" * 20 + "-" + "0" * 20
+
+
+def position_encode(txid: int, seq: int) -> str:
+    """The sortable string for the export-order pair ``(txid, seq)``."""
+    return f"{txid:020d}-{seq:020d}"
+
+
+def position_decode(position: str) -> tuple[int, int]:
+    """The ``(txid, seq)`` pair of a position string."""
+    txid, seq = position.split("-")
+    return int(txid), int(seq)
+
+
+class ExportLocation(models.Model):
+    """One S3 destination with its filters, schedule, and export cursor."""
+
+    class AuthType(models.TextChoices):
+        ACCESS_KEY = "access_key", "Access key"
+        ASSUMED_ROLE = "assumed_role", "Assumed IAM role"
+
+    class Interval(models.TextChoices):
+        EVERY_5_MINUTES = "EVERY_5_MINUTES", "Every 5 minutes"
+        EVERY_HOUR = "EVERY_HOUR", "Every hour"
+        EVERY_12_HOURS = "EVERY_12_HOURS", "Every 12 hours"
+        EVERY_DAY = "EVERY_DAY", "Every day"
+        CONTINUOUS = "CONTINUOUS", "Continuous (within a minute)"
+
+    class FileFormat(models.TextChoices):
+        JSON = "json", "JSON array"
+        NDJSON_GZ = "ndjson.gz", "Newline-delimited JSON, gzip"
+        CSV = "csv", "CSV"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=200)
+    bucket = models.CharField(max_length=63)
+    region = models.CharField(max_length=40, default="us-east-1")
+    path_prefix = models.CharField(max_length=500, blank=True, default="")
+    endpoint_url = models.CharField(max_length=500, blank=True, default="")
+    auth_type = models.CharField(
+        max_length=20, choices=AuthType.choices, default=AuthType.ACCESS_KEY
+    )
+    access_key_id = models.CharField(max_length=128, blank=True, default="")
+    # A Fernet token (exports/crypto.py); the plain secret is never stored or shown.
+    secret_access_key_encrypted = models.TextField(
+        blank=True, default="", editable=False
+    )
+    role_arn = models.CharField(max_length=2048, blank=True, default="")
+    interval = models.CharField(
+        max_length=20, choices=Interval.choices, default=Interval.EVERY_HOUR
+    )
+    # Filters; an empty list means "all".
+    categories = models.JSONField(default=list, blank=True)
+    event_types = models.JSONField(default=list, blank=True)
+    orgs = models.JSONField(default=list, blank=True)
+    file_format = models.CharField(
+        max_length=10, choices=FileFormat.choices, default=FileFormat.JSON
+    )
+    enabled = models.BooleanField(default=True)
+    connection_status = models.TextField(blank=True, default="")
+    connection_checked_at = models.DateTimeField(null=True, blank=True)
+    in_error = models.BooleanField(default=False)
+    last_error = models.TextField(blank=True, default="")
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    cursor = models.CharField(max_length=41, default=POSITION_ZERO, editable=False)
+    # Replay: while set, runs re-send recorded objects with position_to <= this.
+    replay_until = models.CharField(max_length=41, blank=True, default="")
+    # A run owns the location while lease_until is in the future.
+    lease_until = models.DateTimeField(null=True, blank=True, editable=False)
+    lease_owner = models.CharField(max_length=100, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name or str(self.id)
+
+    def get_absolute_url(self) -> str:
+        return reverse("admin:exports_exportlocation_change", args=[self.pk])
+
+    @property
+    def external_id(self) -> str:
+        """The ExternalId the IAM role's trust policy must require."""
+        return str(self.id)
+
+
+class ExportRun(models.Model):
+    """One attempt to deliver a location's new events (or a replay)."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCESS = "success", "Success"
+        FAILED = "failed", "Failed"
+        NOTHING_TO_DO = "nothing_to_do", "Nothing to do"
+
+    location = models.ForeignKey(
+        ExportLocation, on_delete=models.CASCADE, related_name="runs"
+    )
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.RUNNING
+    )
+    events = models.PositiveIntegerField(default=0)
+    bytes = models.PositiveBigIntegerField(default=0)
+    # Not "objects": that name is the default manager.
+    object_count = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True, default="")
+    replay = models.BooleanField(default=False)
+    worker = models.CharField(max_length=100, blank=True, default="")
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["location", "-started_at"], name="exportrun_location_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.location} {self.started_at:%Y-%m-%d %H:%M:%S} {self.status}"
+
+    @property
+    def duration(self):
+        """How long the run took (None while running)."""
+        if self.finished_at is None:
+            return None
+        return self.finished_at - self.started_at
+
+
+class ExportObject(models.Model):
+    """One S3 object delivered: the export-order interval it covers.
+
+    ``position_from`` is exclusive and ``position_to`` inclusive; consecutive
+    objects of a location satisfy ``next.position_from == prev.position_to``,
+    which is how "no gap" is proven.
+    """
+
+    location = models.ForeignKey(
+        ExportLocation, on_delete=models.CASCADE, related_name="export_objects"
+    )
+    run = models.ForeignKey(
+        ExportRun,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="export_objects",
+    )
+    key = models.CharField(max_length=1024)
+    position_from = models.CharField(max_length=41)
+    position_to = models.CharField(max_length=41)
+    first_seq = models.BigIntegerField()
+    last_seq = models.BigIntegerField()
+    event_count = models.PositiveIntegerField()
+    size_bytes = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["location", "position_to"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["location", "key"], name="exportobject_location_key_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["location", "position_from"],
+                name="exportobject_location_from_unique",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["location", "position_to"], name="exportobject_to_idx")
+        ]
+
+    def __str__(self) -> str:
+        return self.key
