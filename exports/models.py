@@ -77,8 +77,12 @@ class ExportLocation(models.Model):
     last_error = models.TextField(blank=True, default="")
     consecutive_failures = models.PositiveIntegerField(default=0)
     cursor = models.CharField(max_length=41, default=POSITION_ZERO, editable=False)
-    # Replay: while set, runs re-send recorded objects with position_to <= this.
-    replay_until = models.CharField(max_length=41, blank=True, default="")
+    # The range (cursor, planned_to] a run is writing: recorded before the PUT
+    # so that a run after a crash re-cuts exactly that range (same key).
+    planned_to = models.CharField(max_length=41, blank=True, default="")
+    # Replay: while set, runs re-send the recorded objects whose position_from
+    # is at or after this position (same ranges, same keys), then go on.
+    replay_from = models.CharField(max_length=41, blank=True, default="")
     # A run owns the location while lease_until is in the future.
     lease_until = models.DateTimeField(null=True, blank=True, editable=False)
     lease_owner = models.CharField(max_length=100, blank=True, default="")
