@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("exports", "0001_initial"),
+        ("exports", "0002_planned_and_replay"),
     ]
 
     operations = [
