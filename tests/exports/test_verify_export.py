@@ -220,3 +220,51 @@ def test_standalone_script_agrees(moto_server, location, monkeypatch):
     broken = run("--json")
     assert broken.returncode == 1
     assert json.loads(broken.stdout)["missing_objects"] == [objects[1].key]
+
+
+def test_management_command_names_problems_and_exits_non_zero(
+    exported, s3, location, monkeypatch, capsys
+):
+    """`manage.py verify_export ID` prints the summary; a problem exits with 1."""
+    from django.core.management import call_command
+
+    monkeypatch.setattr("exports.digests._s3_client", lambda location: s3)
+    monkeypatch.setattr("exports.verification._s3_client", lambda location: s3)
+    call_command("verify_export", str(location.pk))
+    assert "3/3 digest files valid" in capsys.readouterr().out
+    objects, _ = exported
+    s3.delete_object(Bucket=BUCKET, Key=objects[0].key)
+    with pytest.raises(SystemExit) as exit_info:
+        call_command("verify_export", str(location.pk), "--from", "2026-03-01")
+    assert exit_info.value.code == 1
+    assert f"1 log file missing: {objects[0].key}" in capsys.readouterr().out
+
+
+def test_admin_action_shows_the_result(exported, s3, location, monkeypatch, client):
+    """The admin action reports each selected location's verification result."""
+    from django.urls import reverse
+
+    from exports.admin_digests import verify_integrity
+    from exports.models import ExportLocation
+    from tests.factories import UserFactory
+
+    monkeypatch.setattr("exports.verification._s3_client", lambda location: s3)
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(staff)
+    request = client.get(reverse("admin:exports_exportdigest_changelist")).wsgi_request
+    verify_integrity(None, request, ExportLocation.objects.filter(pk=location.pk))
+    texts = [str(m) for m in request._messages]
+    assert any("3/3 digest files valid" in t and t.endswith("OK") for t in texts)
+    assert any(signing.current_public_key().fingerprint in t for t in texts)
+
+
+def test_hourly_task_writes_every_locations_digests(s3, location, monkeypatch):
+    """The hourly task writes due digests for each location."""
+    from exports.models import ExportDigest
+    from exports.tasks import digests_write_all
+    from tests.exports.conftest import put_exported_objects
+
+    monkeypatch.setattr("exports.digests._s3_client", lambda location: s3)
+    put_exported_objects(s3, location, [datetime(2020, 1, 1, tzinfo=UTC)])
+    assert digests_write_all() == 1
+    assert ExportDigest.objects.get().hour_start == datetime(2020, 1, 1, tzinfo=UTC)
