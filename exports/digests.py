@@ -124,7 +124,7 @@ def digest_build(
 def _s3_client(location):
     from exports import s3
 
-    return s3.client_for_location(location)
+    return s3.client_for(location)
 
 
 def _put_digest(client, *, bucket: str, key: str, body: bytes, signature: str, fp: str):

@@ -26,7 +26,7 @@ def forwards(apps, schema_editor):
     Schedule.objects.update_or_create(
         name=DIGESTS,
         defaults={
-            "func": "exports.tasks.digests_write_all",
+            "func": "exports.digest_tasks.digests_write_all",
             "schedule_type": "H",
             "repeats": -1,
             "next_run": next_hour,

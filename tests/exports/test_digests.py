@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - the fixtures are imported from digest_fixtures by name
 import base64
 import json
 from datetime import timedelta
@@ -7,7 +8,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from exports import signing
 from exports.digests import digest_write_due
 from exports.models import ExportDigest
-from tests.exports.conftest import BUCKET, PREFIX, T0, put_exported_objects
+from tests.exports.digest_fixtures import (  # noqa: F401 (fixtures)
+    BUCKET,
+    PREFIX,
+    T0,
+    exported,
+    location,
+    put_exported_objects,
+    s3,
+)
 
 
 def _digest(s3, key):

@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - the fixtures are imported from digest_fixtures by name
 import base64
 import json
 import os
@@ -13,7 +14,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 import verify_export
 from exports import signing
 from exports.digests import canonical_json
-from tests.exports.conftest import BUCKET, PREFIX, T0
+from tests.exports.digest_fixtures import (  # noqa: F401 (fixtures)
+    BUCKET,
+    PREFIX,
+    T0,
+    exported,
+    location,
+    s3,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -138,7 +146,7 @@ def test_objects_newer_than_the_last_digest_are_pending_not_errors(
     exported, s3, location
 ):
     """Objects written after the newest digest are reported as pending only."""
-    from tests.exports.conftest import put_exported_objects
+    from tests.exports.digest_fixtures import put_exported_objects
 
     new = put_exported_objects(s3, location, [T0 + timedelta(hours=9)])
     report = _verify(s3)
@@ -179,7 +187,7 @@ def test_standalone_script_agrees(moto_server, location, monkeypatch):
     import boto3
 
     from exports.digests import digest_write_due
-    from tests.exports.conftest import put_exported_objects
+    from tests.exports.digest_fixtures import put_exported_objects
 
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
@@ -260,9 +268,9 @@ def test_admin_action_shows_the_result(exported, s3, location, monkeypatch, clie
 
 def test_hourly_task_writes_every_locations_digests(s3, location, monkeypatch):
     """The hourly task writes due digests for each location."""
+    from exports.digest_tasks import digests_write_all
     from exports.models import ExportDigest
-    from exports.tasks import digests_write_all
-    from tests.exports.conftest import put_exported_objects
+    from tests.exports.digest_fixtures import put_exported_objects
 
     monkeypatch.setattr("exports.digests._s3_client", lambda location: s3)
     put_exported_objects(s3, location, [datetime(2020, 1, 1, tzinfo=UTC)])

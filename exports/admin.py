@@ -1,1 +1,0 @@
-from exports.admin_digests import ExportDigestAdmin, verify_integrity  # noqa: F401
