@@ -2,6 +2,7 @@
 
 import json
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 import verify_export
@@ -25,7 +26,7 @@ class Command(BaseCommand):
     def handle(self, *args, location, start, end, as_json, **options):
         try:
             target = ExportLocation.objects.get(pk=location)
-        except (ExportLocation.DoesNotExist, ValueError, Exception) as exc:
+        except (ExportLocation.DoesNotExist, ValidationError, ValueError) as exc:
             raise CommandError(f"No export location {location}") from exc
         report = export_location_verify_integrity(
             location=target,
