@@ -132,6 +132,14 @@ if env_bool("SECURE_PROXY_SSL_HEADER", False):
 # is derived from SECRET_KEY, which is fine for development only.
 AUDITSITE_ENCRYPTION_KEY = os.environ.get("AUDITSITE_ENCRYPTION_KEY", "")
 
+# Ed25519 key that signs export digests: base64 of the 32-byte seed, or PEM.
+# When unset it is derived from SECRET_KEY, which is fine for development only.
+AUDITSITE_SIGNING_KEY = os.environ.get("AUDITSITE_SIGNING_KEY", "")
+# Older public keys (comma-separated base64) still published after a rotation.
+AUDITSITE_SIGNING_PREVIOUS_PUBLIC_KEYS = os.environ.get(
+    "AUDITSITE_SIGNING_PREVIOUS_PUBLIC_KEYS", ""
+)
+
 # Trust the first address of X-Forwarded-For as the client IP (only behind a
 # proxy that sets it).
 AUDITSITE_TRUST_X_FORWARDED_FOR = env_bool("AUDITSITE_TRUST_X_FORWARDED_FOR", False)

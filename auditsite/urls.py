@@ -7,4 +7,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("exports.api_urls")),
     path("", include("audit.urls")),
+    path("", include("exports.urls")),
 ]

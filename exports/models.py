@@ -193,3 +193,39 @@ class ExportObject(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class ExportDigest(models.Model):
+    """One signed digest object: the objects a location exported in one hour.
+
+    Digests form a chain per location (``previous``); ``last_position`` is the
+    ``position_to`` of the last object listed, where the next digest starts.
+    """
+
+    location = models.ForeignKey(
+        ExportLocation, on_delete=models.CASCADE, related_name="digests"
+    )
+    hour_start = models.DateTimeField()
+    hour_end = models.DateTimeField()
+    key = models.CharField(max_length=1024)
+    signature = models.CharField(max_length=200, help_text="Ed25519, base64.")
+    sha256 = models.CharField("SHA-256 of the digest", max_length=64)
+    public_key_fingerprint = models.CharField(max_length=64)
+    previous = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="next"
+    )
+    previous_key = models.CharField(max_length=1024, blank=True, default="")
+    object_count = models.PositiveIntegerField()
+    last_position = models.CharField(max_length=41)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["location", "hour_start"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["location", "hour_start"], name="exportdigest_location_hour"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.key

@@ -1,0 +1,155 @@
+"""The retention purge: drop events past their plan's window, never undelivered ones.
+
+Windows come from the org's plan (`Organization.retention_days`: 30/60/90
+days); events with no org, or whose org no longer exists, follow
+``settings.AUDITSITE_RETENTION_NO_ORG_DAYS``. An event is kept back while any
+export location - enabled or disabled, since a disabled location is only
+paused and will deliver once re-enabled - matches it and has not moved its
+cursor past it. Deleted with ``events_delete_for_retention`` in bounded
+batches, each its own transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import reduce
+from operator import or_
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from audit.models import RETENTION_DAYS, AuditEvent, Organization, Plan
+from audit.services import events_delete_for_retention
+
+NO_ORG = "no_org"
+BATCH_SIZE = 5000
+
+
+@dataclass
+class PurgeReport:
+    """What a purge removed (per plan and per org) and what it kept back."""
+
+    dry_run: bool
+    now: datetime
+    removed: int = 0
+    removed_by_plan: dict[str, int] = field(default_factory=dict)
+    removed_by_org: dict[str, int] = field(default_factory=dict)
+    kept_back: list[dict] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "dry_run": self.dry_run,
+            "now": self.now.isoformat(),
+            "removed": self.removed,
+            "removed_by_plan": self.removed_by_plan,
+            "removed_by_org": self.removed_by_org,
+            "kept_back": self.kept_back,
+        }
+
+    def lines(self) -> list[str]:
+        verb = "Would remove" if self.dry_run else "Removed"
+        out = [f"{verb} {self.removed} event(s)."]
+        for plan, count in sorted(self.removed_by_plan.items()):
+            out.append(f"  {plan}: {count}")
+        for item in self.kept_back:
+            out.append(
+                f"Kept back {item['events']} undelivered event(s) for export "
+                f"location {item['name']} ({item['id']})"
+                + ("" if item["enabled"] else " [paused]")
+            )
+        return out
+
+
+def expired_q(*, now: datetime) -> Q:
+    """Events older than their org's plan window (or the no-org setting)."""
+    parts = []
+    for plan in Plan:
+        org_ids = Organization.objects.filter(plan=plan).values("id")
+        cutoff = now - timedelta(days=RETENTION_DAYS[plan])
+        parts.append(Q(org_id__in=org_ids, created_at__lt=cutoff))
+    no_org_cutoff = now - timedelta(days=settings.AUDITSITE_RETENTION_NO_ORG_DAYS)
+    orphan = Q(org_id__isnull=True) | ~Q(org_id__in=Organization.objects.values("id"))
+    parts.append(orphan & Q(created_at__lt=no_org_cutoff))
+    return reduce(or_, parts)
+
+
+def undelivered_q(location) -> Q:
+    """Events ``location`` matches and has not yet delivered (after its cursor)."""
+    from exports.models import position_decode
+
+    txid, seq = position_decode(location.cursor)
+    q = Q(txid__gt=txid) | Q(txid=txid, seq__gt=seq)
+    if location.categories:
+        q &= Q(category__in=location.categories)
+    if location.event_types:
+        q &= Q(event_type__in=location.event_types)
+    if location.orgs:
+        q &= Q(org_id__in=location.orgs)
+    return q
+
+
+def _org_plans(org_ids) -> dict:
+    return dict(
+        Organization.objects.filter(id__in=set(org_ids) - {None}).values_list(
+            "id", "plan"
+        )
+    )
+
+
+def _count_removed(report: PurgeReport, rows: list[tuple[int, object]]) -> None:
+    plans = _org_plans(org_id for _, org_id in rows)
+    for _, org_id in rows:
+        plan = plans.get(org_id, NO_ORG)
+        org_key = str(org_id) if org_id in plans else NO_ORG
+        report.removed_by_plan[plan] = report.removed_by_plan.get(plan, 0) + 1
+        report.removed_by_org[org_key] = report.removed_by_org.get(org_key, 0) + 1
+    report.removed += len(rows)
+
+
+def events_purge(
+    *, now: datetime | None = None, dry_run: bool = False, batch_size: int = BATCH_SIZE
+) -> PurgeReport:
+    """Remove expired events that every export location has delivered.
+
+    Returns the report: counts removed per plan and per org, and per export
+    location (name and id only) the expired events kept back for it. With
+    ``dry_run`` nothing is deleted and the report says what would be.
+    """
+    from exports.models import ExportLocation
+
+    now = now or timezone.now()
+    report = PurgeReport(dry_run=dry_run, now=now)
+    expired = AuditEvent.objects.filter(expired_q(now=now))
+    holds = []
+    for location in ExportLocation.objects.order_by("name", "id"):
+        hold = undelivered_q(location)
+        holds.append(hold)
+        kept = expired.filter(hold).count()
+        if kept:
+            report.kept_back.append(
+                {
+                    "id": str(location.pk),
+                    "name": location.name,
+                    "enabled": location.enabled,
+                    "events": kept,
+                }
+            )
+    removable: QuerySet = expired
+    if holds:
+        removable = removable.exclude(reduce(or_, holds))
+
+    if dry_run:
+        rows = removable.values_list("seq", "org_id").iterator(chunk_size=batch_size)
+        _count_removed(report, list(rows))
+        return report
+    while True:
+        rows = list(removable.order_by("seq").values_list("seq", "org_id")[:batch_size])
+        if not rows:
+            break
+        events_delete_for_retention(
+            queryset=AuditEvent.objects.filter(seq__in=[seq for seq, _ in rows])
+        )
+        _count_removed(report, rows)
+    return report

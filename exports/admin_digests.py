@@ -1,0 +1,54 @@
+"""Admin for digests, the signing key, and the "verify integrity" action.
+
+``verify_integrity`` is an action for the ExportLocation admin (add it to
+``ExportLocationAdmin.actions``).
+"""
+
+from django.contrib import admin, messages
+from django.urls import reverse
+
+from exports.models import ExportDigest
+from exports.signing import current_public_key
+from exports.verification import export_location_verify_integrity
+
+
+@admin.action(description="Verify export integrity (digests, objects, coverage)")
+def verify_integrity(modeladmin, request, queryset):
+    """Run the verifier on each selected location and show its summary."""
+    for location in queryset:
+        try:
+            report = export_location_verify_integrity(location=location)
+        except Exception as exc:  # S3 refused (e.g. no s3:GetObject): say so
+            messages.error(request, f"{location}: verification failed: {exc}")
+            continue
+        level = messages.SUCCESS if report.ok else messages.ERROR
+        messages.add_message(
+            request, level, f"{location}: " + " | ".join(report.lines())
+        )
+
+
+@admin.register(ExportDigest)
+class ExportDigestAdmin(admin.ModelAdmin):
+    list_display = ["key", "location", "hour_start", "object_count", "created_at"]
+    list_filter = ["location"]
+    ordering = ["-hour_start"]
+    readonly_fields = [f.name for f in ExportDigest._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        key = current_public_key()
+        messages.info(
+            request,
+            f"Digests are signed with Ed25519 key {key.fingerprint} "
+            f"(public key, base64: {key.raw_base64}); published at "
+            f"{request.build_absolute_uri(reverse('export-public-key'))}",
+        )
+        return super().changelist_view(request, extra_context)

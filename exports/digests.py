@@ -1,0 +1,234 @@
+"""The digest format: pure functions over plain records, no database, no S3.
+
+Each complete hour in which a location exported objects gets one digest
+object that lists those objects (key, SHA-256, size, export range, event
+count), names the previous digest and its signature, and is signed with
+auditsite's Ed25519 key (``exports.signing``). Hours with no objects get no
+digest; the chain links each digest to the one before it regardless of gaps.
+The standalone ``verify_export.py`` at the repository root reads this format.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+DIGEST_VERSION = 1
+
+
+@dataclass(frozen=True)
+class ObjectRecord:
+    """What a digest says about one exported object."""
+
+    key: str
+    sha256: str
+    size: int
+    position_from: str
+    position_to: str
+    first_seq: int | None
+    last_seq: int | None
+    event_count: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "sha256": self.sha256,
+            "size": self.size,
+            "position_from": self.position_from,
+            "position_to": self.position_to,
+            "first_seq": self.first_seq,
+            "last_seq": self.last_seq,
+            "event_count": self.event_count,
+        }
+
+
+@dataclass(frozen=True)
+class BuiltDigest:
+    key: str
+    body: bytes
+    sha256: str
+
+
+def join_key(prefix: str, *parts: str) -> str:
+    """Join an S3 prefix and key parts with single slashes."""
+    items = [prefix.strip("/")] if prefix.strip("/") else []
+    return "/".join([*items, *(p.strip("/") for p in parts)])
+
+
+def canonical_json(data: dict[str, Any]) -> bytes:
+    """The exact bytes that are signed and stored."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
+
+
+def hour_floor(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def digest_key(*, prefix: str, location_id: str, hour_start: datetime) -> str:
+    """`<prefix>/digests/year=/month=/day=/<location>_<YYYYMMDDTHH>0000Z_digest.json`."""
+    hour = hour_start.astimezone(UTC)
+    return join_key(
+        prefix,
+        "digests",
+        f"year={hour:%Y}",
+        f"month={hour:%m}",
+        f"day={hour:%d}",
+        f"{location_id}_{hour:%Y%m%dT%H}0000Z_digest.json",
+    )
+
+
+def digest_build(
+    *,
+    location_id: str,
+    bucket: str,
+    prefix: str,
+    hour_start: datetime,
+    objects: Iterable[ObjectRecord],
+    previous_key: str | None,
+    previous_signature: str | None,
+    fingerprint: str,
+) -> BuiltDigest:
+    """The digest for one hour: its key and canonical bytes (to be signed)."""
+    hour_start = hour_floor(hour_start)
+    data = {
+        "version": DIGEST_VERSION,
+        "location_id": location_id,
+        "bucket": bucket,
+        "prefix": prefix,
+        "digest_start": iso(hour_start),
+        "digest_end": iso(hour_start + timedelta(hours=1)),
+        "previous_digest_key": previous_key,
+        "previous_digest_signature": previous_signature,
+        "public_key_fingerprint": fingerprint,
+        "objects": [record.as_dict() for record in objects],
+    }
+    body = canonical_json(data)
+    return BuiltDigest(
+        key=digest_key(prefix=prefix, location_id=location_id, hour_start=hour_start),
+        body=body,
+        sha256=hashlib.sha256(body).hexdigest(),
+    )
+
+
+# --- the service: write the digests that are due --------------------------------
+
+
+def _s3_client(location):
+    from exports import s3
+
+    return s3.client_for(location)
+
+
+def _put_digest(client, *, bucket: str, key: str, body: bytes, signature: str, fp: str):
+    # The signature travels in x-amz-meta-signature, as CloudTrail does; the
+    # next digest repeats it, so a stripped header is still caught.
+    client.put_object(
+        Bucket=bucket,
+        Key=key,
+        Body=body,
+        ContentType="application/json",
+        Metadata={
+            "signature": signature,
+            "signature-algorithm": "Ed25519",
+            "public-key-fingerprint": fp,
+        },
+    )
+
+
+def digest_write_due(*, location, now: datetime | None = None, client=None) -> list:
+    """Write a signed digest for every complete hour with undigested objects.
+
+    Digests are written in order, each linked to the one before it. An object
+    whose row committed after its hour was digested goes into the next
+    digest, so every object is listed exactly once. The location row stays
+    locked while a digest is put and recorded (a small PUT), so two writers
+    never extend one chain at once; a digest key never changes once recorded.
+    Returns the new ``ExportDigest`` rows.
+    """
+    from django.db import transaction
+    from django.utils import timezone
+
+    from exports import signing
+    from exports.models import ExportDigest, ExportLocation, ExportObject
+
+    now = now or timezone.now()
+    written = []
+    while True:
+        with transaction.atomic():
+            locked = ExportLocation.objects.select_for_update().get(pk=location.pk)
+            last = locked.digests.order_by("-hour_start").first()
+            pending = ExportObject.objects.filter(location=locked).order_by(
+                "position_to"
+            )
+            if last is not None:
+                pending = pending.filter(position_to__gt=last.last_position)
+            first = pending.first()
+            if first is None:
+                break
+            hour = hour_floor(first.created_at)
+            if last is not None and hour <= last.hour_start:
+                hour = last.hour_start + timedelta(hours=1)
+            hour_end = hour + timedelta(hours=1)
+            if hour_end > now:
+                break
+            batch = []
+            for obj in pending.iterator():
+                if obj.created_at >= hour_end:
+                    break
+                batch.append(obj)
+            fingerprint = signing.current_public_key().fingerprint
+            built = digest_build(
+                location_id=str(locked.pk),
+                bucket=locked.bucket,
+                prefix=locked.path_prefix,
+                hour_start=hour,
+                objects=[
+                    ObjectRecord(
+                        key=obj.key,
+                        sha256=obj.sha256,
+                        size=obj.size_bytes,
+                        position_from=obj.position_from,
+                        position_to=obj.position_to,
+                        first_seq=obj.first_seq,
+                        last_seq=obj.last_seq,
+                        event_count=obj.event_count,
+                    )
+                    for obj in batch
+                ],
+                previous_key=last.key if last else None,
+                previous_signature=last.signature if last else None,
+                fingerprint=fingerprint,
+            )
+            signature = signing.sign(built.body)
+            _put_digest(
+                client or _s3_client(locked),
+                bucket=locked.bucket,
+                key=built.key,
+                body=built.body,
+                signature=signature,
+                fp=fingerprint,
+            )
+            written.append(
+                ExportDigest.objects.create(
+                    location=locked,
+                    hour_start=hour,
+                    hour_end=hour_end,
+                    key=built.key,
+                    signature=signature,
+                    sha256=built.sha256,
+                    public_key_fingerprint=fingerprint,
+                    previous=last,
+                    previous_key=last.key if last else "",
+                    object_count=len(batch),
+                    last_position=batch[-1].position_to,
+                )
+            )
+    return written

@@ -1,0 +1,44 @@
+"""Check a location's bucket against its signed digests (``verify_export.py``).
+
+The checking itself lives in the standalone ``verify_export.py`` at the
+repository root, so that customers run the very same code without auditsite.
+This module feeds it the location's S3 client, auditsite's published public
+keys and the digest keys the database recorded (which catches a deleted
+newest digest, something the bucket alone cannot show).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import verify_export
+from exports import signing
+from exports.digests import _s3_client
+
+
+def export_location_verify_integrity(
+    *,
+    location,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    client=None,
+) -> verify_export.Report:
+    """Verify ``location``'s digests and objects; reads need s3:GetObject/List."""
+    keys = verify_export.load_public_keys(
+        [key.raw_base64 for key in signing.published_keys()]
+    )
+    recorded = location.digests.all()
+    if start is not None:
+        recorded = recorded.filter(hour_start__gte=start)
+    if end is not None:
+        recorded = recorded.filter(hour_start__lt=end)
+    return verify_export.verify(
+        client or _s3_client(location),
+        bucket=location.bucket,
+        prefix=location.path_prefix,
+        public_keys=keys,
+        location_id=str(location.pk),
+        start=start,
+        end=end,
+        expected_digest_keys=list(recorded.values_list("key", flat=True)),
+    )

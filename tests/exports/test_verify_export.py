@@ -1,0 +1,278 @@
+# ruff: noqa: F811 - the fixtures are imported from digest_fixtures by name
+import base64
+import json
+import os
+import socket
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+import verify_export
+from exports import signing
+from exports.digests import canonical_json
+from tests.exports.digest_fixtures import (  # noqa: F401 (fixtures)
+    BUCKET,
+    PREFIX,
+    T0,
+    exported,
+    location,
+    s3,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _keys():
+    return verify_export.load_public_keys([signing.current_public_key().raw_base64])
+
+
+def _verify(s3, **kwargs):
+    return verify_export.verify(
+        s3, bucket=BUCKET, prefix=PREFIX, public_keys=_keys(), **kwargs
+    )
+
+
+def test_untouched_bucket_verifies_clean(exported, s3):
+    """An untouched export verifies: every digest and object valid, no gaps."""
+    report = _verify(s3)
+    assert report.ok, report.lines()
+    assert (report.digests_valid, report.digests_total) == (3, 3)
+    assert (report.objects_valid, report.objects_total) == (4, 4)
+    assert "3/3 digest files valid" in report.lines()
+    assert "4/4 log files valid" in report.lines()
+
+
+def test_verify_test_objects_are_ignored(exported, s3):
+    """The connection check's verify-test-* objects are not unlisted objects."""
+    s3.put_object(Bucket=BUCKET, Key=f"{PREFIX}/verify-test-20260301T100000Z", Body=b"")
+    assert _verify(s3).ok
+
+
+def test_deleted_object_is_named_missing(exported, s3):
+    """A deleted object is reported as a missing log file."""
+    objects, _ = exported
+    s3.delete_object(Bucket=BUCKET, Key=objects[1].key)
+    report = _verify(s3)
+    assert not report.ok
+    assert report.missing_objects == [objects[1].key]
+    assert f"1 log file missing: {objects[1].key}" in report.lines()
+
+
+def test_changed_byte_is_named_invalid(exported, s3):
+    """One flipped byte in an object makes that log file INVALID."""
+    objects, _ = exported
+    body = bytearray(s3.get_object(Bucket=BUCKET, Key=objects[2].key)["Body"].read())
+    body[5] ^= 0x01
+    s3.put_object(Bucket=BUCKET, Key=objects[2].key, Body=bytes(body))
+    report = _verify(s3)
+    assert report.invalid_objects == [objects[2].key]
+    assert report.missing_objects == []
+    assert f"1 log file INVALID: {objects[2].key}" in report.lines()
+
+
+def test_deleted_digest_is_named_and_breaks_coverage(exported, s3):
+    """A deleted digest is named missing; its objects become unlisted, a gap."""
+    objects, digests = exported
+    s3.delete_object(Bucket=BUCKET, Key=digests[1].key)
+    report = _verify(s3)
+    assert report.missing_digests == [digests[1].key]
+    assert report.unlisted_objects == [objects[2].key]
+    assert len(report.coverage_breaks) == 1
+    assert report.coverage_breaks[0].startswith(objects[1].key)
+
+
+def test_deleted_newest_digest_is_caught_with_the_database_record(exported, s3):
+    """The newest digest's deletion shows when auditsite's record is compared."""
+    _, digests = exported
+    s3.delete_object(Bucket=BUCKET, Key=digests[2].key)
+    report = _verify(s3, expected_digest_keys=[d.key for d in digests])
+    assert report.missing_digests == [digests[2].key]
+
+
+def test_edited_digest_is_invalid(exported, s3):
+    """A digest edited to hide an object fails its signature check."""
+    objects, digests = exported
+    response = s3.get_object(Bucket=BUCKET, Key=digests[0].key)
+    data = json.loads(response["Body"].read())
+    data["objects"] = data["objects"][:1]
+    s3.put_object(
+        Bucket=BUCKET,
+        Key=digests[0].key,
+        Body=canonical_json(data),
+        Metadata=response["Metadata"],
+    )
+    report = _verify(s3)
+    assert not report.ok
+    assert report.invalid_digests[0].startswith(digests[0].key)
+    assert f"digest INVALID: {report.invalid_digests[0]}" in report.lines()
+
+
+def test_digest_signed_with_another_key_is_invalid(exported, s3):
+    """A digest forged and re-signed with a key auditsite does not hold fails."""
+    _, digests = exported
+    body = s3.get_object(Bucket=BUCKET, Key=digests[1].key)["Body"].read()
+    forger = Ed25519PrivateKey.generate()
+    s3.put_object(
+        Bucket=BUCKET,
+        Key=digests[1].key,
+        Body=body,
+        Metadata={"signature": base64.b64encode(forger.sign(body)).decode()},
+    )
+    report = _verify(s3)
+    # The forged digest fails its signature, and the next digest's link to it
+    # (which repeats the genuine signature) no longer matches either.
+    assert [d.split(" ")[0] for d in report.invalid_digests] == [
+        digests[1].key,
+        digests[2].key,
+    ]
+    assert "signature does not match" in report.invalid_digests[0]
+
+
+def test_object_the_chain_does_not_list_is_named(exported, s3, location):
+    """An extra object inside the digested range is an unlisted object."""
+    objects, _ = exported
+    key = objects[0].key.replace(".json", "-copy.json")
+    s3.put_object(Bucket=BUCKET, Key=key, Body=b"[]")
+    report = _verify(s3)
+    assert report.unlisted_objects == [key]
+    assert f"Unlisted object: {key}" in report.lines()
+
+
+def test_objects_newer_than_the_last_digest_are_pending_not_errors(
+    exported, s3, location
+):
+    """Objects written after the newest digest are reported as pending only."""
+    from tests.exports.digest_fixtures import put_exported_objects
+
+    new = put_exported_objects(s3, location, [T0 + timedelta(hours=9)])
+    report = _verify(s3)
+    assert report.ok
+    assert report.pending_objects == [new[0].key]
+
+
+def test_date_range_checks_only_digests_in_range(exported, s3):
+    """--from/--to restrict the check to digests whose hour is in range."""
+    objects, _ = exported
+    s3.delete_object(Bucket=BUCKET, Key=objects[0].key)
+    start = T0 + timedelta(hours=1)
+    report = _verify(s3, start=start, end=datetime(2026, 3, 2, tzinfo=UTC))
+    assert report.ok, report.lines()
+    assert (report.digests_total, report.objects_total) == (2, 2)
+    assert not _verify(s3, start=T0, end=start).ok
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def moto_server():
+    from moto.server import ThreadedMotoServer
+
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+def test_standalone_script_agrees(moto_server, location, monkeypatch):
+    """verify_export.py, run as a script against a moto server, agrees."""
+    import boto3
+
+    from exports.digests import digest_write_due
+    from tests.exports.digest_fixtures import put_exported_objects
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    client = boto3.client("s3", region_name="us-east-1", endpoint_url=moto_server)
+    client.create_bucket(Bucket=BUCKET)
+    objects = put_exported_objects(client, location, [T0, T0 + timedelta(hours=2)])
+    digest_write_due(location=location, now=T0 + timedelta(hours=4), client=client)
+
+    def run(*extra):
+        return subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "verify_export.py"),
+                "--bucket",
+                BUCKET,
+                "--prefix",
+                PREFIX,
+                "--public-key",
+                signing.current_public_key().raw_base64,
+                "--endpoint-url",
+                moto_server,
+                "--region",
+                "us-east-1",
+                *extra,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "AWS_ACCESS_KEY_ID": "t", "AWS_SECRET_ACCESS_KEY": "t"},
+        )
+
+    clean = run()
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert "2/2 digest files valid" in clean.stdout
+    assert "2/2 log files valid" in clean.stdout
+
+    client.delete_object(Bucket=BUCKET, Key=objects[1].key)
+    broken = run("--json")
+    assert broken.returncode == 1
+    assert json.loads(broken.stdout)["missing_objects"] == [objects[1].key]
+
+
+def test_management_command_names_problems_and_exits_non_zero(
+    exported, s3, location, monkeypatch, capsys
+):
+    """`manage.py verify_export ID` prints the summary; a problem exits with 1."""
+    from django.core.management import call_command
+
+    monkeypatch.setattr("exports.digests._s3_client", lambda location: s3)
+    monkeypatch.setattr("exports.verification._s3_client", lambda location: s3)
+    call_command("verify_export", str(location.pk))
+    assert "3/3 digest files valid" in capsys.readouterr().out
+    objects, _ = exported
+    s3.delete_object(Bucket=BUCKET, Key=objects[0].key)
+    with pytest.raises(SystemExit) as exit_info:
+        call_command("verify_export", str(location.pk), "--from", "2026-03-01")
+    assert exit_info.value.code == 1
+    assert f"1 log file missing: {objects[0].key}" in capsys.readouterr().out
+
+
+def test_admin_action_shows_the_result(exported, s3, location, monkeypatch, client):
+    """The admin action reports each selected location's verification result."""
+    from django.urls import reverse
+
+    from exports.admin_digests import verify_integrity
+    from exports.models import ExportLocation
+    from tests.factories import UserFactory
+
+    monkeypatch.setattr("exports.verification._s3_client", lambda location: s3)
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(staff)
+    request = client.get(reverse("admin:exports_exportdigest_changelist")).wsgi_request
+    verify_integrity(None, request, ExportLocation.objects.filter(pk=location.pk))
+    texts = [str(m) for m in request._messages]
+    assert any("3/3 digest files valid" in t and t.endswith("OK") for t in texts)
+    assert any(signing.current_public_key().fingerprint in t for t in texts)
+
+
+def test_hourly_task_writes_every_locations_digests(s3, location, monkeypatch):
+    """The hourly task writes due digests for each location."""
+    from exports.digest_tasks import digests_write_all
+    from exports.models import ExportDigest
+    from tests.exports.digest_fixtures import put_exported_objects
+
+    monkeypatch.setattr("exports.digests._s3_client", lambda location: s3)
+    put_exported_objects(s3, location, [datetime(2020, 1, 1, tzinfo=UTC)])
+    assert digests_write_all() == 1
+    assert ExportDigest.objects.get().hour_start == datetime(2020, 1, 1, tzinfo=UTC)
