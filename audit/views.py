@@ -22,6 +22,7 @@ from django.http import (
     HttpRequest,
     HttpResponse,
     JsonResponse,
+    QueryDict,
     StreamingHttpResponse,
 )
 from django.shortcuts import redirect, render
@@ -85,10 +86,20 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "audit/org_picker.html", _nav_context(request))
 
 
+def _non_empty(params: QueryDict) -> QueryDict | None:
+    """The parameters that carry a value (a submitted form sends empty ones too)."""
+    data = QueryDict(mutable=True)
+    for name in params:
+        values = [v for v in params.getlist(name) if v.strip()]
+        if values:
+            data.setlist(name, values)
+    return data or None
+
+
 def _filtered(request: HttpRequest, org, settings: AuditSettings):
     events = selectors.events_for_viewer(org=org, settings=settings)
     filterset = OrgAuditEventFilter(
-        request.GET or None,
+        _non_empty(request.GET),
         queryset=events,
         caused_by_choices=selectors.visible_caused_by_choices(settings=settings),
     )
