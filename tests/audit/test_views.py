@@ -281,3 +281,10 @@ def test_account_page_saves_the_time_zone(member_client, member):
     assert response.status_code == 302
     member.refresh_from_db()
     assert member.time_zone == "Europe/Paris"
+
+
+def test_home_sends_staff_to_the_admin_and_visitors_to_sign_in(client, staff):
+    """Staff land in the admin; an anonymous visitor on the sign-in page."""
+    assert client.get(reverse("home"))["Location"] == reverse("login")
+    client.force_login(staff)
+    assert client.get(reverse("home"))["Location"] == reverse("admin:index")
