@@ -124,6 +124,7 @@ class OrgPermission(models.Model):
     """A permission a role can grant inside an org, e.g. `View Audit Log`."""
 
     VIEW_AUDIT_LOG = "view_audit_log"
+    MANAGE_MEMBERS = "manage_members"
 
     codename = models.SlugField(max_length=100, unique=True)
     name = models.CharField(max_length=100, unique=True)

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
+from django.core.exceptions import PermissionDenied
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
+from django.db.models.functions import TruncDate
 
 from audit.catalog import BUILTIN_BY_TYPE
-from audit.models import AuditEvent, EventType, Organization
+from audit.models import (
+    AuditEvent,
+    AuditSettings,
+    CausedByType,
+    EventType,
+    Membership,
+    Organization,
+    OrgPermission,
+)
 
 
 def event_type_templates() -> dict[str, str]:
@@ -58,3 +70,116 @@ def estimated_row_count(model) -> int | None:
     if not row or row[0] is None or row[0] < 0:
         return None
     return int(row[0])
+
+
+# --- customer-facing audit log ----------------------------------------------
+
+
+def _orgs_with_permission(*, user, codename: str) -> QuerySet[Organization]:
+    if not user.is_authenticated:
+        return Organization.objects.none()
+    return Organization.objects.filter(
+        memberships__user=user, memberships__role__permissions__codename=codename
+    ).distinct()
+
+
+def orgs_for_viewer(*, user, settings: AuditSettings | None = None):
+    """The orgs whose audit log ``user`` may read, by name.
+
+    A member needs a role with `View Audit Log`, and the org must be allowed
+    to show its log: every org when the global setting says so, otherwise
+    only orgs whose own switch is on.
+    """
+    settings = settings or AuditSettings.load()
+    orgs = _orgs_with_permission(user=user, codename=OrgPermission.VIEW_AUDIT_LOG)
+    if not settings.all_orgs_can_view_audit_log:
+        orgs = orgs.filter(can_view_audit_log=True)
+    return orgs.order_by("name")
+
+
+def org_for_viewer(
+    *, user, slug: str, settings: AuditSettings | None = None
+) -> Organization:
+    """The org at ``slug`` if ``user`` may read its log; PermissionDenied otherwise.
+
+    An unknown slug is refused the same way as a forbidden one, so that the
+    answer never tells whether another org exists.
+    """
+    org = orgs_for_viewer(user=user, settings=settings).filter(slug=slug).first()
+    if org is None:
+        raise PermissionDenied("You cannot view this organization's audit log.")
+    return org
+
+
+def orgs_for_member_manager(*, user) -> QuerySet[Organization]:
+    """The orgs where ``user``'s role has `Manage Members`, by name."""
+    return _orgs_with_permission(
+        user=user, codename=OrgPermission.MANAGE_MEMBERS
+    ).order_by("name")
+
+
+def org_for_member_manager(*, user, slug: str) -> Organization:
+    """The org at ``slug`` if ``user`` may manage its members; else PermissionDenied."""
+    org = orgs_for_member_manager(user=user).filter(slug=slug).first()
+    if org is None:
+        raise PermissionDenied("You cannot manage this organization's members.")
+    return org
+
+
+def memberships_for_org(*, org: Organization) -> QuerySet[Membership]:
+    """The members of ``org`` with their users and roles, by email."""
+    return (
+        Membership.objects.filter(org=org)
+        .select_related("user", "role")
+        .order_by("user__email")
+    )
+
+
+def events_for_viewer(
+    *, org: Organization, settings: AuditSettings
+) -> QuerySet[AuditEvent]:
+    """What an org's members may see of its log: every customer read starts here.
+
+    The org's events minus the kinds the global settings hide from customers:
+    impersonation (caused by an impersonation or carrying an impersonator),
+    API keys and employees.
+    """
+    events = events_for_org(org=org)
+    hidden = []
+    if not settings.includes_impersonation:
+        hidden.append(CausedByType.IMPERSONATION)
+        events = events.filter(impersonator_id__isnull=True)
+    if not settings.includes_api_keys:
+        hidden.append(CausedByType.API_KEY)
+    if not settings.includes_employees:
+        hidden.append(CausedByType.EMPLOYEE)
+    if hidden:
+        events = events.exclude(caused_by_type__in=hidden)
+    return events
+
+
+def visible_caused_by_choices(*, settings: AuditSettings) -> list[tuple[str, str]]:
+    """The "caused by" kinds customers may filter on (the hidden ones are not)."""
+    hidden = set()
+    if not settings.includes_impersonation:
+        hidden.add(CausedByType.IMPERSONATION)
+    if not settings.includes_api_keys:
+        hidden.add(CausedByType.API_KEY)
+    if not settings.includes_employees:
+        hidden.add(CausedByType.EMPLOYEE)
+    return [(v, label) for v, label in CausedByType.choices if v not in hidden]
+
+
+def event_counts_per_day(
+    *, events: QuerySet[AuditEvent], start: datetime, end: datetime, zone
+) -> dict[date, int]:
+    """Events per local day in ``[start, end)``, with one GROUP BY."""
+    rows = (
+        events.filter(created_at__gte=start, created_at__lt=end)
+        .order_by()
+        .annotate(day=TruncDate("created_at", tzinfo=zone))
+        .values("day")
+        .annotate(n=Count("pk"))
+        .values_list("day", "n")
+    )
+    return dict(rows)

@@ -509,3 +509,29 @@ def events_delete_for_retention(*, queryset) -> int:
             # Close the door again even when called inside a larger transaction.
             cursor.execute("SET LOCAL auditsite.allow_event_delete = 'off'")
     return deleted
+
+
+# --- customer audit log ------------------------------------------------------
+
+
+@transaction.atomic
+def audit_log_export_start(
+    *,
+    actor: Actor,
+    user: User,
+    org: Organization,
+    format: str,
+    filters: dict[str, Any],
+) -> AuditEvent:
+    """Record that ``user`` exported ``org``'s audit log; records `UserExportInitiated`.
+
+    Called before the first byte of the export is sent. The returned event
+    marks where the export stops: it holds the events recorded before it.
+    """
+    return event_record(
+        event_type="UserExportInitiated",
+        actor=actor,
+        user=user,
+        org=org,
+        details={"format": format, "filters": filters},
+    )

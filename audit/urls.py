@@ -5,4 +5,17 @@ from audit import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("account/", views.account, name="account"),
+    path("orgs/<slug:slug>/audit-log/", views.audit_log, name="org-audit-log"),
+    path(
+        "orgs/<slug:slug>/audit-log/export.<str:fmt>",
+        views.audit_log_export,
+        name="org-audit-log-export",
+    ),
+    path(
+        "orgs/<slug:slug>/audit-log/<uuid:event_id>/",
+        views.event_detail,
+        name="org-audit-event",
+    ),
+    path("orgs/<slug:slug>/members/", views.members, name="org-members"),
 ]

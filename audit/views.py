@@ -1,15 +1,317 @@
-"""Server-rendered pages for org members."""
+"""Server-rendered pages for org members: the audit log, its exports, members.
 
+Views stay thin: every read of events starts from
+``selectors.events_for_viewer`` for an org that ``selectors.org_for_viewer``
+has already checked, and every write goes through ``audit.services``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import zoneinfo
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    JsonResponse,
+    QueryDict,
+    StreamingHttpResponse,
+)
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from audit import selectors, services
+from audit.charts import chart_range, events_per_day_chart
+from audit.filters import OrgAuditEventFilter
+from audit.formats import csv_chunks, json_array_chunks
+from audit.models import AuditSettings, Category, Role
+from audit.pagination import keyset_page
+from audit.services import Actor
+
+EXPORT_CHUNK_SIZE = 2000
 
 
+def viewer_zone(user) -> zoneinfo.ZoneInfo:
+    """The viewer's time zone: their profile's, else UTC."""
+    try:
+        return zoneinfo.ZoneInfo(getattr(user, "time_zone", "") or "UTC")
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
+def in_viewer_zone(view):
+    """Render (and read date filters) in the signed-in user's time zone."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        with timezone.override(viewer_zone(request.user)):
+            return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _nav_context(
+    request: HttpRequest, org=None, active: str = "", settings=None
+) -> dict:
+    return {
+        "org": org,
+        "active": active,
+        "viewable_orgs": list(
+            selectors.orgs_for_viewer(user=request.user, settings=settings)
+        ),
+        "managed_orgs": list(selectors.orgs_for_member_manager(user=request.user)),
+        "viewer_zone": viewer_zone(request.user),
+    }
+
+
+@require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    """Staff land in the admin; everyone else signs in."""
-    if request.user.is_authenticated and request.user.is_staff:
+    """Staff go to the admin; a member to their org's log, or picks among several."""
+    if not request.user.is_authenticated:
+        return redirect("login")
+    if request.user.is_staff:
         return redirect("admin:index")
-    return redirect("admin:login")
+    orgs = list(selectors.orgs_for_viewer(user=request.user))
+    if len(orgs) == 1:
+        return redirect("org-audit-log", slug=orgs[0].slug)
+    return render(request, "audit/org_picker.html", _nav_context(request))
+
+
+def _non_empty(params: QueryDict) -> QueryDict | None:
+    """The parameters that carry a value (a submitted form sends empty ones too)."""
+    data = QueryDict(mutable=True)
+    for name in params:
+        values = [v for v in params.getlist(name) if v.strip()]
+        if values:
+            data.setlist(name, values)
+    return data or None
+
+
+def _filtered(request: HttpRequest, org, settings: AuditSettings):
+    events = selectors.events_for_viewer(org=org, settings=settings)
+    filterset = OrgAuditEventFilter(
+        _non_empty(request.GET),
+        queryset=events,
+        caused_by_choices=selectors.visible_caused_by_choices(settings=settings),
+    )
+    if filterset.is_bound and not filterset.is_valid():
+        return filterset, events.none()
+    return filterset, filterset.qs
+
+
+@login_required
+@require_GET
+@in_viewer_zone
+def audit_log(request: HttpRequest, slug: str) -> HttpResponse:
+    """An org's audit log: filters, a chart per day and a keyset-paged table."""
+    settings = AuditSettings.load()
+    org = selectors.org_for_viewer(user=request.user, slug=slug, settings=settings)
+    filterset, events = _filtered(request, org, settings)
+    page = keyset_page(
+        events, before=request.GET.get("before"), after=request.GET.get("after")
+    )
+    descriptions = selectors.event_describe_many(page.events)
+    rows = [(event, descriptions[event.seq]) for event in page.events]
+    zone = viewer_zone(request.user)
+    data = filterset.form.cleaned_data if filterset.is_bound else {}
+    first, last = chart_range(
+        after=data.get("created_after"), before=_before_bound(filterset), zone=zone
+    )
+    chart = events_per_day_chart(events=events, first=first, last=last, zone=zone)
+    params = filterset.active_params() if filterset.is_bound else {}
+    current = {name: request.GET.get(name, "") for name in filterset.CUSTOMER_FILTERS}
+    event_types = selectors.event_type_choices()
+    context = {
+        **_nav_context(request, org, "log", settings),
+        "filterset": filterset,
+        "form": filterset.form,
+        "rows": rows,
+        "page": page,
+        "chart": chart,
+        "params": params,
+        "query": urlencode(params, doseq=True),
+        "older_query": urlencode({**params, "before": page.older}, doseq=True)
+        if page.older
+        else "",
+        "newer_query": urlencode({**params, "after": page.newer}, doseq=True)
+        if page.newer
+        else "",
+        "event_types": event_types,
+        "event_type_known": current["event_type"] in {v for v, _ in event_types},
+        "categories": Category.choices,
+        "caused_by_choices": selectors.visible_caused_by_choices(settings=settings),
+        "current": current,
+        "export_formats": [("csv", "Export CSV"), ("json", "Export JSON")],
+        "export_fields": [
+            (name, value)
+            for name, values in params.items()
+            for value in (values if isinstance(values, list) else [values])
+        ],
+        "member_emails": list(
+            selectors.memberships_for_org(org=org).values_list("user__email", flat=True)
+        ),
+    }
+    return render(request, "audit/audit_log.html", context)
+
+
+def _before_bound(filterset):
+    """The exclusive upper bound the ``created_before`` filter applies, if any."""
+    if not filterset.is_bound:
+        return None
+    value = filterset.form.cleaned_data.get("created_before")
+    if value is None:
+        return None
+    raw = filterset.data.get("created_before", "")
+    if isinstance(raw, str) and len(raw.strip()) == 10:
+        return value + timedelta(days=1)
+    return value
+
+
+@login_required
+@require_GET
+@in_viewer_zone
+def event_detail(request: HttpRequest, slug: str, event_id: str) -> HttpResponse:
+    """One event of the org's log, looked up only inside what the viewer may see."""
+    settings = AuditSettings.load()
+    org = selectors.org_for_viewer(user=request.user, slug=slug, settings=settings)
+    events = selectors.events_for_viewer(org=org, settings=settings)
+    event = events.filter(uuid=event_id).first()
+    if event is None:
+        raise Http404("No such event in this organization's audit log.")
+    context = {
+        **_nav_context(request, org, "log", settings),
+        "event": event,
+        "description": selectors.event_describe_many([event])[event.seq],
+        "event_data_json": json.dumps(event.event_data, indent=2, sort_keys=True),
+        "back_query": request.GET.urlencode(),
+    }
+    return render(request, "audit/event_detail.html", context)
+
+
+EXPORT_FORMATS = {
+    "csv": ("text/csv; charset=utf-8", "csv"),
+    "json": ("application/json; charset=utf-8", "json"),
+}
+
+
+@login_required
+@require_POST
+def audit_log_export(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
+    """Stream the current filtered view as CSV or JSON; records `UserExportInitiated`.
+
+    The filters come in the POST body (the page's hidden fields), so that an
+    export is never triggered by merely following a link. The export holds
+    the events recorded before its own `UserExportInitiated` event.
+    """
+    if fmt not in EXPORT_FORMATS:
+        raise Http404("Unknown export format.")
+    settings = AuditSettings.load()
+    org = selectors.org_for_viewer(user=request.user, slug=slug, settings=settings)
+    request.GET = request.POST  # the filterset reads the same parameters
+    filterset, events = _filtered(request, org, settings)
+    params = filterset.active_params() if filterset.is_bound else {}
+    marker = services.audit_log_export_start(
+        actor=Actor.for_user(request.user, request),
+        user=request.user,
+        org=org,
+        format=fmt,
+        filters=params,
+    )
+    events = events.filter(seq__lt=marker.seq).order_by("-created_at", "-seq")
+    rows = events.iterator(chunk_size=EXPORT_CHUNK_SIZE)
+    if fmt == "csv":
+        chunks = csv_chunks(rows, selectors.event_type_templates())
+    else:
+        chunks = json_array_chunks(rows)
+    content_type, extension = EXPORT_FORMATS[fmt]
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    response = StreamingHttpResponse(chunks, content_type=content_type)
+    response["Content-Disposition"] = (
+        f'attachment; filename="{org.slug}-audit-log-{stamp}.{extension}"'
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class RoleChangeForm(forms.Form):
+    membership = forms.IntegerField(widget=forms.HiddenInput)
+    role = forms.ModelChoiceField(queryset=Role.objects.all(), label="Role")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@in_viewer_zone
+def members(request: HttpRequest, slug: str) -> HttpResponse:
+    """An org's members; a role with `Manage Members` can change others' roles."""
+    org = selectors.org_for_member_manager(user=request.user, slug=slug)
+    memberships = selectors.memberships_for_org(org=org)
+    if request.method == "POST":
+        form = RoleChangeForm(request.POST)
+        if form.is_valid():
+            membership = memberships.filter(pk=form.cleaned_data["membership"]).first()
+            if membership is None:
+                raise Http404("No such member in this organization.")
+            if membership.user_id == request.user.pk:
+                messages.error(request, "You cannot change your own role.")
+            else:
+                services.membership_change_role(
+                    actor=Actor.for_user(request.user, request),
+                    membership=membership,
+                    role=form.cleaned_data["role"],
+                )
+                messages.success(
+                    request,
+                    f"{membership.user.email} is now {form.cleaned_data['role'].name}.",
+                )
+            return redirect("org-members", slug=org.slug)
+        messages.error(request, "Choose a role.")
+    context = {
+        **_nav_context(request, org, "members"),
+        "memberships": memberships,
+        "roles": Role.objects.all(),
+    }
+    return render(request, "audit/members.html", context)
+
+
+class TimeZoneForm(forms.Form):
+    time_zone = forms.ChoiceField(label="Time zone")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        zones = sorted(zoneinfo.available_timezones() - {"localtime"})
+        self.fields["time_zone"].choices = [("", "UTC (default)")] + [
+            (zone, zone.replace("_", " ")) for zone in zones
+        ]
+        self.fields["time_zone"].required = False
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account(request: HttpRequest) -> HttpResponse:
+    """The signed-in user's preferences: the time zone pages show times in."""
+    form = TimeZoneForm(
+        request.POST or None, initial={"time_zone": request.user.time_zone}
+    )
+    if request.method == "POST" and form.is_valid():
+        services.user_update(
+            actor=Actor.for_user(request.user, request),
+            user=request.user,
+            changes={"time_zone": form.cleaned_data["time_zone"]},
+        )
+        messages.success(request, "Your time zone is saved.")
+        return redirect("account")
+    return render(
+        request, "audit/account.html", {**_nav_context(request), "form": form}
+    )
 
 
 def healthz(request: HttpRequest) -> JsonResponse:

@@ -1,0 +1,129 @@
+"""Event formats: the SPEC section 3 JSON shape and the customer CSV.
+
+``event_as_spec`` is the one place that knows the SPEC field list; the JSON
+and CSV writers here stream any number of events in constant memory.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Iterator
+from datetime import UTC
+from typing import Any
+
+from audit.models import AuditEvent
+
+# A spreadsheet evaluates a cell that starts with one of these as a formula.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+CSV_COLUMNS = [
+    "id",
+    "created_at",
+    "event_type",
+    "category",
+    "description",
+    "user_id",
+    "user_email",
+    "org_id",
+    "org_name",
+    "caused_by_type",
+    "caused_by_id",
+    "caused_by_metadata",
+    "caused_by_source_ip",
+    "caused_by_user_agent",
+    "impersonator_id",
+    "impersonator_metadata",
+    "event_data",
+]
+
+
+def _str_or_none(value: Any) -> str | None:
+    return str(value) if value not in (None, "") else None
+
+
+def event_as_spec(event: AuditEvent) -> dict[str, Any]:
+    """One event as SPEC section 3 describes it (``created_at`` in Unix seconds)."""
+    return {
+        "id": str(event.uuid),
+        "user_id": _str_or_none(event.user_id),
+        "user_email": event.user_email or None,
+        "org_id": _str_or_none(event.org_id),
+        "org_name": event.org_name or None,
+        "event_type": event.event_type,
+        "event_data": event.event_data,
+        "created_at": int(event.created_at.timestamp()),
+        "caused_by_type": event.caused_by_type,
+        "caused_by_id": event.caused_by_id or None,
+        "caused_by_metadata": event.caused_by_metadata,
+        "caused_by_source_ip": event.caused_by_source_ip or None,
+        "caused_by_user_agent": event.caused_by_user_agent or None,
+        "impersonator_id": event.impersonator_id or None,
+        "impersonator_metadata": event.impersonator_metadata,
+    }
+
+
+def json_array_chunks(events: Iterable[AuditEvent]) -> Iterator[str]:
+    """A JSON array of SPEC events, one event per chunk (for streaming)."""
+    yield "["
+    separator = "\n"
+    for event in events:
+        yield separator + json.dumps(event_as_spec(event), ensure_ascii=False)
+        separator = ",\n"
+    yield "\n]\n"
+
+
+def csv_safe(value: Any) -> str:
+    """A cell value a spreadsheet will show as text, never run as a formula."""
+    text = "" if value is None else str(value)
+    if text.startswith(FORMULA_PREFIXES):
+        return "'" + text
+    return text
+
+
+def _json_cell(value: Any) -> str:
+    if value in (None, {}, ""):
+        return ""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def event_as_csv_row(event: AuditEvent, description: str) -> list[str]:
+    """The CSV cells of one event, in ``CSV_COLUMNS`` order, formula-neutralised."""
+    cells = [
+        str(event.uuid),
+        event.created_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        event.event_type,
+        event.category,
+        description,
+        event.user_id,
+        event.user_email,
+        event.org_id,
+        event.org_name,
+        event.caused_by_type,
+        event.caused_by_id,
+        _json_cell(event.caused_by_metadata),
+        event.caused_by_source_ip,
+        event.caused_by_user_agent,
+        event.impersonator_id,
+        _json_cell(event.impersonator_metadata),
+        _json_cell(event.event_data),
+    ]
+    return [csv_safe(cell) for cell in cells]
+
+
+class _Echo:
+    """A file-like object whose ``write`` hands the line back (for csv.writer)."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_chunks(
+    events: Iterable[AuditEvent], templates: dict[str, str]
+) -> Iterator[str]:
+    """RFC 4180 CSV (CRLF line ends, header first), one event per chunk."""
+    writer = csv.writer(_Echo())
+    yield writer.writerow(CSV_COLUMNS)
+    for event in events:
+        description = event.description(templates.get(event.event_type))
+        yield writer.writerow(event_as_csv_row(event, description))

@@ -1,0 +1,164 @@
+"""The customer pages in headless Chromium (Debian's, never downloaded).
+
+Set AUDITSITE_SCREENSHOTS=/some/dir to keep desktop and phone screenshots.
+"""
+
+import csv
+import json
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+from audit.models import AuditEvent, AuditSettings, Role
+from tests.factories import (
+    AuditEventFactory,
+    MembershipFactory,
+    OrganizationFactory,
+    UserFactory,
+)
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PASSWORD = "secret-pass-123"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.skipif(
+        not os.path.exists(CHROMIUM), reason=f"needs Debian's chromium at {CHROMIUM}"
+    ),
+]
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    # Playwright's sync API runs an event loop in this thread; the test's own
+    # database setup is synchronous and safe.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        yield browser
+        browser.close()
+
+
+def sign_in(page, live_server, email):
+    page.goto(f"{live_server.url}/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def screenshot(page, name, full_page=True):
+    folder = os.environ.get("AUDITSITE_SCREENSHOTS")
+    if folder:
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=full_page)
+
+
+def download(page, button, tmp_path):
+    with page.expect_download() as info:
+        page.get_by_role("button", name=button).click()
+    target = tmp_path / info.value.suggested_filename
+    info.value.save_as(target)
+    return target
+
+
+def test_member_reads_filters_pages_and_exports(browser, live_server, tmp_path):
+    """A member signs in, filters, pages, and downloads CSV and JSON of the view."""
+    org = OrganizationFactory(name="Acme Inc", slug="acme")
+    member = MembershipFactory(org=org, user=UserFactory(email="owner@acme.example"))
+    base = timezone.now() - timedelta(hours=3)
+    for i in range(60):
+        AuditEventFactory(
+            org_id=org.pk,
+            org_name=org.name,
+            event_type="UserCreated",
+            user_email=f"user{i:02d}@acme.example",
+            created_at=base + timedelta(minutes=i),
+            caused_by_source_ip="203.0.113.7",
+        )
+    formula = AuditEventFactory(
+        org_id=org.pk,
+        org_name=org.name,
+        event_type="UserDeleted",
+        user_email="=1+2@acme.example",
+        created_at=base - timedelta(minutes=1),
+    )
+    AuditEventFactory(
+        org_id=org.pk,
+        org_name=org.name,
+        event_type="UserDeleted",
+        caused_by_type="Employee",
+        caused_by_metadata={"email": "staff@operator.example"},
+        created_at=base - timedelta(minutes=2),
+    )
+    AuditSettings.objects.filter(pk=1).update(includes_employees=False)
+    assert member.user.email == "owner@acme.example"
+
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    sign_in(page, live_server, "owner@acme.example")
+    page.wait_for_url("**/orgs/acme/audit-log/")
+    rows = page.locator("table.events tbody tr")
+    assert rows.count() == 50
+    assert "user59@acme.example" in rows.first.inner_text()
+    screenshot(page, "audit-log-desktop")
+
+    page.get_by_role("link", name="Older →").click()
+    assert page.locator("table.events tbody tr").count() == 11
+    assert "user09@acme.example" in page.locator("tbody tr").first.inner_text()
+    assert "staff@operator.example" not in page.content()
+
+    page.goto(f"{live_server.url}/orgs/acme/audit-log/")
+    page.get_by_label("Event type").select_option("UserDeleted")
+    page.get_by_role("button", name="Apply filters").click()
+    page.wait_for_url("**event_type=UserDeleted**")
+    assert page.locator("table.events tbody tr").count() == 1
+
+    csv_file = download(page, "Export CSV", tmp_path)
+    with csv_file.open(encoding="utf-8", newline="") as handle:
+        exported = list(csv.DictReader(handle))
+    assert [row["id"] for row in exported] == [str(formula.uuid)]
+    assert exported[0]["user_email"] == "'=1+2@acme.example"
+
+    json_file = download(page, "Export JSON", tmp_path)
+    data = json.loads(json_file.read_text(encoding="utf-8"))
+    assert [item["id"] for item in data] == [str(formula.uuid)]
+    assert AuditEvent.objects.filter(event_type="UserExportInitiated").count() == 2
+
+    page.locator("table.events tbody a").first.click()
+    assert str(formula.uuid) in page.content()
+
+    phone = browser.new_page(viewport={"width": 390, "height": 844})
+    phone.context.add_cookies(page.context.cookies())
+    phone.goto(f"{live_server.url}/orgs/acme/audit-log/")
+    assert phone.locator("table.events tbody tr").count() == 50
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, "the page scrolls sideways on a phone"
+    screenshot(phone, "audit-log-phone", full_page=False)
+
+
+def test_member_without_permission_gets_403(browser, live_server):
+    """A member whose role lacks View Audit Log sees the 403 page."""
+    org = OrganizationFactory(name="Acme Inc", slug="acme")
+    MembershipFactory(
+        org=org,
+        role=Role.objects.get(name="Member"),
+        user=UserFactory(email="intern@acme.example"),
+    )
+    page = browser.new_page()
+    sign_in(page, live_server, "intern@acme.example")
+    response = page.goto(f"{live_server.url}/orgs/acme/audit-log/")
+    assert response.status == 403
+    assert page.get_by_role("heading", name="You don't have access").is_visible()
