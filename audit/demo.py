@@ -320,7 +320,8 @@ def _generate(
         org = big_org if rng.random() < 0.1 else rng.choice(other_orgs)
         members = members_by_org.get(org.pk) or users
         user = rng.choice(members)
-        is_user_event = entry["category"] == "user"
+        # Org events are about a user too when their sentence names one.
+        about_user = entry["category"] == "user" or "{user}" in entry["template"]
         cause = rng.choices(cause_names, cause_weights)[0]
         if entry["event_type"] == "UserImpersonation":
             cause = "Impersonation"
@@ -340,8 +341,8 @@ def _generate(
         created = now - timedelta(seconds=span - offsets[i])
         yield (
             uuid.UUID(int=rng.getrandbits(128), version=4),
-            user.pk if is_user_event or rng.random() < 0.5 else None,
-            user.email if is_user_event or rng.random() < 0.5 else "",
+            user.pk if about_user else None,
+            user.email if about_user else "",
             org.pk,
             org.name,
             entry["event_type"],
