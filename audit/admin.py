@@ -10,10 +10,12 @@ import json
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.shortcuts import redirect
 from django.utils.functional import cached_property
 from django.utils.html import format_html
@@ -288,6 +290,18 @@ class UserAdmin(DjangoUserAdmin):
         )
         obj.pk = user.pk
         obj._state.adding = False
+
+    def user_change_password(self, request, id, form_url=""):
+        # Django's view saves the new password itself; wrapping it lets the
+        # PasswordChanged event commit in the same transaction, or not at all.
+        with transaction.atomic():
+            response = super().user_change_password(request, id, form_url)
+            if request.method == "POST" and response.status_code == 302:
+                services.user_password_changed(
+                    actor=Actor.for_employee(request.user, request),
+                    user=self.get_object(request, unquote(id)),
+                )
+        return response
 
     def delete_model(self, request, obj):
         services.user_delete(actor=Actor.for_employee(request.user, request), user=obj)

@@ -292,6 +292,16 @@ def user_change_metadata(*, actor: Actor, user: User, **fields: Any) -> User:
 
 
 @transaction.atomic
+def user_password_changed(*, actor: Actor, user: User) -> None:
+    """Record `PasswordChanged` for a password the caller has just set.
+
+    Django's password forms save the hash themselves; call this in the same
+    transaction. The password never goes into the event.
+    """
+    event_record(event_type="PasswordChanged", actor=actor, user=user)
+
+
+@transaction.atomic
 def user_delete(*, actor: Actor, user: User) -> None:
     """Delete a user and their memberships; records `UserDeleted`.
 

@@ -297,3 +297,22 @@ def test_non_staff_cannot_open_the_admin(client, db):
     response = client.get(reverse(CHANGELIST))
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+def test_changing_a_password_in_admin_records_password_changed(staff_client):
+    """Setting a user's password in the admin records PasswordChanged, without it."""
+    user = UserFactory(email="ant@acme.example")
+    url = reverse("admin:auth_user_password_change", args=[user.pk])
+    bad = staff_client.post(url, {"password1": "a-long-pass-1", "password2": "other"})
+    assert bad.status_code == 200
+    assert not AuditEvent.objects.filter(event_type="PasswordChanged").exists()
+    response = staff_client.post(
+        url,
+        {"password1": "a-long-pass-phrase", "password2": "a-long-pass-phrase"},
+    )
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.check_password("a-long-pass-phrase")
+    event = AuditEvent.objects.get(event_type="PasswordChanged")
+    assert (event.user_id, event.caused_by_type) == (user.pk, "Employee")
+    assert "a-long-pass-phrase" not in str(event.event_data)
