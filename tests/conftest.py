@@ -1,6 +1,9 @@
 import pytest
+from django.core.cache import cache
 from django.db import connection
+from rest_framework.test import APIClient
 
+from audit.apikeys import api_key_create
 from audit.models import Role
 from audit.services import Actor
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
@@ -51,3 +54,27 @@ def staff_client(client, staff):
 def on_postgres():
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """API throttle counters live in the cache: no test inherits another's."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def api_key(db):
+    """An operator API key; the full key is in ``api_key.raw_key``."""
+    api_key, raw_key = api_key_create(name="billing service")
+    api_key.raw_key = raw_key
+    return api_key
+
+
+@pytest.fixture
+def api_client(api_key):
+    """A DRF test client that sends ``Authorization: Bearer <api_key>``."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key.raw_key}")
+    return client
