@@ -149,8 +149,14 @@ def _timestamp(value: Any) -> datetime | str:
             parsed = datetime.fromisoformat(value.strip())
         except ValueError:
             return "is not a valid ISO 8601 date/time"
-        # A time without an offset is taken as UTC.
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        if parsed.tzinfo is None:
+            # A time without an offset is taken as UTC.
+            return parsed.replace(tzinfo=UTC)
+        # Stored in UTC: PostgreSQL refuses offsets Python allows (-18:49).
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError:
+            return "is out of range"
     return "must be Unix seconds or an ISO 8601 string"
 
 
@@ -243,12 +249,15 @@ class _Validator:
         for _, item in todo:
             if (ident := _uuid(item.get("user_id"))) is not None:
                 user_ids.add(ident)
+            # Text with NUL cannot be sent to PostgreSQL; it matches nothing.
             if isinstance(email := item.get("user_email"), str) and email:
-                emails.add(email.strip().lower())
+                if "\x00" not in email:
+                    emails.add(email.strip().lower())
             if (ident := _uuid(item.get("org_id"))) is not None:
                 org_ids.add(ident)
             if isinstance(name := item.get("org_name"), str) and name:
-                org_names.add(name)
+                if "\x00" not in name:
+                    org_names.add(name)
         self.users_by_id: dict[uuid.UUID, str] = {}
         self.users_by_email: dict[str, uuid.UUID] = {}
         if user_ids or emails:

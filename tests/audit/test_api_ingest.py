@@ -330,3 +330,22 @@ def test_throttled_key_gets_429_with_retry_after(api_client, ann):
     assert response.status_code == 429
     assert int(response["Retry-After"]) > 0
     assert AuditEvent.objects.count() == 2
+
+
+def test_odd_offsets_and_nul_in_references_are_handled(api_client, ann):
+    """A -18:49 offset is stored in UTC; a NUL in an email is a 400 error."""
+    good = user_event(ann, created_at="2025-01-01T00:00:00-18:49")
+    response = post(api_client, good)
+    assert response.status_code == 201
+    assert AuditEvent.objects.get().created_at == datetime(
+        2025, 1, 1, 18, 49, tzinfo=UTC
+    )
+    bad = user_event(ann, user_email="ann\u0000@acme.example", user_id=None)
+    response = post(
+        api_client, [bad, user_event(ann, created_at="0001-01-01T00:00+01:00")]
+    )
+    assert response.status_code == 400
+    assert [(e["index"], e["field"]) for e in response.json()["errors"]] == [
+        (0, "user_email"),
+        (1, "created_at"),
+    ]
