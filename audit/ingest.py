@@ -473,7 +473,9 @@ def _insert(rows: list[dict]) -> None:
         # COPY is several times faster than a multi-row INSERT. The JSON
         # columns are already JSON text, which COPY's text format accepts.
         sql = f"COPY {AuditEvent._meta.db_table} ({', '.join(COLUMNS)}) FROM STDIN"
-        with connection.cursor() as cursor:
+        # The raw psycopg cursor bypasses Django's error translation; the
+        # wrapper turns a unique violation into django.db.IntegrityError.
+        with connection.cursor() as cursor, connection.wrap_database_errors:
             with cursor.cursor.copy(sql) as copy:
                 for row in rows:
                     copy.write_row([row[name] for name in COLUMNS])

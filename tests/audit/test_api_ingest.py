@@ -349,3 +349,61 @@ def test_odd_offsets_and_nul_in_references_are_handled(api_client, ann):
         (0, "user_email"),
         (1, "created_at"),
     ]
+
+
+def test_a_racing_duplicate_is_reported_as_already_stored(api_client, ann, monkeypatch):
+    """If another request stores an id between our check and our insert, the
+    batch still succeeds and reports that id as already stored."""
+    from audit import ingest
+    from tests.factories import AuditEventFactory
+
+    racing, fresh = user_event(ann), user_event(ann)
+    real_run = ingest._Validator.run
+
+    def run_then_race(self):
+        result = real_run(self)
+        AuditEventFactory(uuid=racing["id"])
+        return result
+
+    monkeypatch.setattr(ingest._Validator, "run", run_then_race)
+    response = post(api_client, [racing, fresh])
+    assert response.status_code == 201
+    assert response.json()["stored"] == 1
+    assert response.json()["already_stored"] == [racing["id"]]
+    assert AuditEvent.objects.filter(uuid=fresh["id"]).exists()
+    assert AuditEvent.objects.filter(uuid=racing["id"]).count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_posts_of_one_batch_store_it_once(on_postgres, api_key):
+    """Two clients racing with the same batch store each event exactly once."""
+    import threading
+
+    from django.db import connection
+
+    from audit.ingest import events_ingest
+    from audit.services import Actor
+
+    user = UserFactory(email="racer@acme.example")
+    batch = [user_event(user) for _ in range(300)]
+    barrier = threading.Barrier(2)
+    results = []
+
+    def send():
+        try:
+            barrier.wait()
+            results.append(events_ingest(actor=Actor.for_api_key(api_key), items=batch))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 2
+    assert AuditEvent.objects.count() == 300
+    assert sum(result.stored for result in results) == 300
+    for result in results:
+        assert result.stored + len(result.already_stored) == 300

@@ -203,3 +203,11 @@ def test_date_filters_with_odd_offsets_work(api_client):
     assert [e["id"] for e in response.json()["results"]] == [str(event.uuid)]
     response = api_client.get(URL, {"created_after": "0001-01-01T00:00:00+05:00"})
     assert response.status_code == 200
+
+
+def test_browsable_api_works_for_staff(staff_client):
+    """A staff user can browse the API in HTML with their admin session."""
+    AuditEventFactory()
+    response = staff_client.get(URL, HTTP_ACCEPT="text/html")
+    assert response.status_code == 200
+    assert b"UserCreated" in response.content
