@@ -62,6 +62,7 @@ EVENT_EXAMPLE = {
 @extend_schema_view(
     get=extend_schema(
         operation_id="events_list",
+        tags=["events"],
         summary="List events",
         description="Newest first (`created_at`, then arrival order). Follow "
         "`next` to page: every event that existed when paging started is "
@@ -92,6 +93,7 @@ class EventListView(ListAPIView):
 
     @extend_schema(
         operation_id="events_create",
+        tags=["events"],
         summary="Ingest events",
         description=(
             f"One event object or a JSON array of up to {MAX_BATCH_ITEMS} "
@@ -189,6 +191,7 @@ class EventDetailView(GenericAPIView):
 
     @extend_schema(
         operation_id="events_retrieve",
+        tags=["events"],
         summary="Get one event",
         responses={200: EventSerializer},
     )
