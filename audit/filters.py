@@ -7,7 +7,7 @@ order (see ``AuditEvent.Meta.indexes``).
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import django_filters
 from django.db.models import Q, QuerySet
@@ -24,9 +24,22 @@ def _as_uuid(value: str) -> uuid.UUID | None:
 
 
 def _day_start(value) -> datetime:
-    if isinstance(value, datetime):
-        return value if timezone.is_aware(value) else timezone.make_aware(value)
-    return timezone.make_aware(datetime.combine(value, time.min))
+    if not isinstance(value, datetime):
+        value = datetime.combine(value, time.min)
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value)
+    # In UTC: PostgreSQL refuses offsets Python allows (e.g. -18:49).
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        return datetime.min.replace(tzinfo=UTC)
+
+
+def _day_after(value: datetime) -> datetime:
+    try:
+        return value + timedelta(days=1)
+    except OverflowError:
+        return datetime.max.replace(tzinfo=UTC)
 
 
 class CommaSeparatedCharFilter(django_filters.BaseInFilter, django_filters.CharFilter):
@@ -109,7 +122,7 @@ class AuditEventFilter(django_filters.FilterSet):
         raw = self.data.get("created_before", "")
         # A bare date means "up to the end of that day", inclusive.
         if isinstance(raw, str) and len(raw.strip()) == 10:
-            return qs.filter(created_at__lt=_day_start(value) + timedelta(days=1))
+            return qs.filter(created_at__lt=_day_after(_day_start(value)))
         return qs.filter(created_at__lt=_day_start(value))
 
 

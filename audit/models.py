@@ -341,3 +341,48 @@ class AuditSettings(models.Model):
     def load(cls) -> AuditSettings:
         obj, _ = cls.objects.get_or_create(pk=1)
         return obj
+
+
+class ApiKey(models.Model):
+    """An operator API key for services that send and read events.
+
+    The key itself is shown once, when it is created; only its SHA-256 and a
+    visible prefix (``as_`` + 8 characters, used to find the row) are stored.
+    """
+
+    # ``audit.permissions.IsOperator`` accepts any ``request.auth`` with this.
+    is_api_key = True
+
+    name = models.CharField(max_length=100, help_text="Who or what uses this key.")
+    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_by = models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix})"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None

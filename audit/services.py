@@ -65,6 +65,16 @@ class Actor:
         )
 
     @classmethod
+    def for_api_key(cls, api_key, request: HttpRequest | None = None) -> Actor:
+        """A service sending events with an operator API key."""
+        return cls(
+            type=CausedByType.API_KEY,
+            id=api_key.prefix,
+            metadata={"name": api_key.name},
+            **_request_origin(request),
+        )
+
+    @classmethod
     def from_request(cls, request: HttpRequest) -> Actor:
         """Employee for staff in the admin, User for anyone else."""
         user = request.user

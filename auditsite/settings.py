@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_q",
     "audit",
     "exports",
@@ -172,17 +173,34 @@ AUDITSITE_EXPORT_MAX_OBJECTS_PER_RUN = int(
 AUDITSITE_AWS_PRINCIPAL_ARN = os.environ.get("AUDITSITE_AWS_PRINCIPAL_ARN", "")
 AUDITSITE_AWS_ACCESS_KEY_ID = os.environ.get("AUDITSITE_AWS_ACCESS_KEY_ID", "")
 AUDITSITE_AWS_SECRET_ACCESS_KEY = os.environ.get("AUDITSITE_AWS_SECRET_ACCESS_KEY", "")
+# REST API: requests per API key (or staff user), e.g. "600/min"; empty: none.
+AUDITSITE_API_THROTTLE_RATE = os.environ.get("AUDITSITE_API_THROTTLE_RATE", "600/min")
+# How far into the future an ingested event's created_at may be (clock skew).
+AUDITSITE_INGEST_MAX_FUTURE_SECONDS = int(
+    os.environ.get("AUDITSITE_INGEST_MAX_FUTURE_SECONDS", "300")
+)
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "audit.authentication.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["audit.permissions.IsOperator"],
+    "DEFAULT_THROTTLE_CLASSES": ["audit.authentication.ApiKeyRateThrottle"],
 }
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "auditsite API",
-    "DESCRIPTION": "Send audit events to auditsite and read them back.",
+    "DESCRIPTION": "Send audit events to auditsite and read them back. "
+    "Authenticate with `Authorization: Bearer <API key>`.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The docs UI is served from our static files: no CDN at run time.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # django-q2: the ORM broker by default; Redis when REDIS_URL is set, which is

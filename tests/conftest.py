@@ -1,9 +1,30 @@
 import pytest
+from django.core.cache import cache
 from django.db import connection
+from rest_framework.test import APIClient
 
+from audit.apikeys import api_key_create
 from audit.models import Role
 from audit.services import Actor
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
+
+
+def pytest_collection_modifyitems(items):
+    """Every transactional test restores the database it found (serialized_rollback).
+
+    A transactional test ends by flushing every table, which would also wipe
+    the rows data migrations made (the event catalog, roles, permissions, the
+    settings row) and break the tests after it; and mixing flushed and
+    serialized tests collides on content types. So all of them restore.
+    """
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker is None or not marker.kwargs.get("transaction"):
+            continue
+        if marker.kwargs.get("serialized_rollback"):
+            continue
+        kwargs = {**marker.kwargs, "serialized_rollback": True}
+        item.add_marker(pytest.mark.django_db(*marker.args, **kwargs), append=False)
 
 
 @pytest.fixture
@@ -51,3 +72,27 @@ def staff_client(client, staff):
 def on_postgres():
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """API throttle counters live in the cache: no test inherits another's."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def api_key(db):
+    """An operator API key; the full key is in ``api_key.raw_key``."""
+    api_key, raw_key = api_key_create(name="billing service")
+    api_key.raw_key = raw_key
+    return api_key
+
+
+@pytest.fixture
+def api_client(api_key):
+    """A DRF test client that sends ``Authorization: Bearer <api_key>``."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key.raw_key}")
+    return client

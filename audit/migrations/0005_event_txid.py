@@ -7,7 +7,7 @@ import audit.expressions
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("audit", "0003_event_immutable_trigger"),
+        ("audit", "0004_apikey"),
     ]
 
     operations = [

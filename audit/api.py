@@ -1,0 +1,203 @@
+"""The operator REST API: ingest events and read them back (SPEC 3 to 5)."""
+
+from __future__ import annotations
+
+import orjson
+from django.shortcuts import get_object_or_404
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import status
+from rest_framework.exceptions import UnsupportedMediaType
+from rest_framework.generics import GenericAPIView, ListAPIView
+from rest_framework.parsers import JSONParser
+from rest_framework.response import Response
+
+from audit.filters import AuditEventFilter
+from audit.ingest import (
+    MAX_BATCH_ITEMS,
+    MAX_BODY_BYTES,
+    IngestRejected,
+    events_ingest,
+)
+from audit.pagination import EventCursorPagination
+from audit.permissions import IsOperator
+from audit.selectors import event_describe_many, events_all
+from audit.serializers import (
+    DetailSerializer,
+    EventInputSerializer,
+    EventSerializer,
+    IngestRejectedSerializer,
+    IngestResultSerializer,
+)
+from audit.services import Actor
+
+
+def _actor(request) -> Actor:
+    """The default cause of ingested events: the API key, or the staff user."""
+    if getattr(request.auth, "is_api_key", False):
+        return Actor.for_api_key(request.auth, request._request)
+    return Actor.for_employee(request.user, request._request)
+
+
+def _error(status_code: int, detail: str, **extra) -> Response:
+    return Response({"detail": detail, **extra}, status=status_code)
+
+
+EVENT_EXAMPLE = {
+    "id": "0b8f4c1e-2d7a-4a55-9a3e-5f1f6f0c9d21",
+    "user_email": "ann@acme.example",
+    "org_name": "Acme Inc",
+    "event_type": "OrgUserAdded",
+    "event_data": {"OrgUserAdded": {"role": "Member"}},
+    "created_at": 1745598561,
+}
+
+
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="events_list",
+        tags=["events"],
+        summary="List events",
+        description="Newest first (`created_at`, then arrival order). Follow "
+        "`next` to page: every event that existed when paging started is "
+        "returned exactly once, even while new events arrive.",
+    )
+)
+class EventListView(ListAPIView):
+    """``GET``: events newest first, filtered; ``POST``: ingest events."""
+
+    permission_classes = [IsOperator]
+    serializer_class = EventSerializer
+    pagination_class = EventCursorPagination
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = AuditEventFilter
+    # Only for the browsable API's form: POST parses its body itself.
+    parser_classes = [JSONParser]
+
+    def get_queryset(self):
+        return events_all()
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        serializer = self.get_serializer(
+            page, many=True, context={"descriptions": event_describe_many(page)}
+        )
+        return self.get_paginated_response(serializer.data)
+
+    @extend_schema(
+        operation_id="events_create",
+        tags=["events"],
+        summary="Ingest events",
+        description=(
+            f"One event object or a JSON array of up to {MAX_BATCH_ITEMS} "
+            f"(body at most {MAX_BODY_BYTES // (1024 * 1024)} MB), in the SPEC "
+            "section 3 format. All or nothing: if any item is invalid, nothing "
+            "is stored and the 400 lists every `{index, field, message}`. "
+            "Items whose `id` is already stored are not stored again and are "
+            "listed in `already_stored` (the first write wins). Answers 201 "
+            "when something was stored, 200 when every item was already there."
+        ),
+        request=PolymorphicProxySerializer(
+            component_name="EventOrBatch",
+            serializers=[EventInputSerializer, EventInputSerializer(many=True)],
+            resource_type_field_name=None,
+            many=False,
+        ),
+        responses={
+            201: IngestResultSerializer,
+            200: IngestResultSerializer,
+            400: OpenApiResponse(
+                IngestRejectedSerializer, description="Invalid batch or JSON."
+            ),
+            401: OpenApiResponse(DetailSerializer, description="Bad or no key."),
+            413: OpenApiResponse(DetailSerializer, description="Batch too large."),
+            415: OpenApiResponse(DetailSerializer, description="Not JSON."),
+            429: OpenApiResponse(DetailSerializer, description="Throttled."),
+        },
+        examples=[OpenApiExample("One event", value=EVENT_EXAMPLE, request_only=True)],
+    )
+    def post(self, request):
+        content_type = request.content_type.split(";")[0].strip().lower()
+        if content_type != "application/json":
+            raise UnsupportedMediaType(
+                request.content_type,
+                detail="Send JSON with Content-Type: application/json.",
+            )
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > MAX_BODY_BYTES:
+            return _error(413, f"The body is larger than {MAX_BODY_BYTES} bytes.")
+        # Read the stream ourselves: HttpRequest.body would stop at Django's
+        # 2.5 MB DATA_UPLOAD_MAX_MEMORY_SIZE, and DRF's parser at its own
+        # error messages.
+        stream = request.stream
+        body = stream.read(MAX_BODY_BYTES + 1) if stream is not None else b""
+        if len(body) > MAX_BODY_BYTES:
+            return _error(413, f"The body is larger than {MAX_BODY_BYTES} bytes.")
+        if not body.strip():
+            return _error(400, "The body is empty: send an event or an array.")
+        try:
+            payload = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            return _error(400, f"Malformed JSON: {exc}", errors=[])
+        if isinstance(payload, dict):
+            items = [payload]
+        elif isinstance(payload, list):
+            items = payload
+        else:
+            return _error(400, "Send an event object or an array of them.", errors=[])
+        if not items:
+            return _error(400, "The batch is empty.", errors=[])
+        if len(items) > MAX_BATCH_ITEMS:
+            return _error(
+                413,
+                f"A batch holds at most {MAX_BATCH_ITEMS} events, not {len(items)}.",
+            )
+        try:
+            result = events_ingest(actor=_actor(request), items=items)
+        except IngestRejected as rejected:
+            return _error(
+                400,
+                f"{len(rejected.errors)} error(s); nothing was stored.",
+                errors=[error.as_dict() for error in rejected.errors],
+            )
+        return Response(
+            {
+                "stored": result.stored,
+                "already_stored": result.already_stored,
+                "ids": result.ids,
+            },
+            status=status.HTTP_201_CREATED if result.stored else status.HTTP_200_OK,
+        )
+
+
+class EventDetailView(GenericAPIView):
+    """One event by its ``id``."""
+
+    permission_classes = [IsOperator]
+    serializer_class = EventSerializer
+
+    def get_queryset(self):
+        return events_all()
+
+    @extend_schema(
+        operation_id="events_retrieve",
+        tags=["events"],
+        summary="Get one event",
+        responses={200: EventSerializer},
+    )
+    def get(self, request, id):
+        event = get_object_or_404(self.get_queryset(), uuid=id)
+        serializer = self.get_serializer(
+            event, context={"descriptions": event_describe_many([event])}
+        )
+        return Response(serializer.data)

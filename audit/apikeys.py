@@ -1,0 +1,94 @@
+"""Services for operator API keys: create (shown once), revoke, look up.
+
+A key looks like ``as_k3x9q2mw_<43 random url-safe characters>``. The part
+before the second underscore is the visible ``prefix`` that finds the row;
+the whole key is stored only as its SHA-256 (keys are 256-bit random, so a
+fast hash is enough: there is nothing to brute-force).
+
+Operator keys belong to no org, so creating or revoking one records no
+audit event (no catalog type describes it truthfully: ``OrgAPIKeyCreated``
+is about an org's key, ``CreatedPersonalAPIKey`` about a user's own key).
+The key row itself keeps who created and who revoked it, and when.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import string
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from audit.models import ApiKey, User
+
+PREFIX_ALPHABET = string.ascii_lowercase + string.digits
+PREFIX_LENGTH = len("as_") + 8
+# last_used_at is written at most this often per key, not on every request.
+LAST_USED_RESOLUTION = timedelta(seconds=60)
+
+
+def _hash(raw_key: str) -> str:
+    return hashlib.sha256(raw_key.encode()).hexdigest()
+
+
+def _new_key() -> tuple[str, str]:
+    prefix = "as_" + "".join(secrets.choice(PREFIX_ALPHABET) for _ in range(8))
+    return prefix, f"{prefix}_{secrets.token_urlsafe(32)}"
+
+
+@transaction.atomic
+def api_key_create(*, name: str, created_by: User | None = None) -> tuple[ApiKey, str]:
+    """Create a key named ``name``; returns the row and the key (shown once)."""
+    name = (name or "").strip()
+    if not name:
+        raise ValueError("An API key needs a name.")
+    while True:
+        prefix, raw_key = _new_key()
+        if not ApiKey.objects.filter(prefix=prefix).exists():
+            break
+    api_key = ApiKey.objects.create(
+        name=name[:100],
+        prefix=prefix,
+        key_hash=_hash(raw_key),
+        created_by=created_by,
+    )
+    return api_key, raw_key
+
+
+@transaction.atomic
+def api_key_revoke(*, api_key: ApiKey, revoked_by: User | None = None) -> ApiKey:
+    """Revoke a key: from now on it gets 401. Revoking twice changes nothing."""
+    api_key = ApiKey.objects.select_for_update().get(pk=api_key.pk)
+    if api_key.revoked_at is None:
+        api_key.revoked_at = timezone.now()
+        api_key.revoked_by = revoked_by
+        api_key.save(update_fields=["revoked_at", "revoked_by"])
+    return api_key
+
+
+def api_key_for_raw_key(raw_key: str) -> ApiKey | None:
+    """The unrevoked key whose full value is ``raw_key``, else None.
+
+    Marks it used (at most once a minute, so a busy key does not turn every
+    request into a row update).
+    """
+    # The secret part may itself contain "_": the prefix has a fixed length.
+    prefix = raw_key[:PREFIX_LENGTH]
+    separator = raw_key[PREFIX_LENGTH : PREFIX_LENGTH + 1]
+    if not prefix.startswith("as_") or separator != "_":
+        return None
+    api_key = ApiKey.objects.filter(prefix=prefix).first()
+    if api_key is None or not hmac.compare_digest(api_key.key_hash, _hash(raw_key)):
+        return None
+    if api_key.revoked_at is not None:
+        return None
+    now = timezone.now()
+    if api_key.last_used_at is None or now - api_key.last_used_at > (
+        LAST_USED_RESOLUTION
+    ):
+        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+        api_key.last_used_at = now
+    return api_key
