@@ -9,34 +9,13 @@ from typing import Any
 
 from rest_framework import serializers
 
+from audit import formats
 from audit.models import AuditEvent, CausedByType
 
 
-def unix_seconds(value) -> int | float:
-    """Unix seconds: an integer for whole seconds, else microsecond precision."""
-    seconds = round(value.timestamp(), 6)
-    return int(seconds) if seconds.is_integer() else seconds
-
-
 def event_as_spec(event: AuditEvent, description: str | None = None) -> dict[str, Any]:
-    """One event in the SPEC section 3 format (the export and API format)."""
-    data = {
-        "id": str(event.uuid),
-        "user_id": str(event.user_id) if event.user_id else None,
-        "user_email": event.user_email or None,
-        "org_id": str(event.org_id) if event.org_id else None,
-        "org_name": event.org_name or None,
-        "event_type": event.event_type,
-        "event_data": event.event_data,
-        "created_at": unix_seconds(event.created_at),
-        "caused_by_type": event.caused_by_type,
-        "caused_by_id": event.caused_by_id or None,
-        "caused_by_metadata": event.caused_by_metadata,
-        "caused_by_source_ip": event.caused_by_source_ip,
-        "caused_by_user_agent": event.caused_by_user_agent or None,
-        "impersonator_id": event.impersonator_id,
-        "impersonator_metadata": event.impersonator_metadata,
-    }
+    """One event in the SPEC format, with sub-second time and its description."""
+    data = formats.event_as_spec(event, precise_time=True)
     if description is not None:
         data["description"] = description
     return data

@@ -12,95 +12,22 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-# The columns an export reads, in SPEC section 3 order plus what keys need.
-EXPORT_COLUMNS = (
-    "uuid",
-    "user_id",
-    "user_email",
-    "org_id",
-    "org_name",
-    "event_type",
-    "event_data",
-    "created_at",
-    "caused_by_type",
-    "caused_by_id",
-    "caused_by_metadata",
-    "caused_by_source_ip",
-    "caused_by_user_agent",
-    "impersonator_id",
-    "impersonator_metadata",
-    "txid",
-    "seq",
-)
-SPEC_FIELDS = (
-    "id",
-    "user_id",
-    "user_email",
-    "org_id",
-    "org_name",
-    "event_type",
-    "event_data",
-    "created_at",
-    "caused_by_type",
-    "caused_by_id",
-    "caused_by_metadata",
-    "caused_by_source_ip",
-    "caused_by_user_agent",
-    "impersonator_id",
-    "impersonator_metadata",
-)
+from audit import formats as audit_formats
+from audit.formats import SPEC_COLUMNS, SPEC_FIELDS
+
+# The columns an export reads: the SPEC's, plus what keys and ranges need.
+EXPORT_COLUMNS = (*SPEC_COLUMNS, "txid", "seq")
 EXTENSIONS = {"json": "json", "ndjson.gz": "ndjson.gz", "csv": "csv"}
 CONTENT_TYPES = {
     "json": "application/json",
     "ndjson.gz": "application/gzip",
     "csv": "text/csv; charset=utf-8",
 }
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def spec_from_row(row: Sequence[Any]) -> dict[str, Any]:
     """The SPEC section 3 dict of one ``EXPORT_COLUMNS`` row."""
-    (
-        uuid,
-        user_id,
-        user_email,
-        org_id,
-        org_name,
-        event_type,
-        event_data,
-        created_at,
-        caused_by_type,
-        caused_by_id,
-        caused_by_metadata,
-        source_ip,
-        user_agent,
-        impersonator_id,
-        impersonator_metadata,
-        _txid,
-        _seq,
-    ) = row
-    return {
-        "id": str(uuid),
-        "user_id": str(user_id) if user_id else None,
-        "user_email": user_email or None,
-        "org_id": str(org_id) if org_id else None,
-        "org_name": org_name or None,
-        "event_type": event_type,
-        "event_data": event_data,
-        "created_at": int(created_at.timestamp()),
-        "caused_by_type": caused_by_type,
-        "caused_by_id": caused_by_id or None,
-        "caused_by_metadata": caused_by_metadata,
-        "caused_by_source_ip": source_ip or None,
-        "caused_by_user_agent": user_agent or None,
-        "impersonator_id": impersonator_id or None,
-        "impersonator_metadata": impersonator_metadata,
-    }
-
-
-def event_as_spec(event) -> dict[str, Any]:
-    """The SPEC section 3 dict of one ``AuditEvent``."""
-    return spec_from_row([getattr(event, c) for c in EXPORT_COLUMNS])
+    return audit_formats.spec_from_row(row[: len(SPEC_COLUMNS)])
 
 
 def _dumps(value: Any) -> str:
@@ -112,10 +39,7 @@ def _csv_cell(value: Any) -> str:
         return ""
     if isinstance(value, dict | list):
         value = _dumps(value)
-    value = str(value)
-    if value.startswith(_FORMULA_STARTS):
-        return "'" + value
-    return value
+    return audit_formats.csv_safe(value)
 
 
 def render(file_format: str, events: Iterable[dict[str, Any]]) -> bytes:
