@@ -32,33 +32,16 @@ from django.db.models import Q
 from django.utils import timezone
 
 from audit.catalog import BUILTIN_BY_TYPE, ORG, USER
+from audit.formats import SPEC_FIELDS
 from audit.models import AuditEvent, CausedByType, EventType, Organization, User
 from audit.services import Actor
 
 MAX_BATCH_ITEMS = 1000
 MAX_BODY_BYTES = 5 * 1024 * 1024
 
-ACCEPTED_FIELDS = frozenset(
-    {
-        "id",
-        "user_id",
-        "user_email",
-        "org_id",
-        "org_name",
-        "event_type",
-        "event_data",
-        "created_at",
-        "caused_by_type",
-        "caused_by_id",
-        "caused_by_metadata",
-        "caused_by_source_ip",
-        "caused_by_user_agent",
-        "impersonator_id",
-        "impersonator_metadata",
-        # Output-only, ignored on input, so that exported events round-trip.
-        "description",
-    }
-)
+# The SPEC fields, plus the output-only description (ignored on input) so that
+# events read back from the API can be posted again as they are.
+ACCEPTED_FIELDS = frozenset({*SPEC_FIELDS, "description"})
 CAUSED_BY_TYPES = frozenset(CausedByType.values)
 COLUMNS = (
     "uuid",
