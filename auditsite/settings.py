@@ -221,6 +221,16 @@ if REDIS_URL:
 else:
     Q_CLUSTER["orm"] = "default"
 
+# The cache holds API throttle counters: with Redis they are shared by every
+# gunicorn worker and machine; without it they are per process.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+        }
+    }
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
