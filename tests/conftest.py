@@ -6,6 +6,25 @@ from audit.services import Actor
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(
+    django_db_modify_db_settings_parallel_suffix, request, tmp_path_factory
+):
+    """On SQLite, put the test database in a file when e2e tests will run.
+
+    pytest-django's SQLite test database is in memory, which the real
+    processes of e2e tests (qcluster, ``manage.py exports run``) cannot open;
+    with a file they share it (tests/exports/e2e_support.py).
+    """
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    wanted = any(item.get_closest_marker("e2e") for item in request.session.items)
+    if wanted and db["ENGINE"] == "django.db.backends.sqlite3":
+        path = tmp_path_factory.mktemp("e2e-db") / "test.sqlite3"
+        db.setdefault("TEST", {})["NAME"] = str(path)
+
+
 @pytest.fixture
 def staff(db):
     return UserFactory(email="staff@operator.example", is_staff=True, is_superuser=True)

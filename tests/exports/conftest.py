@@ -55,3 +55,39 @@ def make_location(db, aws):
         return services.export_location_create(**values)
 
     return make
+
+
+@pytest.fixture
+def moto_endpoint(monkeypatch):
+    """moto's real HTTP server on a free 127.0.0.1 port, with ``BUCKET``."""
+    from moto.server import ThreadedMotoServer
+
+    from tests.exports.e2e_support import s3_client
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "e2e")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "e2e")
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    s3_client(endpoint).create_bucket(Bucket=BUCKET)
+    try:
+        yield endpoint
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def catalog_loaded(transactional_db):
+    """The catalog, roles and settings row the data migration loads.
+
+    A transactional test starts after another one flushed every table, so
+    what migrations loaded may be gone; put it back (idempotent).
+    """
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("audit.migrations.0002_catalog_roles_settings")
+    migration.sync_catalog(apps, None)
+    migration.load_roles_and_settings(apps, None)
