@@ -1,3 +1,5 @@
+import urllib.request
+
 import boto3
 import pytest
 from moto import mock_aws
@@ -70,6 +72,8 @@ def moto_endpoint(monkeypatch):
     server.start()
     host, port = server.get_host_and_port()
     endpoint = f"http://{host}:{port}"
+    # moto's state is per process, not per server: start from nothing.
+    urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", b""))
     s3_client(endpoint).create_bucket(Bucket=BUCKET)
     try:
         yield endpoint

@@ -23,7 +23,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import boto3
 from django.db import connection
@@ -188,7 +188,7 @@ class FaultProxy:
             def _handle(self) -> None:
                 body = self._body()
                 fault = None
-                if self.command == "PUT" and "/year=" in self.path:
+                if self.command == "PUT" and "/year=" in unquote(self.path):
                     with proxy._lock:
                         fault = proxy.faults.pop(0) if proxy.faults else None
                         proxy.puts.append((self.path, str(fault or "ok")))
