@@ -80,6 +80,8 @@ class ExportLocation(models.Model):
     # The range (cursor, planned_to] a run is writing: recorded before the PUT
     # so that a run after a crash re-cuts exactly that range (same key).
     planned_to = models.CharField(max_length=41, blank=True, default="")
+    # ...and the selection (filters, format, hidden kinds) it was cut with.
+    planned_selection = models.JSONField(default=dict, blank=True, editable=False)
     # Replay: while set, runs re-send the recorded objects whose position_from
     # is at or after this position (same ranges, same keys), then go on.
     replay_from = models.CharField(max_length=41, blank=True, default="")
@@ -174,6 +176,9 @@ class ExportObject(models.Model):
     event_count = models.PositiveIntegerField()
     size_bytes = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64)
+    # What the range was cut with (exports.selectors.export_selection): a
+    # replay re-cuts the range with it, so it rewrites the same bytes.
+    selection = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -23,7 +23,7 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from audit.models import AuditEvent
+from audit.models import AuditEvent, AuditSettings, CausedByType
 from exports.formats import EXPORT_COLUMNS
 from exports.models import ExportLocation, ExportObject, ExportRun, position_decode
 
@@ -77,16 +77,56 @@ def export_horizon() -> int:
     return horizon
 
 
-def events_matching(*, location: ExportLocation) -> QuerySet[AuditEvent]:
-    """All events a location's filters select (empty filter = all)."""
+def export_selection(
+    *, location: ExportLocation, audit_settings: AuditSettings | None = None
+) -> dict:
+    """What a location selects now: its filters, format, and the hidden kinds.
+
+    SPEC section 5: the kinds of events the global audit log settings exclude
+    (impersonation, API keys, employees) are invisible to customers in pages
+    and exports, so S3 exports leave them out too. A run records the selection
+    with each range it cuts (``ExportLocation.planned_selection``, then
+    ``ExportObject.selection``) and a re-cut after a crash or a replay uses the
+    recorded one: same range, same selection, same key, same bytes. A change
+    of settings or filters applies from the next new range on.
+    """
+    audit_settings = audit_settings or AuditSettings.load()
+    hidden = []
+    if not audit_settings.includes_impersonation:
+        hidden.append(CausedByType.IMPERSONATION.value)
+    if not audit_settings.includes_api_keys:
+        hidden.append(CausedByType.API_KEY.value)
+    if not audit_settings.includes_employees:
+        hidden.append(CausedByType.EMPLOYEE.value)
+    return {
+        "format": location.file_format,
+        "categories": sorted(location.categories or []),
+        "event_types": sorted(location.event_types or []),
+        "orgs": sorted(str(o) for o in location.orgs or []),
+        "hidden_caused_by": hidden,
+        "hide_impersonated": not audit_settings.includes_impersonation,
+    }
+
+
+def events_selected(*, selection: dict) -> QuerySet[AuditEvent]:
+    """All events a recorded selection takes (empty filter = all)."""
     qs = AuditEvent.objects.all()
-    if location.categories:
-        qs = qs.filter(category__in=location.categories)
-    if location.event_types:
-        qs = qs.filter(event_type__in=location.event_types)
-    if location.orgs:
-        qs = qs.filter(org_id__in=location.orgs)
+    if selection.get("categories"):
+        qs = qs.filter(category__in=selection["categories"])
+    if selection.get("event_types"):
+        qs = qs.filter(event_type__in=selection["event_types"])
+    if selection.get("orgs"):
+        qs = qs.filter(org_id__in=selection["orgs"])
+    if selection.get("hidden_caused_by"):
+        qs = qs.exclude(caused_by_type__in=selection["hidden_caused_by"])
+    if selection.get("hide_impersonated"):
+        qs = qs.filter(Q(impersonator_id__isnull=True) | Q(impersonator_id=""))
     return qs
+
+
+def events_matching(*, location: ExportLocation) -> QuerySet[AuditEvent]:
+    """All events a location selects now (filters and the hidden kinds)."""
+    return events_selected(selection=export_selection(location=location))
 
 
 def _after(position: str) -> Q:
@@ -100,23 +140,21 @@ def _up_to(position: str) -> Q:
 
 
 def export_rows_after(
-    *, location: ExportLocation, after: str, horizon: int, limit: int
+    *, selection: dict, after: str, horizon: int, limit: int
 ) -> list[tuple]:
-    """Up to ``limit`` matching rows after ``after``, below the horizon, in order."""
+    """Up to ``limit`` selected rows after ``after``, below the horizon, in order."""
     return list(
-        events_matching(location=location)
+        events_selected(selection=selection)
         .filter(_after(after), txid__lt=horizon)
         .order_by("txid", "seq")
         .values_list(*EXPORT_COLUMNS)[:limit]
     )
 
 
-def export_rows_between(
-    *, location: ExportLocation, after: str, up_to: str
-) -> list[tuple]:
-    """The matching rows in the interval ``(after, up_to]``, in order."""
+def export_rows_between(*, selection: dict, after: str, up_to: str) -> list[tuple]:
+    """The selected rows in the interval ``(after, up_to]``, in order."""
     return list(
-        events_matching(location=location)
+        events_selected(selection=selection)
         .filter(_after(after), _up_to(up_to))
         .order_by("txid", "seq")
         .values_list(*EXPORT_COLUMNS)

@@ -43,10 +43,11 @@ from exports.models import (
     position_encode,
 )
 from exports.selectors import (
-    events_matching,
+    events_selected,
     export_horizon,
     export_rows_after,
     export_rows_between,
+    export_selection,
 )
 
 logger = logging.getLogger(__name__)
@@ -295,10 +296,11 @@ def object_key(
     position_from: str,
     position_to: str,
     first_created_at: datetime,
+    file_format: str | None = None,
 ) -> str:
     """The object's key: a pure function of the location and the range."""
     day = first_created_at.astimezone(UTC)
-    ext = formats.EXTENSIONS[location.file_format]
+    ext = formats.EXTENSIONS[file_format or location.file_format]
     name = (
         f"year={day:%Y}/month={day:%m}/day={day:%d}/"
         f"{location.pk}_{position_from}_{position_to}.{ext}"
@@ -339,12 +341,21 @@ def _lease_renew(location: ExportLocation, worker: str) -> None:
 
 
 def _next_step(location: ExportLocation, worker: str) -> dict | None:
-    """The next object to write: crash recovery, then replay, then new events."""
+    """The next object to write: crash recovery, then replay, then new events.
+
+    A range is always re-cut with the selection it was first cut with.
+    """
     if location.planned_to:
+        selection = location.planned_selection or export_selection(location=location)
         rows = export_rows_between(
-            location=location, after=location.cursor, up_to=location.planned_to
+            selection=selection, after=location.cursor, up_to=location.planned_to
         )
-        return {"from": location.cursor, "to": location.planned_to, "rows": rows}
+        return {
+            "from": location.cursor,
+            "to": location.planned_to,
+            "rows": rows,
+            "selection": selection,
+        }
     if location.replay_from:
         obj = (
             ExportObject.objects.filter(
@@ -354,19 +365,22 @@ def _next_step(location: ExportLocation, worker: str) -> dict | None:
             .first()
         )
         if obj is not None and obj.position_to <= location.cursor:
+            selection = obj.selection or export_selection(location=location)
             rows = export_rows_between(
-                location=location, after=obj.position_from, up_to=obj.position_to
+                selection=selection, after=obj.position_from, up_to=obj.position_to
             )
             return {
                 "from": obj.position_from,
                 "to": obj.position_to,
                 "rows": rows,
+                "selection": selection,
                 "replay_of": obj,
             }
         ExportLocation.objects.filter(pk=location.pk).update(replay_from="")
         location.replay_from = ""
+    selection = export_selection(location=location)
     rows = export_rows_after(
-        location=location,
+        selection=selection,
         after=location.cursor,
         horizon=export_horizon(),
         limit=_setting("AUDITSITE_EXPORT_OBJECT_EVENTS", 10_000),
@@ -377,11 +391,17 @@ def _next_step(location: ExportLocation, worker: str) -> dict | None:
     planned_to = position_encode(last[-2], last[-1])
     recorded = ExportLocation.objects.filter(
         pk=location.pk, cursor=location.cursor, lease_owner=worker, planned_to=""
-    ).update(planned_to=planned_to)
+    ).update(planned_to=planned_to, planned_selection=selection)
     if recorded != 1:
         raise _Superseded()
     location.planned_to = planned_to
-    return {"from": location.cursor, "to": planned_to, "rows": rows}
+    location.planned_selection = selection
+    return {
+        "from": location.cursor,
+        "to": planned_to,
+        "rows": rows,
+        "selection": selection,
+    }
 
 
 def _put_with_backoff(client, **kwargs) -> None:
@@ -425,10 +445,12 @@ def _commit(location, run, worker, step, key, body, sha256) -> None:
                 event_count=len(rows),
                 size_bytes=len(body),
                 sha256=sha256,
+                selection=step["selection"],
             )
             current.cursor = step["to"]
             current.planned_to = ""
-            fields = ["cursor", "planned_to"]
+            current.planned_selection = {}
+            fields = ["cursor", "planned_to", "planned_selection"]
         current.lease_until = timezone.now() + timedelta(
             seconds=_setting("AUDITSITE_EXPORT_LEASE_SECONDS", 300)
         )
@@ -442,6 +464,7 @@ def _commit(location, run, worker, step, key, body, sha256) -> None:
             ExportRun.objects.filter(pk=run.pk).update(replay=True)
     location.cursor = current.cursor
     location.planned_to = current.planned_to
+    location.planned_selection = current.planned_selection
     location.replay_from = current.replay_from
 
 
@@ -468,17 +491,19 @@ def export_location_run(*, location_id, worker: str | None = None) -> ExportRun 
             rows = step["rows"]
             if not rows:
                 # Nothing left in a planned range (only if events were purged).
-                ExportLocation.objects.filter(pk=location.pk).update(planned_to="")
+                ExportLocation.objects.filter(pk=location.pk).update(
+                    planned_to="", planned_selection={}
+                )
                 location.planned_to = ""
                 continue
-            body = formats.render(
-                location.file_format, (formats.spec_from_row(r) for r in rows)
-            )
+            file_format = step["selection"]["format"]
+            body = formats.render(file_format, (formats.spec_from_row(r) for r in rows))
             key = object_key(
                 location,
                 position_from=step["from"],
                 position_to=step["to"],
                 first_created_at=rows[0][7],
+                file_format=file_format,
             )
             if client is None:
                 client = s3.client_for(location)
@@ -487,7 +512,7 @@ def export_location_run(*, location_id, worker: str | None = None) -> ExportRun 
                 bucket=location.bucket,
                 key=key,
                 body=body,
-                content_type=formats.CONTENT_TYPES[location.file_format],
+                content_type=formats.CONTENT_TYPES[file_format],
             )
             _commit(
                 location, run, worker, step, key, body, hashlib.sha256(body).hexdigest()
@@ -559,7 +584,9 @@ def export_location_replay(
     with transaction.atomic():
         current = ExportLocation.objects.select_for_update().get(pk=location.pk)
         first = (
-            events_matching(location=current)
+            # Every event, not only those matching now: the objects were cut
+            # with the selection of their time (a superset is harmless).
+            events_selected(selection={})
             .filter(created_at__gte=start)
             .order_by("txid", "seq")
             .values_list("txid", "seq")

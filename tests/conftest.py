@@ -19,12 +19,35 @@ def pytest_collection_modifyitems(items):
     """
     for item in items:
         marker = item.get_closest_marker("django_db")
-        if marker is None or not marker.kwargs.get("transaction"):
+        kwargs = dict(marker.kwargs) if marker else {}
+        transactional = kwargs.get("transaction") or (
+            "transactional_db" in getattr(item, "fixturenames", ())
+            or "live_server" in getattr(item, "fixturenames", ())
+        )
+        if not transactional or kwargs.get("serialized_rollback"):
             continue
-        if marker.kwargs.get("serialized_rollback"):
-            continue
-        kwargs = {**marker.kwargs, "serialized_rollback": True}
-        item.add_marker(pytest.mark.django_db(*marker.args, **kwargs), append=False)
+        kwargs.update(transaction=True, serialized_rollback=True)
+        args = marker.args if marker else ()
+        item.add_marker(pytest.mark.django_db(*args, **kwargs), append=False)
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(
+    django_db_modify_db_settings_parallel_suffix, request, tmp_path_factory
+):
+    """On SQLite, put the test database in a file when e2e tests will run.
+
+    pytest-django's SQLite test database is in memory, which the real
+    processes of e2e tests (qcluster, ``manage.py exports run``) cannot open;
+    with a file they share it (tests/exports/e2e_support.py).
+    """
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    wanted = any(item.get_closest_marker("e2e") for item in request.session.items)
+    if wanted and db["ENGINE"] == "django.db.backends.sqlite3":
+        path = tmp_path_factory.mktemp("e2e-db") / "test.sqlite3"
+        db.setdefault("TEST", {})["NAME"] = str(path)
 
 
 @pytest.fixture

@@ -1,3 +1,5 @@
+import urllib.request
+
 import boto3
 import pytest
 from moto import mock_aws
@@ -55,3 +57,25 @@ def make_location(db, aws):
         return services.export_location_create(**values)
 
     return make
+
+
+@pytest.fixture
+def moto_endpoint(monkeypatch):
+    """moto's real HTTP server on a free 127.0.0.1 port, with ``BUCKET``."""
+    from moto.server import ThreadedMotoServer
+
+    from tests.exports.e2e_support import s3_client
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "e2e")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "e2e")
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    # moto's state is per process, not per server: start from nothing.
+    urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", b""))
+    s3_client(endpoint).create_bucket(Bucket=BUCKET)
+    try:
+        yield endpoint
+    finally:
+        server.stop()

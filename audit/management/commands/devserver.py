@@ -1,12 +1,16 @@
-"""`python manage.py devserver`: the web app and a django-q2 worker, together.
+"""`python manage.py devserver`: the web app, a django-q2 worker and a demo S3.
 
 What `make run` serves: Django's development server plus one `qcluster`
-process, stopped together on Ctrl-C. Production runs gunicorn and
-`qcluster` separately (see README).
+process, stopped together on Ctrl-C, and moto's S3 server in a thread on
+127.0.0.1:5050 (`AUDITSITE_DEMO_S3_PORT`) with the "Demo bucket" export
+location streaming the demo events to it (exports/demo.py). Production runs
+gunicorn and `qcluster` separately (see README).
 """
 
+import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 
@@ -14,13 +18,44 @@ from django.core.management.base import BaseCommand
 
 
 class Command(BaseCommand):
-    help = "Serve the app with its django-q2 worker (development)."
+    help = "Serve the app with its django-q2 worker and a demo S3 (development)."
 
     def add_arguments(self, parser):
         parser.add_argument("--port", default="8000")
         parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument(
+            "--no-s3", action="store_true", help="No demo S3 server and export."
+        )
 
-    def handle(self, *args, port, host, **options):
+    def _start_demo_s3(self):
+        """moto's S3 on 127.0.0.1 and the demo export location; None if busy."""
+        from moto.server import ThreadedMotoServer
+
+        from exports import demo
+
+        port = demo.demo_s3_port()
+        endpoint = f"http://127.0.0.1:{port}"
+        with socket.socket() as probe:  # moto's thread would hang on a busy port
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError as exc:
+                self.stderr.write(f"Demo S3 not started on port {port}: {exc}")
+                return None
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+        server.start()
+        location = demo.demo_export_ensure(endpoint_url=endpoint)
+        self.stdout.write(
+            f"Demo S3 (moto) on {endpoint}: export location {location.name!r} "
+            f"({location.interval}, {location.connection_status}) writes the demo "
+            f"events to s3://{demo.DEMO_BUCKET}/{demo.DEMO_PREFIX}/. List them:\n"
+            + demo.demo_listing_hint(endpoint)
+        )
+        return server
+
+    def handle(self, *args, port, host, no_s3, **options):
+        server = None if no_s3 else self._start_demo_s3()
         manage = [sys.executable, "manage.py"]
         env = {**os.environ, "DEBUG": os.environ.get("DEBUG", "1")}
         children = [
@@ -46,3 +81,5 @@ class Command(BaseCommand):
                     child.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     child.kill()
+            if server is not None:
+                server.stop()
