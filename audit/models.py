@@ -337,6 +337,15 @@ class AuditSettings(models.Model):
     def __str__(self) -> str:
         return "Audit log settings"
 
+    def hidden_caused_by(self) -> list[str]:
+        """The kinds of cause whose events customers must not see (pages, exports)."""
+        shown = {
+            CausedByType.IMPERSONATION: self.includes_impersonation,
+            CausedByType.API_KEY: self.includes_api_keys,
+            CausedByType.EMPLOYEE: self.includes_employees,
+        }
+        return [kind.value for kind, included in shown.items() if not included]
+
     @classmethod
     def load(cls) -> AuditSettings:
         obj, _ = cls.objects.get_or_create(pk=1)

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from django.core.exceptions import PermissionDenied
 from django.db import connections
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDate
 
 from audit.catalog import BUILTIN_BY_TYPE
@@ -135,6 +135,22 @@ def memberships_for_org(*, org: Organization) -> QuerySet[Membership]:
     )
 
 
+def events_without_hidden_kinds(
+    events: QuerySet[AuditEvent], *, hidden_caused_by: list[str]
+) -> QuerySet[AuditEvent]:
+    """``events`` minus the kinds of cause hidden from customers.
+
+    Hiding impersonation also hides events that carry an impersonator, which
+    some sources record with another cause type.
+    """
+    if not hidden_caused_by:
+        return events
+    events = events.exclude(caused_by_type__in=hidden_caused_by)
+    if CausedByType.IMPERSONATION in hidden_caused_by:
+        events = events.filter(Q(impersonator_id__isnull=True) | Q(impersonator_id=""))
+    return events
+
+
 def events_for_viewer(
     *, org: Organization, settings: AuditSettings
 ) -> QuerySet[AuditEvent]:
@@ -144,29 +160,14 @@ def events_for_viewer(
     impersonation (caused by an impersonation or carrying an impersonator),
     API keys and employees.
     """
-    events = events_for_org(org=org)
-    hidden = []
-    if not settings.includes_impersonation:
-        hidden.append(CausedByType.IMPERSONATION)
-        events = events.filter(impersonator_id__isnull=True)
-    if not settings.includes_api_keys:
-        hidden.append(CausedByType.API_KEY)
-    if not settings.includes_employees:
-        hidden.append(CausedByType.EMPLOYEE)
-    if hidden:
-        events = events.exclude(caused_by_type__in=hidden)
-    return events
+    return events_without_hidden_kinds(
+        events_for_org(org=org), hidden_caused_by=settings.hidden_caused_by()
+    )
 
 
 def visible_caused_by_choices(*, settings: AuditSettings) -> list[tuple[str, str]]:
     """The "caused by" kinds customers may filter on (the hidden ones are not)."""
-    hidden = set()
-    if not settings.includes_impersonation:
-        hidden.add(CausedByType.IMPERSONATION)
-    if not settings.includes_api_keys:
-        hidden.add(CausedByType.API_KEY)
-    if not settings.includes_employees:
-        hidden.add(CausedByType.EMPLOYEE)
+    hidden = settings.hidden_caused_by()
     return [(v, label) for v, label in CausedByType.choices if v not in hidden]
 
 

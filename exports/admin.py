@@ -10,6 +10,7 @@ from django.utils.html import format_html
 
 from audit.services import Actor
 from exports import services
+from exports.admin_digests import verify_integrity
 from exports.models import ExportLocation, ExportObject, ExportRun
 from exports.selectors import export_location_lag
 
@@ -74,7 +75,7 @@ class ExportLocationAdmin(admin.ModelAdmin):
         "trust_policy",
     ]
     inlines = [ExportRunInline]
-    actions = ["verify", "run_now", "replay_last_7_days"]
+    actions = ["verify", "run_now", "replay_last_7_days", verify_integrity]
 
     @admin.display(description="Lag (not yet exported)")
     def lag(self, obj):

@@ -1,7 +1,7 @@
 """Admin for digests, the signing key, and the "verify integrity" action.
 
-``verify_integrity`` is an action for the ExportLocation admin (add it to
-``ExportLocationAdmin.actions``).
+``verify_integrity`` is one of ``ExportLocationAdmin``'s actions
+(``exports/admin.py``, which imports this module and so registers it).
 """
 
 from django.contrib import admin, messages

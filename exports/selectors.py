@@ -23,7 +23,8 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from audit.models import AuditEvent, AuditSettings, CausedByType
+from audit.models import AuditEvent, AuditSettings
+from audit.selectors import events_without_hidden_kinds
 from exports.formats import EXPORT_COLUMNS
 from exports.models import ExportLocation, ExportObject, ExportRun, position_decode
 
@@ -91,20 +92,12 @@ def export_selection(
     of settings or filters applies from the next new range on.
     """
     audit_settings = audit_settings or AuditSettings.load()
-    hidden = []
-    if not audit_settings.includes_impersonation:
-        hidden.append(CausedByType.IMPERSONATION.value)
-    if not audit_settings.includes_api_keys:
-        hidden.append(CausedByType.API_KEY.value)
-    if not audit_settings.includes_employees:
-        hidden.append(CausedByType.EMPLOYEE.value)
     return {
         "format": location.file_format,
         "categories": sorted(location.categories or []),
         "event_types": sorted(location.event_types or []),
         "orgs": sorted(str(o) for o in location.orgs or []),
-        "hidden_caused_by": hidden,
-        "hide_impersonated": not audit_settings.includes_impersonation,
+        "hidden_caused_by": audit_settings.hidden_caused_by(),
     }
 
 
@@ -117,11 +110,9 @@ def events_selected(*, selection: dict) -> QuerySet[AuditEvent]:
         qs = qs.filter(event_type__in=selection["event_types"])
     if selection.get("orgs"):
         qs = qs.filter(org_id__in=selection["orgs"])
-    if selection.get("hidden_caused_by"):
-        qs = qs.exclude(caused_by_type__in=selection["hidden_caused_by"])
-    if selection.get("hide_impersonated"):
-        qs = qs.filter(Q(impersonator_id__isnull=True) | Q(impersonator_id=""))
-    return qs
+    return events_without_hidden_kinds(
+        qs, hidden_caused_by=selection.get("hidden_caused_by") or []
+    )
 
 
 def events_matching(*, location: ExportLocation) -> QuerySet[AuditEvent]:
