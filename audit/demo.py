@@ -340,7 +340,7 @@ def _generate(
             caused_by_id, caused_meta = "scim_okta", {"name": "Okta SCIM"}
         created = now - timedelta(seconds=span - offsets[i])
         yield (
-            uuid.UUID(int=rng.getrandbits(128), version=4),
+            uuid.uuid4(),  # random, so a second seed never collides with the first
             user.pk if about_user else None,
             user.email if about_user else "",
             org.pk,

@@ -45,3 +45,11 @@ def test_seed_demo_spreads_events_over_90_days():
         .values_list("created_at", flat=True)
     )
     assert (dates[-1] - dates[0]).days >= 80
+
+
+def test_seed_demo_twice_adds_more_events():
+    """Seeding again (without --if-empty) adds events; ids never collide."""
+    call_command("seed_demo", "--events", "200", "--no-progress")
+    first = AuditEvent.objects.count()
+    call_command("seed_demo", "--events", "200", "--no-progress")
+    assert AuditEvent.objects.count() == first + 200
