@@ -70,6 +70,7 @@ class ExportLocationAdmin(admin.ModelAdmin):
         "last_error",
         "consecutive_failures",
         "cursor",
+        "last_checked_at",
         "lag",
         "bucket_policy",
         "trust_policy",
