@@ -195,9 +195,12 @@ def export_location_update(
             if field == "orgs":
                 value = [str(o) for o in value or []]
             setattr(location, field, value)
+        fields = [*changes, "updated_at"]
         if secret_access_key:
             location.secret_access_key_encrypted = secret_encrypt(secret_access_key)
-        location.save()
+            fields.append("secret_access_key_encrypted")
+        # Only the changed fields: a run may move the cursor meanwhile.
+        location.save(update_fields=fields)
         export_schedule_sync(location=location)
     return location
 
