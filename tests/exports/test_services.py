@@ -94,6 +94,23 @@ def test_runs_with_nothing_to_do_leave_no_row_but_a_check_time(make_location, aw
     assert location.lease_owner == "" and location.lease_until is None
 
 
+def test_update_from_a_stale_copy_keeps_the_cursor(make_location, aws):
+    """Editing a location while a run moved its cursor does not move it back."""
+    location = make_location()
+    stale = ExportLocation.objects.get(pk=location.pk)
+    AuditEventFactory()
+    services.export_location_run(location_id=location.pk)
+    services.export_location_update(
+        actor=Actor.system(), location=stale, name="Renamed"
+    )
+    location.refresh_from_db()
+    assert location.name == "Renamed" and location.cursor != POSITION_ZERO
+    AuditEventFactory()
+    services.export_location_run(location_id=location.pk)
+    assert len(bucket_objects(aws)) == 2
+    _assert_chain(location)
+
+
 def test_run_splits_objects_by_size(make_location, aws, settings):
     """Objects hold at most the configured number of events, with no gap."""
     settings.AUDITSITE_EXPORT_OBJECT_EVENTS = 3
