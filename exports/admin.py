@@ -1,30 +1,166 @@
 """Admin for export locations: write-only secret, verify/run/replay actions."""
 
 import json
+import re
 from datetime import timedelta
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.widgets import FilteredSelectMultiple
+from django.core.validators import URLValidator
+from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from audit.models import Category, EventType, Organization
 from audit.services import Actor
 from exports import services
 from exports.admin_digests import verify_integrity
 from exports.models import ExportLocation, ExportObject, ExportRun
 from exports.selectors import export_location_lag
 
+BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+ALL_HINT = "Nothing selected = all."
+
+
+def _event_type_choices() -> list[tuple[str, str]]:
+    return [
+        (t.event_type, t.event_type if t.builtin else f"{t.event_type} (custom)")
+        for t in EventType.objects.order_by("category", "name")
+    ]
+
+
+def _org_choices() -> list[tuple[str, str]]:
+    return [
+        (str(pk), f"{name} ({slug})")
+        for pk, name, slug in Organization.objects.order_by("name").values_list(
+            "pk", "name", "slug"
+        )
+    ]
+
+
+class _FilteredSelect(FilteredSelectMultiple):
+    """The two-box selector; wrapped like a relation widget, since its script
+    puts the boxes first in the parent element (before the label otherwise)."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        html = super().render(name, value, attrs, renderer)
+        return format_html('<div class="related-widget-wrapper">{}</div>', html)
+
 
 class ExportLocationForm(forms.ModelForm):
+    """The location as operators fill it in; filters stay the JSON lists the
+    services, the API and the command line use (strings; empty = all)."""
+
     secret_access_key = forms.CharField(
         required=False,
-        widget=forms.PasswordInput(render_value=False),
-        help_text="Write-only: leave empty to keep the stored secret.",
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"class": "vTextField"}),
+        help_text="Write-only: never shown again. On a change, leave empty to "
+        "keep the stored secret.",
+    )
+    categories = forms.MultipleChoiceField(
+        choices=Category.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Nothing ticked = user and org events.",
+    )
+    event_types = forms.MultipleChoiceField(
+        choices=(),
+        required=False,
+        widget=_FilteredSelect("event types", is_stacked=False),
+        help_text=f"From the catalog (built-in and custom types). {ALL_HINT}",
+    )
+    orgs = forms.MultipleChoiceField(
+        label="Organizations",
+        choices=(),
+        required=False,
+        widget=_FilteredSelect("organizations", is_stacked=False),
+        help_text=f"Only events of these organizations. {ALL_HINT}",
     )
 
     class Meta:
         model = ExportLocation
         fields = sorted(services.EDITABLE_FIELDS)
+        labels = {
+            "path_prefix": "Path prefix",
+            "endpoint_url": "Endpoint URL",
+            "role_arn": "Role ARN",
+            "access_key_id": "Access key ID",
+        }
+        help_texts = {
+            "name": "Shown in lists; defaults to the bucket name.",
+            "path_prefix": "Objects go under <prefix>/year=YYYY/month=MM/day=DD/.",
+            "endpoint_url": "Only for S3-compatible stores (MinIO, Ceph, R2); "
+            "empty = AWS.",
+            "role_arn": "e.g. arn:aws:iam::123456789012:role/auditsite-export",
+            "enabled": "Disabled locations are not run; the cursor is kept.",
+        }
+        widgets = {
+            "name": forms.TextInput(attrs={"placeholder": "Acme audit bucket"}),
+            "role_arn": forms.TextInput(attrs={"class": "vURLField"}),
+            "endpoint_url": forms.TextInput(attrs={"class": "vURLField"}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["name"].required = False
+        # Keep values the catalog no longer has (a deleted custom type or org)
+        # selectable, so an unrelated edit does not fail or drop them.
+        for name, choices in (
+            ("event_types", _event_type_choices()),
+            ("orgs", _org_choices()),
+        ):
+            known = {value for value, _ in choices}
+            stored = self.initial.get(name) or []
+            extra = [(v, f"{v} (no longer exists)") for v in stored if v not in known]
+            self.fields[name].choices = choices + extra
+
+    def clean_bucket(self):
+        bucket = self.cleaned_data["bucket"].strip()
+        if not BUCKET_NAME.match(bucket) or ".." in bucket:
+            raise forms.ValidationError(
+                "Not a valid S3 bucket name: 3 to 63 lowercase letters, digits, "
+                "dots and hyphens, starting and ending with a letter or digit."
+            )
+        return bucket
+
+    def clean_endpoint_url(self):
+        url = self.cleaned_data["endpoint_url"].strip()
+        if url:
+            URLValidator(schemes=["http", "https"])(url)
+        return url
+
+    def clean(self):
+        data = super().clean()
+        auth = data.get("auth_type")
+        adding = self.instance._state.adding
+        if auth == ExportLocation.AuthType.ASSUMED_ROLE:
+            if not data.get("role_arn"):
+                self.add_error("role_arn", "Required for an assumed IAM role.")
+        elif auth == ExportLocation.AuthType.ACCESS_KEY:
+            if not data.get("access_key_id"):
+                self.add_error("access_key_id", "Required for an access key.")
+            has_secret = not adding and self.instance.secret_access_key_encrypted
+            if not data.get("secret_access_key") and not has_secret:
+                self.add_error("secret_access_key", "Required for an access key.")
+        return data
+
+
+class ReplayFromDateForm(forms.Form):
+    since = forms.DateField(
+        label="Replay from",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Objects holding events created on or after this day (UTC) "
+        "are sent again, to the same keys.",
+    )
+
+    def clean_since(self):
+        since = self.cleaned_data["since"]
+        if since > timezone.now().date():
+            raise forms.ValidationError("The date is in the future.")
+        return since
 
 
 class ExportRunInline(admin.TabularInline):
@@ -49,6 +185,10 @@ class ExportRunInline(admin.TabularInline):
         return super().get_queryset(request).filter(started_at__gte=recent)
 
 
+def _saved(obj) -> bool:
+    return obj is not None and not obj._state.adding
+
+
 @admin.register(ExportLocation)
 class ExportLocationAdmin(admin.ModelAdmin):
     form = ExportLocationForm
@@ -60,26 +200,98 @@ class ExportLocationAdmin(admin.ModelAdmin):
         "enabled",
         "connection_status",
         "in_error",
+        "last_checked_at",
     ]
     list_filter = ["enabled", "in_error", "interval"]
+    radio_fields = {"auth_type": admin.HORIZONTAL, "file_format": admin.HORIZONTAL}
     readonly_fields = [
-        "id",
+        "external_id",
+        "trust_policy",
         "connection_status",
         "connection_checked_at",
         "in_error",
         "last_error",
         "consecutive_failures",
         "cursor",
+        "last_checked_at",
         "lag",
         "bucket_policy",
-        "trust_policy",
     ]
+    fieldsets = [
+        (
+            "Destination",
+            {
+                "fields": [
+                    "name",
+                    ("bucket", "region"),
+                    "path_prefix",
+                    "endpoint_url",
+                ]
+            },
+        ),
+        (
+            "Authentication",
+            {
+                "description": "Access key: its ID and secret. Assumed IAM role: "
+                "the role's ARN; its trust policy must require the External ID.",
+                "fields": [
+                    "auth_type",
+                    ("access_key_id", "secret_access_key"),
+                    ("role_arn", "external_id"),
+                    "trust_policy",
+                ],
+            },
+        ),
+        (
+            "What to export",
+            {
+                "description": "An empty filter takes everything: by default all "
+                "user and org events of every organization.",
+                "fields": ["categories", "event_types", "orgs"],
+            },
+        ),
+        ("Schedule and format", {"fields": ["interval", "file_format", "enabled"]}),
+    ]
+    status_fieldset = (
+        "Status",
+        {
+            "fields": [
+                ("connection_status", "connection_checked_at"),
+                ("in_error", "consecutive_failures"),
+                "last_error",
+                "last_checked_at",
+                "cursor",
+                "lag",
+                "bucket_policy",
+            ]
+        },
+    )
     inlines = [ExportRunInline]
-    actions = ["verify", "run_now", "replay_last_7_days", verify_integrity]
+    actions = [
+        "verify",
+        "run_now",
+        "replay_from_date",
+        "replay_last_7_days",
+        verify_integrity,
+    ]
+
+    def get_inlines(self, request, obj=None):
+        return self.inlines if _saved(obj) else []
+
+    def get_fieldsets(self, request, obj=None):
+        if _saved(obj):
+            return [*self.fieldsets, self.status_fieldset]
+        return self.fieldsets
+
+    @admin.display(description="External ID")
+    def external_id(self, obj):
+        if not _saved(obj):
+            return "Shown once the location is saved."
+        return format_html("<code>{}</code>", obj.external_id)
 
     @admin.display(description="Lag (not yet exported)")
     def lag(self, obj):
-        if obj.pk is None:
+        if not _saved(obj):
             return "-"
         lag = export_location_lag(location=obj)
         return (
@@ -94,8 +306,10 @@ class ExportLocationAdmin(admin.ModelAdmin):
             "<pre>{}</pre>", json.dumps(services.bucket_policy_for(obj), indent=2)
         )
 
-    @admin.display(description="Role trust policy (ExternalId = id)")
+    @admin.display(description="Role trust policy")
     def trust_policy(self, obj):
+        if not _saved(obj):
+            return "Shown once the location is saved (it names the External ID)."
         return format_html(
             "<pre>{}</pre>", json.dumps(services.trust_policy_for(obj), indent=2)
         )
@@ -135,6 +349,37 @@ class ExportLocationAdmin(admin.ModelAdmin):
         for location in queryset:
             services.export_location_run_soon(actor=actor, location=location)
         self.message_user(request, "Runs queued.", messages.SUCCESS)
+
+    @admin.action(description="Replay from a date…")
+    def replay_from_date(self, request, queryset):
+        """Ask for the date on an intermediate page, then replay."""
+        form = ReplayFromDateForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            actor = Actor.for_employee(request.user, request)
+            since = form.cleaned_data["since"]
+            for location in queryset:
+                count = services.export_location_replay(
+                    actor=actor, location=location, since=since
+                )
+                self.message_user(
+                    request,
+                    f"{location}: re-sending {count} objects from {since}",
+                    messages.SUCCESS,
+                )
+            return None
+        return TemplateResponse(
+            request,
+            "admin/exports/exportlocation/replay_from_date.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Replay export locations from a date",
+                "opts": self.model._meta,
+                "form": form,
+                "locations": queryset,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                "action": "replay_from_date",
+            },
+        )
 
     @admin.action(description="Replay the last 7 days")
     def replay_last_7_days(self, request, queryset):

@@ -76,6 +76,15 @@ class ExportLocation(models.Model):
     in_error = models.BooleanField(default=False)
     last_error = models.TextField(blank=True, default="")
     consecutive_failures = models.PositiveIntegerField(default=0)
+    # When a run last finished without error, whether or not it found new
+    # events (runs that find nothing leave no ExportRun row).
+    last_checked_at = models.DateTimeField(
+        "last check",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=("When a run last looked for new events and finished without error."),
+    )
     cursor = models.CharField(max_length=41, default=POSITION_ZERO, editable=False)
     # The range (cursor, planned_to] a run is writing: recorded before the PUT
     # so that a run after a crash re-cuts exactly that range (same key).
@@ -113,6 +122,8 @@ class ExportRun(models.Model):
         RUNNING = "running", "Running"
         SUCCESS = "success", "Success"
         FAILED = "failed", "Failed"
+        # Only on the run a service call returns; such runs are not stored
+        # (ExportLocation.last_checked_at records them).
         NOTHING_TO_DO = "nothing_to_do", "Nothing to do"
 
     location = models.ForeignKey(

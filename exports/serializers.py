@@ -47,6 +47,7 @@ class ExportLocationSerializer(serializers.ModelSerializer):
             "last_error",
             "consecutive_failures",
             "cursor",
+            "last_checked_at",
             "lag",
             "trust_policy",
             "bucket_policy",
@@ -60,6 +61,7 @@ class ExportLocationSerializer(serializers.ModelSerializer):
             "last_error",
             "consecutive_failures",
             "cursor",
+            "last_checked_at",
             "created_at",
             "updated_at",
         ]

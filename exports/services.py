@@ -195,9 +195,12 @@ def export_location_update(
             if field == "orgs":
                 value = [str(o) for o in value or []]
             setattr(location, field, value)
+        fields = [*changes, "updated_at"]
         if secret_access_key:
             location.secret_access_key_encrypted = secret_encrypt(secret_access_key)
-        location.save()
+            fields.append("secret_access_key_encrypted")
+        # Only the changed fields: a run may move the cursor meanwhile.
+        location.save(update_fields=fields)
         export_schedule_sync(location=location)
     return location
 
@@ -322,12 +325,14 @@ def _lease_acquire(location_id, worker: str) -> tuple[ExportLocation, ExportRun]
         if taken != 1:
             return None
         location = qs.get()
-        run = ExportRun.objects.create(
-            location=location,
-            worker=worker,
-            replay=bool(location.replay_from),
-            started_at=now,
-        )
+    # Not saved yet: a run gets its history row with its first delivered (or
+    # replayed) object, or when it fails (see _run_save, _run_finish).
+    run = ExportRun(
+        location=location,
+        worker=worker,
+        replay=bool(location.replay_from),
+        started_at=now,
+    )
     return location, run
 
 
@@ -418,7 +423,24 @@ def _put_with_backoff(client, **kwargs) -> None:
             time.sleep(min(60.0, base * 2**attempt))
 
 
+def _run_save(run: ExportRun) -> None:
+    """Give a run its history row (once it delivers something or fails)."""
+    if run.pk is None:
+        run.save()
+
+
 def _commit(location, run, worker, step, key, body, sha256) -> None:
+    unsaved = run.pk is None
+    try:
+        _commit_once(location, run, worker, step, key, body, sha256)
+    except BaseException:
+        if unsaved:  # the run's row was rolled back with the transaction
+            run.pk = None
+            run._state.adding = True
+        raise
+
+
+def _commit_once(location, run, worker, step, key, body, sha256) -> None:
     rows = step["rows"]
     with transaction.atomic():
         current = ExportLocation.objects.select_for_update().get(pk=location.pk)
@@ -426,6 +448,7 @@ def _commit(location, run, worker, step, key, body, sha256) -> None:
         if replay_of is not None:
             if current.replay_from > step["from"]:
                 raise _Superseded()
+            _run_save(run)
             ExportObject.objects.filter(pk=replay_of.pk).update(
                 event_count=len(rows), size_bytes=len(body), sha256=sha256, key=key
             )
@@ -434,6 +457,7 @@ def _commit(location, run, worker, step, key, body, sha256) -> None:
         else:
             if current.cursor != step["from"]:
                 raise _Superseded()
+            _run_save(run)
             ExportObject.objects.create(
                 location=current,
                 run=run,
@@ -531,10 +555,17 @@ def export_location_run(*, location_id, worker: str | None = None) -> ExportRun 
 
 
 def _run_finish(location, run, worker, error: s3.DestinationError | None) -> ExportRun:
+    """Record how the run ended and release the lease.
+
+    A run that found nothing to do leaves no history row (a CONTINUOUS
+    location checks every 30 s); ``ExportLocation.last_checked_at`` shows it
+    ran. It is returned unsaved, with status ``nothing_to_do``.
+    """
     now = timezone.now()
     with transaction.atomic():
         current = ExportLocation.objects.select_for_update().get(pk=location.pk)
-        run.refresh_from_db()
+        if run.pk is not None:
+            run.refresh_from_db()
         run.finished_at = now
         if error is None:
             run.status = (
@@ -542,6 +573,7 @@ def _run_finish(location, run, worker, error: s3.DestinationError | None) -> Exp
                 if run.object_count
                 else ExportRun.Status.NOTHING_TO_DO
             )
+            current.last_checked_at = now
             current.in_error = False
             current.last_error = ""
             current.consecutive_failures = 0
@@ -564,7 +596,8 @@ def _run_finish(location, run, worker, error: s3.DestinationError | None) -> Exp
             current.lease_until = None
             current.lease_owner = ""
         current.save()
-        run.save()
+        if run.pk is not None or run.status != ExportRun.Status.NOTHING_TO_DO:
+            run.save()
     return run
 
 

@@ -54,6 +54,9 @@ def test_verify_run_and_history(api, aws):
     services.export_location_run(location_id=location_id)
     runs = api.get(f"{URL}{location_id}/runs/").json()
     assert runs[0]["status"] == ExportRun.Status.SUCCESS and runs[0]["events"] == 1
+    services.export_location_run(location_id=location_id)  # nothing new: no row
+    assert len(api.get(f"{URL}{location_id}/runs/").json()) == 1
+    assert api.get(f"{URL}{location_id}/").json()["last_checked_at"]
     assert len(bucket_objects(aws)) == 1
 
 

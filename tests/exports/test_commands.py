@@ -29,6 +29,24 @@ def test_create_list_run_flow(db, aws, tmp_path, capsys):
     call_command("exports", "list", "--json")
     [row] = json.loads(capsys.readouterr().out)
     assert row["id"] == str(location.pk) and row["connection_status"] == "SUCCESS"
+    call_command("exports", "list")
+    header, line = capsys.readouterr().out.splitlines()
+    assert header.split("\t") == [
+        "id",
+        "name",
+        "bucket",
+        "interval",
+        "enabled",
+        "connection",
+    ]
+    assert line.split("\t") == [
+        str(location.pk),
+        BUCKET,
+        BUCKET,
+        "EVERY_HOUR",
+        "enabled",
+        "SUCCESS",
+    ]
     AuditEventFactory()
     call_command("exports", "run", str(location.pk))
     assert "success: 1 events" in capsys.readouterr().out

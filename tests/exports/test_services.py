@@ -65,6 +65,49 @@ def test_run_delivers_every_event_once_in_spec_format(make_location, aws):
     again = services.export_location_run(location_id=location.pk)
     assert again.status == ExportRun.Status.NOTHING_TO_DO
     assert len(bucket_objects(aws)) == 1
+    assert list(ExportRun.objects.values_list("status", flat=True)) == ["success"]
+    _assert_chain(location)
+
+
+def test_runs_with_nothing_to_do_leave_no_row_but_a_check_time(make_location, aws):
+    """Idle runs store no history row; the location's last check moves on."""
+    location = make_location(bucket="late-bucket")
+    assert location.last_checked_at is None
+    services.export_location_run(location_id=location.pk)
+    services.export_location_run(location_id=location.pk)
+    location.refresh_from_db()
+    assert not ExportRun.objects.exists()
+    first_check = location.last_checked_at
+    assert first_check is not None
+    AuditEventFactory()
+    failed = services.export_location_run(location_id=location.pk)
+    aws.create_bucket(Bucket="late-bucket")
+    delivered = services.export_location_run(location_id=location.pk)
+    idle = services.export_location_run(location_id=location.pk)
+    assert idle.status == ExportRun.Status.NOTHING_TO_DO and idle.pk is None
+    history = list(ExportRun.objects.order_by("started_at", "id"))
+    assert [r.pk for r in history] == [failed.pk, delivered.pk]
+    assert [r.status for r in history] == ["failed", "success"]
+    assert history[1].export_objects.count() == 1
+    location.refresh_from_db()
+    assert location.last_checked_at == idle.finished_at > first_check
+    assert location.lease_owner == "" and location.lease_until is None
+
+
+def test_update_from_a_stale_copy_keeps_the_cursor(make_location, aws):
+    """Editing a location while a run moved its cursor does not move it back."""
+    location = make_location()
+    stale = ExportLocation.objects.get(pk=location.pk)
+    AuditEventFactory()
+    services.export_location_run(location_id=location.pk)
+    services.export_location_update(
+        actor=Actor.system(), location=stale, name="Renamed"
+    )
+    location.refresh_from_db()
+    assert location.name == "Renamed" and location.cursor != POSITION_ZERO
+    AuditEventFactory()
+    services.export_location_run(location_id=location.pk)
+    assert len(bucket_objects(aws)) == 2
     _assert_chain(location)
 
 
@@ -185,6 +228,7 @@ def test_replay_rewrites_the_same_keys(make_location, aws, settings):
     assert count == 2
     run = services.export_location_run(location_id=location.pk)
     assert run.replay and run.object_count == 2
+    assert ExportRun.objects.get(pk=run.pk).replay
     after = bucket_objects(aws)
     assert after == {k: v for k, v in before.items() if "year=2025/month=03" in k}
     assert ExportObject.objects.filter(location=location).count() == 3

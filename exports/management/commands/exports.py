@@ -101,6 +101,9 @@ class Command(BaseCommand):
         if json:
             self.stdout.write(jsonlib.dumps(rows, indent=2))
             return
+        self.stdout.write(
+            "\t".join(["id", "name", "bucket", "interval", "enabled", "connection"])
+        )
         for row in rows:
             self.stdout.write(
                 "\t".join(
