@@ -19,22 +19,10 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import django_on, seed_until  # noqa: E402
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/auditsite_bench_admin"
-
-
-def ensure_database(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    admin_url = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        exists = conn.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
-        ).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def main() -> None:
@@ -43,14 +31,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
 
-    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
-    ensure_database(url)
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "auditsite.settings")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    django_on(os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
+    seed_until(args.events)
     from django.core.paginator import Paginator
     from django.test import Client
     from django.test.utils import setup_test_environment
@@ -58,20 +40,6 @@ def main() -> None:
     from audit.admin import AuditEventAdmin
     from audit.models import AuditEvent, Organization, User
 
-    call_command("migrate", verbosity=0)
-    have = AuditEvent.objects.count()
-    if have < args.events:
-        print(f"Seeding {args.events - have} events (once) ...", flush=True)
-        started = time.perf_counter()
-        call_command(
-            "seed_demo",
-            events=args.events - have,
-            orgs=1000,
-            users=5000,
-            no_progress=True,
-            stdout=open(os.devnull, "w"),  # noqa: SIM115
-        )
-        print(f"Seeded in {time.perf_counter() - started:.1f} s", flush=True)
     setup_test_environment()
     staff = User.objects.get(email="admin@example.com")
     client = Client()

@@ -23,9 +23,9 @@ import tracemalloc
 from datetime import timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import django_on, seed_until  # noqa: E402
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/auditsite_bench_admin"
 
 
@@ -34,40 +34,19 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=200_000)
     args = parser.parse_args()
 
-    from admin_changelist import ensure_database
-
-    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
-    ensure_database(url)
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "auditsite.settings")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    django_on(os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
     from django.test import Client
     from django.test.utils import setup_test_environment
     from django.urls import reverse
 
     from audit.models import AuditEvent, Organization, User
 
-    call_command("migrate", verbosity=0)
-    org = Organization.objects.filter(slug="acme").first()
-    have = AuditEvent.objects.filter(org_id=org.pk).count() if org else 0
-    if have < args.rows:
-        # seed_demo puts a tenth of its events in acme.
-        more = (args.rows - have) * 10 + 10_000
-        print(
-            f"Seeding {more:,} events so that acme holds {args.rows:,} ...", flush=True
-        )
-        call_command(
-            "seed_demo",
-            events=more,
-            orgs=1000,
-            users=5000,
-            no_progress=True,
-            stdout=open(os.devnull, "w"),  # noqa: SIM115
-        )
-        org = Organization.objects.get(slug="acme")
+    def acme_events() -> int:
+        org = Organization.objects.filter(slug="acme").first()
+        return AuditEvent.objects.filter(org_id=org.pk).count() if org else 0
+
+    seed_until(args.rows, count=acme_events)
+    org = Organization.objects.get(slug="acme")
     setup_test_environment()
     client = Client()
     client.force_login(User.objects.get(email="member@acme.example"))

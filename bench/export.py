@@ -30,23 +30,11 @@ from bisect import bisect_left
 from datetime import timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import ROOT, django_on, seed_until  # noqa: E402
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/auditsite_bench_export"
 BUCKET = "bench-export"
-
-
-def ensure_database(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    admin_url = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        exists = conn.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
-        ).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def free_port() -> int:
@@ -93,13 +81,7 @@ def main() -> None:
     args = parser.parse_args()
 
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
-    ensure_database(url)
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "auditsite.settings")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    django_on(url)
     from django.db import connection
     from django.utils import timezone
     from django_q.models import Schedule
@@ -109,20 +91,7 @@ def main() -> None:
     from exports import formats, s3, services
     from exports.models import ExportLocation, ExportObject, position_encode
 
-    call_command("migrate", verbosity=0)
-    have = AuditEvent.objects.count()
-    if have < args.events:
-        print(f"Seeding {args.events - have} events (once) ...", flush=True)
-        started = time.perf_counter()
-        call_command(
-            "seed_demo",
-            events=args.events - have,
-            orgs=1000,
-            users=5000,
-            no_progress=True,
-            stdout=open(os.devnull, "w"),  # noqa: SIM115
-        )
-        print(f"Seeded in {time.perf_counter() - started:.1f} s", flush=True)
+    seed_until(args.events)
     ExportLocation.objects.filter(name__startswith="bench-").delete()
     Schedule.objects.filter(name__startswith="export-location-").delete()
     total = AuditEvent.objects.count()

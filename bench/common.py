@@ -1,0 +1,75 @@
+"""What the benchmarks share: a PostgreSQL database of their own, seeded once.
+
+Each benchmark is a standalone script (`.venv/bin/python bench/<name>.py`);
+this module gives them the same way to point Django at a bench database,
+migrate it and seed it with `seed_demo` until it holds enough events.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def ensure_database(url: str) -> None:
+    """Create the database named at the end of ``url`` if it does not exist."""
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    admin_url = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
+        ).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def django_on(url: str) -> None:
+    """Set Django up on the bench database ``url`` and migrate it."""
+    ensure_database(url)
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "auditsite.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def seed_until(events: int, *, count=None) -> None:
+    """Run ``seed_demo`` (1,000 orgs, 5,000 users) until ``count()`` >= ``events``.
+
+    ``count`` defaults to all events; seed_demo puts a tenth in org `acme`,
+    so a caller that needs an org this big passes a count of acme's events
+    and gets ten times as many in all.
+    """
+    from django.core.management import call_command
+
+    from audit.models import AuditEvent
+
+    count = count or AuditEvent.objects.count
+    have = count()
+    if have >= events:
+        return
+    scale = 1 if count is AuditEvent.objects.count else 10
+    more = (events - have) * scale + (0 if scale == 1 else 10_000)
+    print(f"Seeding {more:,} events (once) ...", flush=True)
+    started = time.perf_counter()
+    with open(os.devnull, "w") as devnull:
+        call_command(
+            "seed_demo",
+            events=more,
+            orgs=1000,
+            users=5000,
+            no_progress=True,
+            stdout=devnull,
+        )
+    print(f"Seeded in {time.perf_counter() - started:.1f} s", flush=True)
