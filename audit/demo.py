@@ -276,88 +276,62 @@ def _rows(
     staff_ids = [(str(u.pk), u.email) for u in users if u.is_staff] or [
         ("system", "ops@example.com")
     ]
-    return _generate(
-        count,
-        catalog,
-        user_types,
-        org_types,
-        big_org,
-        other_orgs,
-        members_by_org,
-        users,
-        staff_ids,
-        now,
-        span,
-        offsets,
-        rng,
-    )
-
-
-def _generate(
-    count,
-    catalog,
-    user_types,
-    org_types,
-    big_org,
-    other_orgs,
-    members_by_org,
-    users,
-    staff_ids,
-    now,
-    span,
-    offsets,
-    rng,
-) -> Iterator[tuple]:
     cause_names = [c for c, _ in CAUSES]
     cause_weights = [w for _, w in CAUSES]
-    for i in range(count):
-        # Cycle through the catalog first, so every type appears even in small seeds.
-        entry = catalog[i] if i < len(catalog) else None
-        if entry is None:
-            entry = (
-                rng.choice(user_types) if rng.random() < 0.7 else rng.choice(org_types)
+
+    def generate() -> Iterator[tuple]:
+        for i in range(count):
+            # The catalog comes first, so even a small seed has every type.
+            entry = catalog[i] if i < len(catalog) else None
+            if entry is None:
+                entry = (
+                    rng.choice(user_types)
+                    if rng.random() < 0.7
+                    else rng.choice(org_types)
+                )
+            org = big_org if rng.random() < 0.1 else rng.choice(other_orgs)
+            members = members_by_org.get(org.pk) or users
+            user = rng.choice(members)
+            # Org events are about a user too when their sentence names one.
+            about_user = entry["category"] == "user" or "{user}" in entry["template"]
+            cause = rng.choices(cause_names, cause_weights)[0]
+            if entry["event_type"] == "UserImpersonation":
+                cause = "Impersonation"
+            impersonator_id = impersonator_meta = None
+            if cause in ("User", "Impersonation"):
+                caused_by_id, caused_meta = str(user.pk), {"email": user.email}
+                if cause == "Impersonation":
+                    impersonator_id, email = rng.choice(staff_ids)
+                    impersonator_meta = {"email": email}
+            elif cause == "Employee":
+                caused_by_id, email = rng.choice(staff_ids)
+                caused_meta = {"email": email}
+            elif cause == "ApiKey":
+                caused_by_id, caused_meta = "key_demo01", {"name": "billing-service"}
+            else:
+                caused_by_id, caused_meta = "scim_okta", {"name": "Okta SCIM"}
+            created = now - timedelta(seconds=span - offsets[i])
+            yield (
+                uuid.uuid4(),  # random, so a second seed never collides with the first
+                user.pk if about_user else None,
+                user.email if about_user else "",
+                org.pk,
+                org.name,
+                entry["event_type"],
+                entry["category"],
+                {entry["event_type"]: _details(entry, user.email, rng)},
+                created,
+                created,
+                cause,
+                caused_by_id,
+                caused_meta,
+                f"203.0.113.{rng.randrange(1, 255)}",
+                rng.choice(USER_AGENTS),
+                impersonator_id,
+                impersonator_meta,
             )
-        org = big_org if rng.random() < 0.1 else rng.choice(other_orgs)
-        members = members_by_org.get(org.pk) or users
-        user = rng.choice(members)
-        # Org events are about a user too when their sentence names one.
-        about_user = entry["category"] == "user" or "{user}" in entry["template"]
-        cause = rng.choices(cause_names, cause_weights)[0]
-        if entry["event_type"] == "UserImpersonation":
-            cause = "Impersonation"
-        impersonator_id = impersonator_meta = None
-        if cause in ("User", "Impersonation"):
-            caused_by_id, caused_meta = str(user.pk), {"email": user.email}
-            if cause == "Impersonation":
-                impersonator_id, email = rng.choice(staff_ids)
-                impersonator_meta = {"email": email}
-        elif cause == "Employee":
-            caused_by_id, email = rng.choice(staff_ids)
-            caused_meta = {"email": email}
-        elif cause == "ApiKey":
-            caused_by_id, caused_meta = "key_demo01", {"name": "billing-service"}
-        else:
-            caused_by_id, caused_meta = "scim_okta", {"name": "Okta SCIM"}
-        created = now - timedelta(seconds=span - offsets[i])
-        yield (
-            uuid.uuid4(),  # random, so a second seed never collides with the first
-            user.pk if about_user else None,
-            user.email if about_user else "",
-            org.pk,
-            org.name,
-            entry["event_type"],
-            entry["category"],
-            {entry["event_type"]: _details(entry, user.email, rng)},
-            created,
-            created,
-            cause,
-            caused_by_id,
-            caused_meta,
-            f"203.0.113.{rng.randrange(1, 255)}",
-            rng.choice(USER_AGENTS),
-            impersonator_id,
-            impersonator_meta,
-        )
+
+    return generate()
 
 
 def _write_postgres(rows: Iterator[tuple], progress: Callable[[int], None]) -> None:
