@@ -1,0 +1,70 @@
+"""Settings come from the environment; REDIS_URL moves the broker and cache to Redis."""
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PROBE = """
+import django
+django.setup()
+from django.core.cache import cache
+from django_q.brokers import get_broker
+from django_q.tasks import async_task
+broker = get_broker()
+broker.purge_queue()
+task_id = async_task("math.floor", 2.5, broker=broker)
+received = broker.dequeue()
+broker.purge_queue()
+cache.set("auditsite-probe", "shared", 30)
+print(type(broker).__name__, len(received or []), cache.get("auditsite-probe"))
+"""
+
+
+def _redis_up() -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+def _probe(**env) -> str:
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        cwd=ROOT,
+        env={
+            **{k: v for k, v in os.environ.items() if k != "REDIS_URL"},
+            "DJANGO_SETTINGS_MODULE": "auditsite.settings",
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout.strip().splitlines()[-1]
+
+
+@pytest.mark.skipif(not _redis_up(), reason="needs Redis on 127.0.0.1:6379")
+def test_redis_url_makes_workers_share_a_redis_broker_and_cache():
+    """With REDIS_URL, tasks go through Redis and the cache lives there too."""
+    assert _probe(REDIS_URL="redis://127.0.0.1:6379/14") == "Redis 1 shared"
+
+
+def test_without_redis_url_the_broker_is_the_database(tmp_path):
+    """By default django-q2 queues tasks in the database (no server needed)."""
+    database = f"sqlite:///{tmp_path / 'probe.sqlite3'}"
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "-v0"],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": database},
+        check=True,
+        timeout=120,
+    )
+    assert _probe(DATABASE_URL=database).startswith("ORM 1")
