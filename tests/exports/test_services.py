@@ -268,3 +268,65 @@ def test_lag_shows_undelivered_events(make_location):
     location.refresh_from_db()
     assert export_location_lag(location=location)["pending_events"] == 0
     assert AuditEvent.objects.count() == 2
+
+
+DENIED = (
+    "User: arn:aws:iam::111122223333:user/auditsite is not authorized to perform: "
+    "sts:AssumeRole on resource: arn:aws:iam::123456789012:role/auditsite-export"
+)
+
+
+class _Http:
+    status_code = 403
+
+
+def test_assumed_role_denied_marks_in_error_then_catches_up(
+    make_location, aws, monkeypatch
+):
+    """A role we may not assume shows AWS's text; once trusted, exports catch up."""
+    import boto3
+
+    assumed: list[dict] = []
+    trust = {"fixed": False}
+
+    def deny(**kwargs):
+        if trust["fixed"]:
+            return None
+        body = {"Error": {"Code": "AccessDenied", "Message": DENIED}}
+        return _Http(), {**body, "ResponseMetadata": {"HTTPStatusCode": 403}}
+
+    real_client = boto3.client
+
+    def client(service, *args, **kwargs):
+        made = real_client(service, *args, **kwargs)
+        if service == "sts":
+            made.meta.events.register(
+                "provide-client-params.sts.AssumeRole",
+                lambda params, **kw: assumed.append(dict(params)),
+            )
+            made.meta.events.register("before-call.sts.AssumeRole", deny)
+        return made
+
+    monkeypatch.setattr("exports.s3.boto3.client", client)
+    location = make_location(
+        auth_type="assumed_role",
+        access_key_id="",
+        secret_access_key="",
+        role_arn="arn:aws:iam::123456789012:role/auditsite-export",
+    )
+    assert "not authorized to perform: sts:AssumeRole" in location.connection_status
+    events = [AuditEventFactory() for _ in range(3)]
+    run = services.export_location_run(location_id=location.pk)
+    location.refresh_from_db()
+    assert run.status == ExportRun.Status.FAILED
+    assert location.in_error and DENIED in location.last_error
+    assert location.cursor == POSITION_ZERO
+
+    trust["fixed"] = True
+    run = services.export_location_run(location_id=location.pk)
+    location.refresh_from_db()
+    assert run.status == ExportRun.Status.SUCCESS
+    assert not location.in_error
+    assert _ids_in(bucket_objects(aws)) == [str(e.uuid) for e in events]
+    assert {call["ExternalId"] for call in assumed} == {str(location.pk)}
+    _assert_chain(location)
