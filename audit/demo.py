@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from audit import services
 from audit.catalog import builtin_catalog
+from audit.ingest import events_copy
 from audit.models import AuditEvent, Membership, Organization, Plan, Role, User
 from audit.services import Actor
 
@@ -339,22 +340,19 @@ def _write_postgres(rows: Iterator[tuple], progress: Callable[[int], None]) -> N
         COLUMNS.index(c)
         for c in ("event_data", "caused_by_metadata", "impersonator_metadata")
     }
+
+    def copy_rows() -> Iterator[list]:
+        for n, row in enumerate(rows, 1):
+            yield [
+                json.dumps(v) if i in json_columns and v is not None else v
+                for i, v in enumerate(row)
+            ]
+            if n % 10_000 == 0:
+                progress(10_000)
+
     with transaction.atomic():
-        connection.ensure_connection()
-        with connection.connection.cursor() as cursor:
-            sql = f"COPY audit_auditevent ({', '.join(COLUMNS)}) FROM STDIN"
-            n = 0
-            with cursor.copy(sql) as copy:
-                for n, row in enumerate(rows, 1):
-                    copy.write_row(
-                        [
-                            json.dumps(v) if i in json_columns and v is not None else v
-                            for i, v in enumerate(row)
-                        ]
-                    )
-                    if n % 10_000 == 0:
-                        progress(10_000)
-            progress(n % 10_000)
+        written = events_copy(columns=COLUMNS, rows=copy_rows())
+    progress(written % 10_000)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE audit_auditevent")
 

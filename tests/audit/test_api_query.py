@@ -7,29 +7,14 @@ from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
 from tests.factories import AuditEventFactory, UserFactory
+from tests.spec import SPEC_EVENT_FIELDS
 
 pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/events/"
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
-SPEC_FIELDS = {
-    "id",
-    "user_id",
-    "user_email",
-    "org_id",
-    "org_name",
-    "event_type",
-    "event_data",
-    "created_at",
-    "caused_by_type",
-    "caused_by_id",
-    "caused_by_metadata",
-    "caused_by_source_ip",
-    "caused_by_user_agent",
-    "impersonator_id",
-    "impersonator_metadata",
-}
+SPEC_FIELDS = set(SPEC_EVENT_FIELDS)
 
 
 def all_ids(client, url):
