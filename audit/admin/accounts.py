@@ -1,0 +1,235 @@
+"""Admin for users, orgs (with members inline), roles and permissions.
+
+Every save and delete goes through ``audit.services`` so that changes made
+here record their events with ``caused_by_type`` ``Employee``.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.db import transaction
+
+from audit import services
+from audit.models import (
+    Membership,
+    Organization,
+    OrgPermission,
+    Role,
+    User,
+)
+from audit.services import Actor
+
+# --- users -----------------------------------------------------------------
+
+
+class UserCreationForm(AdminUserCreationForm):
+    class Meta:
+        model = User
+        fields = ("email",)
+
+
+class UserEditForm(UserChangeForm):
+    class Meta:
+        model = User
+        fields = "__all__"
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    form = UserEditForm
+    add_form = UserCreationForm
+    ordering = ["email"]
+    list_display = [
+        "email",
+        "first_name",
+        "last_name",
+        "is_active",
+        "locked",
+        "is_staff",
+    ]
+    list_filter = ["is_staff", "is_active", "locked", "email_confirmed", "mfa_enabled"]
+    search_fields = ["email", "first_name", "last_name", "username"]
+    fieldsets = [
+        (None, {"fields": ["email", "password"]}),
+        (
+            "Profile",
+            {
+                "fields": [
+                    "username",
+                    "first_name",
+                    "last_name",
+                    "picture_url",
+                    "properties",
+                ]
+            },
+        ),
+        (
+            "Flags",
+            {
+                "fields": [
+                    "is_active",
+                    "locked",
+                    "email_confirmed",
+                    "mfa_enabled",
+                    "time_zone",
+                ]
+            },
+        ),
+        (
+            "Operator access",
+            {"fields": ["is_staff", "is_superuser", "groups", "user_permissions"]},
+        ),
+        ("Dates", {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [
+        (
+            None,
+            {
+                "classes": ["wide"],
+                "fields": ["email", "usable_password", "password1", "password2"],
+            },
+        ),
+    ]
+    readonly_fields = ["last_login", "date_joined"]
+
+    def save_model(self, request, obj, form, change):
+        actor = Actor.for_employee(request.user, request)
+        if change:
+            changes = {
+                name: form.cleaned_data[name]
+                for name in form.changed_data
+                if name in services.USER_EDITABLE_FIELDS
+            }
+            services.user_update(actor=actor, user=obj, changes=changes)
+            return
+        usable = form.cleaned_data.get("usable_password", "true") not in (
+            False,
+            "false",
+        )
+        user = services.user_create(
+            actor=actor,
+            email=obj.email,
+            password=form.cleaned_data.get("password1") if usable else None,
+        )
+        obj.pk = user.pk
+        obj._state.adding = False
+
+    def user_change_password(self, request, id, form_url=""):
+        # Django's view saves the new password itself; wrapping it lets the
+        # PasswordChanged event commit in the same transaction, or not at all.
+        with transaction.atomic():
+            response = super().user_change_password(request, id, form_url)
+            if request.method == "POST" and response.status_code == 302:
+                services.user_password_changed(
+                    actor=Actor.for_employee(request.user, request),
+                    user=self.get_object(request, unquote(id)),
+                )
+        return response
+
+    def delete_model(self, request, obj):
+        services.user_delete(actor=Actor.for_employee(request.user, request), user=obj)
+
+    def delete_queryset(self, request, queryset):
+        actor = Actor.for_employee(request.user, request)
+        for user in queryset:
+            services.user_delete(actor=actor, user=user)
+
+
+# --- orgs, roles, memberships -----------------------------------------------
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+    fields = ["user", "role", "created_at"]
+    readonly_fields = ["created_at"]
+
+
+@admin.register(Organization)
+class OrganizationAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "plan", "can_view_audit_log", "created_at"]
+    list_filter = ["plan", "can_view_audit_log"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [MembershipInline]
+    readonly_fields = ["id", "created_at"]
+
+    def save_model(self, request, obj, form, change):
+        actor = Actor.for_employee(request.user, request)
+        fields = {
+            name: form.cleaned_data[name]
+            for name in form.changed_data
+            if name in services.ORG_EDITABLE_FIELDS
+        }
+        if change:
+            services.org_update(actor=actor, org=obj, changes=fields)
+            return
+        fields.pop("name", None)
+        fields.pop("slug", None)
+        org = services.org_create(actor=actor, name=obj.name, slug=obj.slug, **fields)
+        obj.pk = org.pk
+        obj._state.adding = False
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Membership:
+            return super().save_formset(request, form, formset, change)
+        actor = Actor.for_employee(request.user, request)
+        formset.save(commit=False)
+        for membership in formset.deleted_objects:
+            services.membership_remove(actor=actor, membership=membership)
+        for membership, changed in formset.changed_objects:
+            stored = Membership.objects.select_related("user", "org", "role").get(
+                pk=membership.pk
+            )
+            if "user" in changed:
+                services.membership_remove(actor=actor, membership=stored)
+                services.membership_add(
+                    actor=actor,
+                    org=form.instance,
+                    user=membership.user,
+                    role=membership.role,
+                )
+            elif "role" in changed:
+                services.membership_change_role(
+                    actor=actor, membership=stored, role=membership.role
+                )
+        for membership in formset.new_objects:
+            added = services.membership_add(
+                actor=actor,
+                org=form.instance,
+                user=membership.user,
+                role=membership.role,
+            )
+            membership.pk = added.pk
+
+    def delete_model(self, request, obj):
+        services.org_delete(actor=Actor.for_employee(request.user, request), org=obj)
+
+    def delete_queryset(self, request, queryset):
+        actor = Actor.for_employee(request.user, request)
+        for org in queryset:
+            services.org_delete(actor=actor, org=org)
+
+
+@admin.register(Role)
+class RoleAdmin(admin.ModelAdmin):
+    list_display = ["name", "permission_list"]
+    filter_horizontal = ["permissions"]
+    search_fields = ["name"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("permissions")
+
+    @admin.display(description="permissions")
+    def permission_list(self, obj: Role) -> str:
+        return ", ".join(p.name for p in obj.permissions.all()) or "-"
+
+
+@admin.register(OrgPermission)
+class OrgPermissionAdmin(admin.ModelAdmin):
+    list_display = ["name", "codename"]
+    search_fields = ["name", "codename"]

@@ -1,0 +1,197 @@
+"""Writes: every change auditsite makes records its audit event here.
+
+Each service is keyword-only, takes the ``actor`` that caused the change and
+records the matching catalog event in the same ``transaction.atomic()`` as
+the change, so a change without its event (or the reverse) cannot commit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from audit.catalog import BUILTIN_BY_TYPE
+from audit.models import (
+    AuditEvent,
+    CausedByType,
+    EventType,
+    Organization,
+    User,
+)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who caused a change, and from where (the ``caused_by_*`` fields)."""
+
+    type: str
+    id: str = ""
+    metadata: dict[str, Any] | None = None
+    source_ip: str | None = None
+    user_agent: str = ""
+    impersonator_id: str | None = None
+    impersonator_metadata: dict[str, Any] | None = field(default=None)
+
+    @classmethod
+    def system(cls) -> Actor:
+        return cls(type=CausedByType.SYSTEM, metadata={"name": "auditsite"})
+
+    @classmethod
+    def for_user(cls, user: User, request: HttpRequest | None = None) -> Actor:
+        """A user acting on their own account or org (customer pages)."""
+        return cls(
+            type=CausedByType.USER,
+            id=str(user.pk),
+            metadata={"email": user.email},
+            **_request_origin(request),
+        )
+
+    @classmethod
+    def for_employee(cls, user: User, request: HttpRequest | None = None) -> Actor:
+        """A staff user working in the admin."""
+        return cls(
+            type=CausedByType.EMPLOYEE,
+            id=str(user.pk),
+            metadata={"email": user.email},
+            **_request_origin(request),
+        )
+
+    @classmethod
+    def for_api_key(cls, api_key, request: HttpRequest | None = None) -> Actor:
+        """A service sending events with an operator API key."""
+        return cls(
+            type=CausedByType.API_KEY,
+            id=api_key.prefix,
+            metadata={"name": api_key.name},
+            **_request_origin(request),
+        )
+
+    @classmethod
+    def from_request(cls, request: HttpRequest) -> Actor:
+        """Employee for staff in the admin, User for anyone else."""
+        user = request.user
+        if user.is_staff and request.path.startswith("/admin/"):
+            return cls.for_employee(user, request)
+        return cls.for_user(user, request)
+
+
+def _request_origin(request: HttpRequest | None) -> dict[str, Any]:
+    if request is None:
+        return {}
+    # REMOTE_ADDR is the peer; a proxy's X-Forwarded-For is trusted only when
+    # the operator says so (see README), otherwise any client could forge it.
+    from django.conf import settings
+
+    ip = request.META.get("REMOTE_ADDR") or None
+    if getattr(settings, "AUDITSITE_TRUST_X_FORWARDED_FOR", False):
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            ip = forwarded.split(",")[0].strip() or ip
+    return {
+        "source_ip": ip,
+        "user_agent": request.META.get("HTTP_USER_AGENT", "")[:1000],
+    }
+
+
+def _category_of(event_type: str) -> str:
+    builtin = BUILTIN_BY_TYPE.get(event_type)
+    if builtin:
+        return builtin["category"]
+    return EventType.objects.values_list("category", flat=True).get(
+        event_type=event_type
+    )
+
+
+def event_record(
+    *,
+    event_type: str,
+    actor: Actor,
+    user: User | None = None,
+    org: Organization | None = None,
+    details: dict[str, Any] | None = None,
+    created_at: datetime | None = None,
+) -> AuditEvent:
+    """Record one catalog event about ``user`` and/or ``org`` caused by ``actor``.
+
+    Call it inside the transaction of the change it describes.
+    """
+    now = timezone.now()
+    return AuditEvent.objects.create(
+        uuid=uuid.uuid4(),
+        user_id=user.pk if user else None,
+        user_email=user.email if user else "",
+        org_id=org.pk if org else None,
+        org_name=org.name if org else "",
+        event_type=event_type,
+        category=_category_of(event_type),
+        event_data={event_type: details or {}},
+        created_at=created_at or now,
+        recorded_at=now,
+        caused_by_type=actor.type,
+        caused_by_id=actor.id,
+        caused_by_metadata=actor.metadata,
+        caused_by_source_ip=actor.source_ip,
+        caused_by_user_agent=actor.user_agent,
+        impersonator_id=actor.impersonator_id,
+        impersonator_metadata=actor.impersonator_metadata,
+    )
+
+
+# --- retention ---------------------------------------------------------------
+
+
+@transaction.atomic
+def events_delete_for_retention(*, queryset) -> int:
+    """Delete the events in ``queryset``: the retention purge's narrow way through.
+
+    Audit events are immutable; on PostgreSQL a trigger refuses UPDATE and
+    DELETE unless the transaction sets ``auditsite.allow_event_delete``.
+    Only the retention purge may call this, with a queryset it has already
+    cut down to what may go (old enough, and delivered by every enabled
+    export location). Returns the number of rows removed.
+    """
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        deleted, _ = queryset.delete()
+        return deleted
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL auditsite.allow_event_delete = 'on'")
+        try:
+            deleted, _ = queryset.delete()
+        finally:
+            # Close the door again even when called inside a larger transaction.
+            cursor.execute("SET LOCAL auditsite.allow_event_delete = 'off'")
+    return deleted
+
+
+# --- customer audit log ------------------------------------------------------
+
+
+@transaction.atomic
+def audit_log_export_start(
+    *,
+    actor: Actor,
+    user: User,
+    org: Organization,
+    format: str,
+    filters: dict[str, Any],
+) -> AuditEvent:
+    """Record that ``user`` exported ``org``'s audit log; records `UserExportInitiated`.
+
+    Called before the first byte of the export is sent. The returned event
+    marks where the export stops: it holds the events recorded before it.
+    """
+    return event_record(
+        event_type="UserExportInitiated",
+        actor=actor,
+        user=user,
+        org=org,
+        details={"format": format, "filters": filters},
+    )

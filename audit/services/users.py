@@ -1,0 +1,189 @@
+"""Users: create, update, flags, password, delete; each records its catalog event."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from audit.models import (
+    User,
+)
+from audit.services.events import Actor, event_record
+
+# --- users -----------------------------------------------------------------
+
+# Fields whose change is a "metadata" change, with the key used in event_data
+# (the camelCase of the SPEC's example description).
+METADATA_FIELDS = {
+    "first_name": "firstName",
+    "last_name": "lastName",
+    "picture_url": "pictureUrl",
+    "properties": "properties",
+}
+# Boolean flags and the events that turning them on / off records.
+FLAG_EVENTS = {
+    "is_active": ("UserEnabled", "UserDisabled"),
+    "locked": ("UserLocked", "UserUnlocked"),
+    "email_confirmed": ("EmailConfirmed", None),
+    "mfa_enabled": ("EnabledMFA", "DisabledMFA"),
+}
+USER_EDITABLE_FIELDS = {
+    *METADATA_FIELDS,
+    *FLAG_EVENTS,
+    "email",
+    "username",
+    "is_staff",
+    "is_superuser",
+    "time_zone",
+}
+
+
+def _user_snapshot(user: User) -> dict[str, Any]:
+    return {
+        "email": user.email,
+        "email_confirmed": user.email_confirmed,
+        "first_name": user.first_name or None,
+        "last_name": user.last_name or None,
+        "picture_url": user.picture_url or None,
+        "properties": user.properties or {},
+        "username": user.username or None,
+    }
+
+
+@transaction.atomic
+def user_create(
+    *, actor: Actor, email: str, password: str | None = None, **fields: Any
+) -> User:
+    """Create a user and record `UserCreated` with its initial profile."""
+    unknown = set(fields) - USER_EDITABLE_FIELDS
+    if unknown:
+        raise ValueError(f"Unknown user fields: {sorted(unknown)}")
+    user = User(email=User.objects.normalize_email(email).lower(), **fields)
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.full_clean(exclude=["password"])
+    user.save()
+    event_record(
+        event_type="UserCreated", actor=actor, user=user, details=_user_snapshot(user)
+    )
+    return user
+
+
+@transaction.atomic
+def user_update(*, actor: Actor, user: User, changes: dict[str, Any]) -> User:
+    """Apply ``changes`` to ``user`` and record one event per kind of change.
+
+    Name, picture and properties changes record one `UserMetadataChanged`
+    with old and new values; email and username changes record
+    `EmailChanged` / `UsernameChanged`; flags record their own events
+    (`UserDisabled`, `UserLocked`, `EnabledMFA`, ...).
+    """
+    unknown = set(changes) - USER_EDITABLE_FIELDS
+    if unknown:
+        raise ValueError(f"Unknown user fields: {sorted(unknown)}")
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if "email" in changes:
+        changes["email"] = User.objects.normalize_email(changes["email"]).lower()
+    old = {name: getattr(user, name) for name in changes}
+    changed = {name: value for name, value in changes.items() if old[name] != value}
+    if not changed:
+        return user
+    for name, value in changed.items():
+        setattr(user, name, value)
+    user.full_clean(exclude=["password"])
+    user.save(update_fields=list(changed))
+
+    metadata = [name for name in METADATA_FIELDS if name in changed]
+    if metadata:
+        event_record(
+            event_type="UserMetadataChanged",
+            actor=actor,
+            user=user,
+            details={
+                "old": {METADATA_FIELDS[n]: old[n] for n in metadata},
+                "new": {METADATA_FIELDS[n]: changed[n] for n in metadata},
+            },
+        )
+    if "email" in changed:
+        event_record(
+            event_type="EmailChanged",
+            actor=actor,
+            user=user,
+            details={"old": old["email"], "new": changed["email"]},
+        )
+    if "username" in changed:
+        event_record(
+            event_type="UsernameChanged",
+            actor=actor,
+            user=user,
+            details={"old": old["username"], "new": changed["username"]},
+        )
+    for name, (on_event, off_event) in FLAG_EVENTS.items():
+        if name in changed:
+            event_type = on_event if changed[name] else off_event
+            if event_type:
+                event_record(event_type=event_type, actor=actor, user=user)
+    return user
+
+
+def user_disable(*, actor: Actor, user: User) -> User:
+    """Disable a user (cannot sign in); records `UserDisabled`."""
+    return user_update(actor=actor, user=user, changes={"is_active": False})
+
+
+def user_enable(*, actor: Actor, user: User) -> User:
+    """Enable a user again; records `UserEnabled`."""
+    return user_update(actor=actor, user=user, changes={"is_active": True})
+
+
+def user_lock(*, actor: Actor, user: User) -> User:
+    """Lock a user out; records `UserLocked`."""
+    return user_update(actor=actor, user=user, changes={"locked": True})
+
+
+def user_unlock(*, actor: Actor, user: User) -> User:
+    """Unlock a user; records `UserUnlocked`."""
+    return user_update(actor=actor, user=user, changes={"locked": False})
+
+
+def user_change_email(*, actor: Actor, user: User, email: str) -> User:
+    """Change a user's email (their login); records `EmailChanged`."""
+    return user_update(actor=actor, user=user, changes={"email": email})
+
+
+def user_change_username(*, actor: Actor, user: User, username: str | None) -> User:
+    """Change a user's username; records `UsernameChanged`."""
+    return user_update(actor=actor, user=user, changes={"username": username or None})
+
+
+def user_change_metadata(*, actor: Actor, user: User, **fields: Any) -> User:
+    """Change name, picture or properties; records `UserMetadataChanged`."""
+    unknown = set(fields) - set(METADATA_FIELDS)
+    if unknown:
+        raise ValueError(f"Not metadata fields: {sorted(unknown)}")
+    return user_update(actor=actor, user=user, changes=fields)
+
+
+@transaction.atomic
+def user_password_changed(*, actor: Actor, user: User) -> None:
+    """Record `PasswordChanged` for a password the caller has just set.
+
+    Django's password forms save the hash themselves; call this in the same
+    transaction. The password never goes into the event.
+    """
+    event_record(event_type="PasswordChanged", actor=actor, user=user)
+
+
+@transaction.atomic
+def user_delete(*, actor: Actor, user: User) -> None:
+    """Delete a user and their memberships; records `UserDeleted`.
+
+    The event keeps the user's id and email: events outlive the user.
+    """
+    event_record(
+        event_type="UserDeleted", actor=actor, user=user, details={"email": user.email}
+    )
+    user.delete()
