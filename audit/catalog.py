@@ -23,6 +23,9 @@ from typing import Any
 
 USER = "user"
 ORG = "org"
+# auditsite's own configuration (SPEC section 7): never shown to customers,
+# delivered to a location only when its categories ask for it.
+OPERATOR = "operator"
 
 USER_EVENTS: list[tuple[str, str]] = [
     ("User Created", "{user} was created by {actor}"),
@@ -151,6 +154,84 @@ ORG_EVENTS: list[tuple[str, str]] = [
 ]
 
 
+# Changes to auditsite itself. Details carry the target and, for changes,
+# ``old`` and ``new`` (never a secret).
+OPERATOR_EVENTS: list[tuple[str, str]] = [
+    (
+        "Audit Log Settings Changed",
+        "{actor} changed the audit log settings to {new} from {old}",
+    ),
+    ("Role Created", "{actor} created the role {role} with {permissions}"),
+    ("Role Changed", "{actor} changed the role {role} to {new} from {old}"),
+    ("Role Deleted", "{actor} deleted the role {role}"),
+    (
+        "Role Permission Added",
+        "{actor} gave the role {role} the permission {permission}",
+    ),
+    (
+        "Role Permission Removed",
+        "{actor} took the permission {permission} from the role {role}",
+    ),
+    ("Org Permission Created", "{actor} created the org permission {permission}"),
+    (
+        "Org Permission Changed",
+        "{actor} changed the org permission {permission} to {new} from {old}",
+    ),
+    ("Org Permission Deleted", "{actor} deleted the org permission {permission}"),
+    ("Custom Event Type Created", "{actor} created the custom event type {type}"),
+    (
+        "Custom Event Type Changed",
+        "{actor} changed the custom event type {type} to {new} from {old}",
+    ),
+    ("Custom Event Type Deleted", "{actor} deleted the custom event type {type}"),
+    (
+        "User Staff Status Changed",
+        "{user} had staff access set to {new} from {old} by {actor}",
+    ),
+    (
+        "User Superuser Status Changed",
+        "{user} had superuser access set to {new} from {old} by {actor}",
+    ),
+    (
+        "User Groups Changed",
+        "{user} had their operator groups changed to {new} from {old} by {actor}",
+    ),
+    (
+        "User Permissions Changed",
+        "{user} had their operator permissions changed to {new} from {old} by {actor}",
+    ),
+    ("Group Created", "{actor} created the operator group {group}"),
+    ("Group Changed", "{actor} changed the operator group {group} to {new} from {old}"),
+    ("Group Deleted", "{actor} deleted the operator group {group}"),
+    ("Operator API Key Created", "{actor} created the API key {prefix} ({name})"),
+    ("Operator API Key Revoked", "{actor} revoked the API key {prefix} ({name})"),
+    (
+        "Export Location Created",
+        "{actor} created the export location {location} ({destination})",
+    ),
+    (
+        "Export Location Changed",
+        "{actor} changed the export location {location} to {new} from {old}",
+    ),
+    (
+        "Export Location Credentials Changed",
+        "{actor} changed the credentials of the export location {location}",
+    ),
+    ("Export Location Deleted", "{actor} deleted the export location {location}"),
+    ("Export Location Paused", "{actor} paused the export location {location}"),
+    ("Export Location Resumed", "{actor} resumed the export location {location}"),
+    (
+        "Export Location Replayed",
+        "{actor} replayed the export location {location} from {from}",
+    ),
+    (
+        "Export Location Verified",
+        "{actor} verified the export location {location}: {status}",
+    ),
+    ("Retention Purge Run", "{actor} purged {removed} expired events"),
+]
+
+
 def event_type_name(display_name: str) -> str:
     """`User MFA Locked` -> `UserMFALocked`: spaces and hyphens removed."""
     return display_name.replace(" ", "").replace("-", "")
@@ -165,7 +246,11 @@ def builtin_catalog() -> list[dict[str, str]]:
             "category": category,
             "template": template,
         }
-        for category, entries in ((USER, USER_EVENTS), (ORG, ORG_EVENTS))
+        for category, entries in (
+            (USER, USER_EVENTS),
+            (ORG, ORG_EVENTS),
+            (OPERATOR, OPERATOR_EVENTS),
+        )
         for name, template in entries
     ]
 

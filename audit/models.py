@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from audit.catalog import ORG, USER, format_value, render_description
+from audit.catalog import OPERATOR, ORG, USER, format_value, render_description
 from audit.expressions import CurrentTxid
 
 
@@ -175,6 +175,7 @@ class Membership(models.Model):
 class Category(models.TextChoices):
     USER = USER, "User"
     ORG = ORG, "Org"
+    OPERATOR = OPERATOR, "Operator"
 
 
 class EventType(models.Model):
@@ -277,7 +278,8 @@ class AuditEvent(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(category__in=[USER, ORG]), name="event_category_valid"
+                condition=Q(category__in=[USER, ORG, OPERATOR]),
+                name="event_category_valid",
             ),
         ]
 

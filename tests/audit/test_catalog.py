@@ -2,7 +2,13 @@ import re
 
 import pytest
 
-from audit.catalog import ORG_EVENTS, USER_EVENTS, builtin_catalog, event_type_name
+from audit.catalog import (
+    OPERATOR_EVENTS,
+    ORG_EVENTS,
+    USER_EVENTS,
+    builtin_catalog,
+    event_type_name,
+)
 from audit.models import EventType
 
 SPEC_USER_EVENTS = """User Created, User Deleted, User Disabled, Email Confirmed,
@@ -65,7 +71,7 @@ def test_event_type_name_drops_spaces_and_hyphens(name, expected):
 def test_event_types_are_unique_and_camel_case():
     """No two catalog entries share an event_type, and each is CamelCase."""
     types = [entry["event_type"] for entry in builtin_catalog()]
-    assert len(types) == len(set(types)) == 78
+    assert len(types) == len(set(types)) == 78 + len(OPERATOR_EVENTS)
     assert all(re.fullmatch(r"[A-Z][A-Za-z0-9]*", t) for t in types)
 
 
@@ -74,6 +80,37 @@ def test_every_template_names_its_subject():
     for entry in builtin_catalog():
         subject = "{user}" if entry["category"] == "user" else "{org}"
         assert subject in entry["template"] or "{actor}" in entry["template"], entry
+
+
+def test_operator_category_covers_spec_section_7():
+    """The operator types name every change SPEC section 7 lists."""
+    types = {event_type_name(name) for name, _ in OPERATOR_EVENTS}
+    assert {
+        "AuditLogSettingsChanged",
+        "RolePermissionAdded",
+        "RolePermissionRemoved",
+        "CustomEventTypeCreated",
+        "UserStaffStatusChanged",
+        "UserSuperuserStatusChanged",
+        "UserGroupsChanged",
+        "UserPermissionsChanged",
+        "OperatorAPIKeyCreated",
+        "OperatorAPIKeyRevoked",
+        "ExportLocationCreated",
+        "ExportLocationChanged",
+        "ExportLocationCredentialsChanged",
+        "ExportLocationDeleted",
+        "ExportLocationPaused",
+        "ExportLocationResumed",
+        "ExportLocationReplayed",
+        "ExportLocationVerified",
+        "RetentionPurgeRun",
+    } <= types
+    assert all(
+        e["category"] == "operator"
+        for e in builtin_catalog()
+        if e["event_type"] in types
+    )
 
 
 @pytest.mark.django_db
