@@ -46,6 +46,8 @@ def main() -> None:
     parser.add_argument("--links", type=int, default=100, help="next links to follow")
     args = parser.parse_args()
 
+    # Hundreds of requests a minute: the API's throttle would answer 429.
+    os.environ["AUDITSITE_API_THROTTLE_RATE"] = ""
     django_on(os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
     seed_until(args.events)
     from django.http import QueryDict
