@@ -316,6 +316,44 @@ class AuditEvent(models.Model):
         return render_description(template, context, self.details)
 
 
+class EventDayCount(models.Model):
+    """How many events an org has per UTC day and kind: the chart's rollup.
+
+    One row per (org, UTC day, event type, category, caused-by type, whether
+    an impersonator is recorded). Database triggers (migration
+    ``0007_event_day_count``) keep it exact in the same transaction as every
+    INSERT into and DELETE from the event table, whatever the path (services,
+    API COPY, seed, retention purge); no Python code writes it. Events with
+    no org are not counted: no customer page shows them.
+    """
+
+    org_id = models.UUIDField()
+    day = models.DateField(help_text="UTC day of created_at.")
+    event_type = models.CharField(max_length=100)
+    category = models.CharField(max_length=10, choices=Category.choices)
+    caused_by_type = models.CharField(max_length=20, choices=CausedByType.choices)
+    impersonated = models.BooleanField(help_text="The event has an impersonator.")
+    count = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "org_id",
+                    "day",
+                    "event_type",
+                    "category",
+                    "caused_by_type",
+                    "impersonated",
+                ],
+                name="event_day_count_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.org_id} {self.day} {self.event_type}: {self.count}"
+
+
 class AuditSettings(models.Model):
     """Global settings for the customer-facing audit log: a single row."""
 

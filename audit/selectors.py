@@ -6,14 +6,16 @@ from datetime import date, datetime
 
 from django.core.exceptions import PermissionDenied
 from django.db import connections
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
+from django.utils import timezone
 
 from audit.catalog import BUILTIN_BY_TYPE
 from audit.models import (
     AuditEvent,
     AuditSettings,
     CausedByType,
+    EventDayCount,
     EventType,
     Membership,
     Organization,
@@ -184,3 +186,78 @@ def event_counts_per_day(
         .values_list("day", "n")
     )
     return dict(rows)
+
+
+def event_day_counts(
+    *,
+    org: Organization,
+    first: date,
+    last: date,
+    hidden_caused_by: list[str],
+    event_types: list[str] | None = None,
+    category: str | None = None,
+    caused_by_types: list[str] | None = None,
+) -> dict[date, int]:
+    """Exact events per UTC day of ``org`` from the rollup (``EventDayCount``).
+
+    Reads at most (days x kinds) rollup rows, however many events the org
+    has. Applies the same hidden kinds as ``events_without_hidden_kinds``.
+    """
+    rows = EventDayCount.objects.filter(org_id=org.pk, day__gte=first, day__lte=last)
+    if event_types:
+        rows = rows.filter(event_type__in=event_types)
+    if category:
+        rows = rows.filter(category=category)
+    if caused_by_types:
+        rows = rows.filter(caused_by_type__in=caused_by_types)
+    if hidden_caused_by:
+        rows = rows.exclude(caused_by_type__in=hidden_caused_by)
+        if CausedByType.IMPERSONATION in hidden_caused_by:
+            rows = rows.filter(impersonated=False)
+    per_day = rows.order_by().values("day").annotate(n=Sum("count"))
+    return {row["day"]: row["n"] for row in per_day if row["n"]}
+
+
+def event_counts_per_day_newest(
+    *, events: QuerySet[AuditEvent], start: datetime, end: datetime, zone, limit: int
+) -> tuple[dict[date, int], datetime | None]:
+    """Events per local day in ``[start, end)``, counting the newest ``limit`` only.
+
+    Returns the counts and, when there were more than ``limit`` events, the
+    time of the newest event left out: it and everything older in the range
+    are not counted (its local day is counted in part). None when every event
+    in the range was counted. One index range scan with a LIMIT: the cost is
+    bounded by ``limit``, not by how many events match.
+    """
+    newest = (
+        events.filter(created_at__gte=start, created_at__lt=end)
+        .order_by("-created_at", "-seq")
+        .values_list("created_at", flat=True)[: limit + 1]
+    )
+    connection = connections[events.db]
+    if connection.vendor == "postgresql":
+        sql, params = newest.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT (e.created_at AT TIME ZONE %s)::date, count(*),"
+                f" min(e.created_at) FROM ({sql}) AS e GROUP BY 1",
+                [str(zone), *params],
+            )
+            rows = cursor.fetchall()
+        counted = sum(n for _, n, _ in rows)
+        oldest = min((t for _, _, t in rows), default=None)
+        counts = {day: n for day, n, _ in rows}
+    else:
+        times = list(newest)
+        counted, oldest, counts = len(times), min(times, default=None), {}
+        for moment in times:
+            day = timezone.localtime(moment, zone).date()
+            counts[day] = counts.get(day, 0) + 1
+    if counted <= limit:
+        return counts, None
+    # One row more than ``limit`` was read to learn that there are more.
+    oldest_day = timezone.localtime(oldest, zone).date()
+    counts[oldest_day] -= 1
+    if not counts[oldest_day]:
+        del counts[oldest_day]
+    return counts, oldest

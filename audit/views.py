@@ -123,10 +123,19 @@ def audit_log(request: HttpRequest, slug: str) -> HttpResponse:
     rows = [(event, descriptions[event.seq]) for event in page.events]
     zone = viewer_zone(request.user)
     data = filterset.form.cleaned_data if filterset.is_bound else {}
-    first, last = chart_range(
-        after=data.get("created_after"), before=_before_bound(filterset), zone=zone
+    after, before = data.get("created_after"), _before_bound(filterset)
+    first, last = chart_range(after=after, before=before, zone=zone)
+    chart = events_per_day_chart(
+        org=org,
+        settings=settings,
+        filters=data,
+        events=events,
+        first=first,
+        last=last,
+        zone=zone,
+        after=after,
+        before=before,
     )
-    chart = events_per_day_chart(events=events, first=first, last=last, zone=zone)
     params = filterset.active_params() if filterset.is_bound else {}
     current = {name: request.GET.get(name, "") for name in filterset.CUSTOMER_FILTERS}
     event_types = selectors.event_type_choices()

@@ -55,11 +55,13 @@ def seed_until(events: int, *, count=None) -> None:
 
     from audit.models import AuditEvent
 
+    # A bound method is a new object at each attribute access, so "is it the
+    # default?" must be asked of the argument, never of ``objects.count``.
+    scale = 1 if count is None else 10
     count = count or AuditEvent.objects.count
     have = count()
     if have >= events:
         return
-    scale = 1 if count is AuditEvent.objects.count else 10
     more = (events - have) * scale + (0 if scale == 1 else 10_000)
     print(f"Seeding {more:,} events (once) ...", flush=True)
     started = time.perf_counter()
