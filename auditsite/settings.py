@@ -155,10 +155,6 @@ AUDITSITE_EXPORT_S3_TIMEOUT = float(os.environ.get("AUDITSITE_EXPORT_S3_TIMEOUT"
 AUDITSITE_EXPORT_S3_MAX_ATTEMPTS = int(
     os.environ.get("AUDITSITE_EXPORT_S3_MAX_ATTEMPTS", "5")
 )
-AUDITSITE_EXPORT_PUT_RETRIES = int(os.environ.get("AUDITSITE_EXPORT_PUT_RETRIES", "2"))
-AUDITSITE_EXPORT_RETRY_BACKOFF = float(
-    os.environ.get("AUDITSITE_EXPORT_RETRY_BACKOFF", "2")
-)
 AUDITSITE_EXPORT_ERROR_AFTER = int(os.environ.get("AUDITSITE_EXPORT_ERROR_AFTER", "3"))
 AUDITSITE_EXPORT_LEASE_SECONDS = int(
     os.environ.get("AUDITSITE_EXPORT_LEASE_SECONDS", "300")
@@ -168,6 +164,14 @@ AUDITSITE_EXPORT_OBJECT_EVENTS = int(
 )
 AUDITSITE_EXPORT_MAX_OBJECTS_PER_RUN = int(
     os.environ.get("AUDITSITE_EXPORT_MAX_OBJECTS_PER_RUN", "50")
+)
+# CONTINUOUS: at most one queued run per this many seconds (a burst coalesces),
+# and how long a queued run waits for a busy location before leaving it.
+AUDITSITE_EXPORT_CONTINUOUS_COALESCE_SECONDS = float(
+    os.environ.get("AUDITSITE_EXPORT_CONTINUOUS_COALESCE_SECONDS", "1")
+)
+AUDITSITE_EXPORT_CONTINUOUS_WAIT_SECONDS = float(
+    os.environ.get("AUDITSITE_EXPORT_CONTINUOUS_WAIT_SECONDS", "10")
 )
 # The AWS identity auditsite assumes customer roles with (shown in trust policies).
 AUDITSITE_AWS_PRINCIPAL_ARN = os.environ.get("AUDITSITE_AWS_PRINCIPAL_ARN", "")

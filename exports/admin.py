@@ -1,14 +1,13 @@
 """Admin for export locations: write-only secret, verify/run/replay actions."""
 
 import json
-import re
 from datetime import timedelta
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.widgets import FilteredSelectMultiple
-from django.core.validators import URLValidator
+from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -20,7 +19,6 @@ from exports.admin_digests import verify_integrity
 from exports.models import ExportLocation, ExportObject, ExportRun
 from exports.selectors import export_location_lag
 
-BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 ALL_HINT = "Nothing selected = all."
 
 
@@ -64,7 +62,8 @@ class ExportLocationForm(forms.ModelForm):
         choices=Category.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Nothing ticked = user and org events.",
+        help_text="Nothing ticked = user and org events; tick Operator to "
+        "receive changes to auditsite itself.",
     )
     event_types = forms.MultipleChoiceField(
         choices=(),
@@ -117,34 +116,23 @@ class ExportLocationForm(forms.ModelForm):
             extra = [(v, f"{v} (no longer exists)") for v in stored if v not in known]
             self.fields[name].choices = choices + extra
 
-    def clean_bucket(self):
-        bucket = self.cleaned_data["bucket"].strip()
-        if not BUCKET_NAME.match(bucket) or ".." in bucket:
-            raise forms.ValidationError(
-                "Not a valid S3 bucket name: 3 to 63 lowercase letters, digits, "
-                "dots and hyphens, starting and ending with a letter or digit."
-            )
-        return bucket
-
-    def clean_endpoint_url(self):
-        url = self.cleaned_data["endpoint_url"].strip()
-        if url:
-            URLValidator(schemes=["http", "https"])(url)
-        return url
-
     def clean(self):
+        """Translate the location service's validation into form errors."""
         data = super().clean()
-        auth = data.get("auth_type")
+        fields = {f: data[f] for f in services.EDITABLE_FIELDS if f in data}
         adding = self.instance._state.adding
-        if auth == ExportLocation.AuthType.ASSUMED_ROLE:
-            if not data.get("role_arn"):
-                self.add_error("role_arn", "Required for an assumed IAM role.")
-        elif auth == ExportLocation.AuthType.ACCESS_KEY:
-            if not data.get("access_key_id"):
-                self.add_error("access_key_id", "Required for an access key.")
-            has_secret = not adding and self.instance.secret_access_key_encrypted
-            if not data.get("secret_access_key") and not has_secret:
-                self.add_error("secret_access_key", "Required for an access key.")
+        try:
+            services.export_location_check(
+                location=None if adding else self.instance,
+                secret_access_key=data.get("secret_access_key") or None,
+                **fields,
+            )
+        except ValidationError as exc:
+            for field, messages_ in exc.message_dict.items():
+                target = field if field in self.fields else None
+                for message in messages_:
+                    if target is None or target not in self._errors:
+                        self.add_error(target, message)
         return data
 
 
@@ -275,6 +263,10 @@ class ExportLocationAdmin(admin.ModelAdmin):
         verify_integrity,
     ]
 
+    @admin.display(description="Cursor (last delivered position)")
+    def cursor(self, obj):
+        return obj.cursor if _saved(obj) else "-"
+
     def get_inlines(self, request, obj=None):
         return self.inlines if _saved(obj) else []
 
@@ -335,6 +327,12 @@ class ExportLocationAdmin(admin.ModelAdmin):
         services.export_location_delete(
             actor=Actor.for_employee(request.user, request), location=obj
         )
+
+    def delete_queryset(self, request, queryset):
+        # The bulk action too goes through the service (one event each).
+        actor = Actor.for_employee(request.user, request)
+        for location in queryset:
+            services.export_location_delete(actor=actor, location=location)
 
     @admin.action(description="Verify (write a test object)")
     def verify(self, request, queryset):
@@ -414,6 +412,9 @@ class ExportRunAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        return False
+
 
 @admin.register(ExportObject)
 class ExportObjectAdmin(admin.ModelAdmin):
@@ -424,4 +425,7 @@ class ExportObjectAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

@@ -13,7 +13,8 @@ import os
 from datetime import date
 
 from audit.services import Actor
-from exports import s3, services
+from exports import services
+from exports.destinations import s3
 from exports.models import ExportLocation
 
 DEMO_NAME = "Demo bucket"

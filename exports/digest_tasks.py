@@ -2,8 +2,8 @@
 
 import logging
 
-from exports.digests import digest_write_due
 from exports.models import ExportLocation
+from exports.services import digest_write_due
 
 logger = logging.getLogger(__name__)
 

@@ -27,18 +27,28 @@ def position_decode(position: str) -> tuple[int, int]:
 
 
 class ExportLocation(models.Model):
-    """One S3 destination with its filters, schedule, and export cursor."""
+    """One destination's configuration (filters, schedule, format) and health.
+
+    The run state (cursor, plan, replay, lease) is ``ExportState``
+    (``location.state``), so that configuration edits and runs never write the
+    same row.
+    """
 
     class AuthType(models.TextChoices):
         ACCESS_KEY = "access_key", "Access key"
         ASSUMED_ROLE = "assumed_role", "Assumed IAM role"
 
     class Interval(models.TextChoices):
+        CONTINUOUS = "CONTINUOUS", "Continuous (within seconds)"
         EVERY_5_MINUTES = "EVERY_5_MINUTES", "Every 5 minutes"
         EVERY_HOUR = "EVERY_HOUR", "Every hour"
+        EVERY_2_HOURS = "EVERY_2_HOURS", "Every 2 hours"
+        EVERY_4_HOURS = "EVERY_4_HOURS", "Every 4 hours"
+        EVERY_6_HOURS = "EVERY_6_HOURS", "Every 6 hours"
         EVERY_12_HOURS = "EVERY_12_HOURS", "Every 12 hours"
-        EVERY_DAY = "EVERY_DAY", "Every day"
-        CONTINUOUS = "CONTINUOUS", "Continuous (within a minute)"
+        EVERY_24_HOURS = "EVERY_24_HOURS", "Every 24 hours"
+        # Immuta's name for EVERY_24_HOURS: an exportConfig.json works unchanged.
+        EVERY_DAY = "EVERY_DAY", "Every day (= every 24 hours)"
 
     class FileFormat(models.TextChoices):
         JSON = "json", "JSON array"
@@ -85,18 +95,6 @@ class ExportLocation(models.Model):
         editable=False,
         help_text=("When a run last looked for new events and finished without error."),
     )
-    cursor = models.CharField(max_length=41, default=POSITION_ZERO, editable=False)
-    # The range (cursor, planned_to] a run is writing: recorded before the PUT
-    # so that a run after a crash re-cuts exactly that range (same key).
-    planned_to = models.CharField(max_length=41, blank=True, default="")
-    # ...and the selection (filters, format, hidden kinds) it was cut with.
-    planned_selection = models.JSONField(default=dict, blank=True, editable=False)
-    # Replay: while set, runs re-send the recorded objects whose position_from
-    # is at or after this position (same ranges, same keys), then go on.
-    replay_from = models.CharField(max_length=41, blank=True, default="")
-    # A run owns the location while lease_until is in the future.
-    lease_until = models.DateTimeField(null=True, blank=True, editable=False)
-    lease_owner = models.CharField(max_length=100, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -113,6 +111,46 @@ class ExportLocation(models.Model):
     def external_id(self) -> str:
         """The ExternalId the IAM role's trust policy must require."""
         return str(self.id)
+
+    @property
+    def cursor(self) -> str:
+        """Read-only view of ``state.cursor`` (zero before the first run)."""
+        try:
+            return self.state.cursor
+        except ExportState.DoesNotExist:
+            return POSITION_ZERO
+
+
+class ExportState(models.Model):
+    """A location's run state: where it is, what it is writing, who holds it.
+
+    Only the run services write it. ``planned_to`` is the range
+    ``(cursor, planned_to]`` a run is writing, recorded before the PUT so that
+    a run after a crash re-cuts exactly that range (same keys, same bytes),
+    with ``planned_selection``. While ``replay_from`` is set, runs re-send the
+    recorded objects from that position on, then go on from the cursor. A run
+    holds the location while ``lease_until`` is in the future and its owner is
+    alive (``lease_pid`` on ``lease_host``, ``lease_backend_pid`` on
+    PostgreSQL): a killed worker's hold ends at once.
+    """
+
+    location = models.OneToOneField(
+        ExportLocation,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="state",
+    )
+    cursor = models.CharField(max_length=41, default=POSITION_ZERO)
+    planned_to = models.CharField(max_length=41, blank=True, default="")
+    planned_selection = models.JSONField(default=dict, blank=True)
+    replay_from = models.CharField(max_length=41, blank=True, default="")
+    lease_owner = models.CharField(max_length=100, blank=True, default="")
+    lease_until = models.DateTimeField(null=True, blank=True)
+    lease_backend_pid = models.IntegerField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.location_id} at {self.cursor}"
 
 
 class ExportRun(models.Model):

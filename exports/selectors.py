@@ -17,18 +17,67 @@ lost, and the location's lag shows it.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime
+from typing import Any, NamedTuple
+from uuid import UUID
 
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from audit.models import AuditEvent, AuditSettings
+from audit.formats import SPEC_COLUMNS, spec_from_row
+from audit.models import AuditEvent, AuditSettings, Category
 from audit.selectors import events_without_hidden_kinds
-from exports.formats import EXPORT_COLUMNS
-from exports.models import ExportLocation, ExportObject, ExportRun, position_decode
+from exports.models import (
+    ExportLocation,
+    ExportObject,
+    ExportRun,
+    position_decode,
+    position_encode,
+)
 
 LAG_COUNT_CAP = 100_000
+DEFAULT_CATEGORIES = [Category.ORG.value, Category.USER.value]
+
+
+class ExportRow(NamedTuple):
+    """One event as an export reads it: the SPEC columns, then its position."""
+
+    uuid: UUID
+    user_id: Any
+    user_email: str
+    org_id: Any
+    org_name: str
+    event_type: str
+    event_data: dict
+    created_at: datetime
+    caused_by_type: str
+    caused_by_id: str
+    caused_by_metadata: Any
+    caused_by_source_ip: Any
+    caused_by_user_agent: str
+    impersonator_id: Any
+    impersonator_metadata: Any
+    txid: int
+    seq: int
+
+    @property
+    def position(self) -> str:
+        """This event's place in export order."""
+        return position_encode(self.txid, self.seq)
+
+    @property
+    def day(self) -> date:
+        """The UTC day of ``created_at``: the object partition it belongs to."""
+        return self.created_at.astimezone(UTC).date()
+
+    def spec(self) -> dict[str, Any]:
+        """The SPEC section 3 dict of this event."""
+        return spec_from_row(self[: len(SPEC_COLUMNS)])
+
+
+EXPORT_COLUMNS = ExportRow._fields
+assert EXPORT_COLUMNS[: len(SPEC_COLUMNS)] == SPEC_COLUMNS
 
 
 _HORIZON_SQL = """
@@ -102,10 +151,13 @@ def export_selection(
 
 
 def events_selected(*, selection: dict) -> QuerySet[AuditEvent]:
-    """All events a recorded selection takes (empty filter = all)."""
+    """All events a recorded selection takes (an empty filter takes all)."""
     qs = AuditEvent.objects.all()
-    if selection.get("categories"):
-        qs = qs.filter(category__in=selection["categories"])
+    # No category filter means user and org events: operator events go only
+    # where a location asks for them (SPEC section 7); "*" means every one.
+    categories = selection.get("categories") or DEFAULT_CATEGORIES
+    if "*" not in categories:
+        qs = qs.filter(category__in=categories)
     if selection.get("event_types"):
         qs = qs.filter(event_type__in=selection["event_types"])
     if selection.get("orgs"):
@@ -130,26 +182,44 @@ def _up_to(position: str) -> Q:
     return Q(txid__lte=txid) & (Q(txid__lt=txid) | Q(seq__lte=seq))
 
 
+def _rows(qs: QuerySet) -> list[ExportRow]:
+    # values_list: tuples straight from the cursor, no model instances.
+    return [ExportRow._make(r) for r in qs.values_list(*EXPORT_COLUMNS)]
+
+
 def export_rows_after(
     *, selection: dict, after: str, horizon: int, limit: int
-) -> list[tuple]:
+) -> list[ExportRow]:
     """Up to ``limit`` selected rows after ``after``, below the horizon, in order."""
-    return list(
+    return _rows(
         events_selected(selection=selection)
         .filter(_after(after), txid__lt=horizon)
-        .order_by("txid", "seq")
-        .values_list(*EXPORT_COLUMNS)[:limit]
+        .order_by("txid", "seq")[:limit]
     )
 
 
-def export_rows_between(*, selection: dict, after: str, up_to: str) -> list[tuple]:
+def export_rows_between(*, selection: dict, after: str, up_to: str) -> list[ExportRow]:
     """The selected rows in the interval ``(after, up_to]``, in order."""
-    return list(
+    return _rows(
         events_selected(selection=selection)
         .filter(_after(after), _up_to(up_to))
         .order_by("txid", "seq")
-        .values_list(*EXPORT_COLUMNS)
     )
+
+
+def rows_of_one_day(rows: list[ExportRow]) -> list[ExportRow]:
+    """The leading rows that share the first row's UTC day.
+
+    A range is cut where the day of ``created_at`` changes, so every object
+    holds the events of one day (its ``year=/month=/day=`` partition).
+    """
+    if not rows:
+        return rows
+    day = rows[0].day
+    for index, row in enumerate(rows):
+        if row.day != day:
+            return rows[:index]
+    return rows
 
 
 def export_location_lag(*, location: ExportLocation) -> dict:

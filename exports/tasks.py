@@ -11,6 +11,11 @@ def export_location_run_task(location_id: str) -> str:
     return run.status if run else "busy"
 
 
+def export_continuous_task() -> int:
+    """Queued by ``services.continuous_notify``: run the CONTINUOUS locations."""
+    return services.export_continuous_run()
+
+
 def export_location_verify_task(location_id: str) -> str:
     """Verify one export location (writes a test object)."""
     location = ExportLocation.objects.get(pk=location_id)

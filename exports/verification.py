@@ -13,7 +13,7 @@ from datetime import datetime
 
 import verify_export
 from exports import signing
-from exports.digests import _s3_client
+from exports.destinations.s3 import client_for
 
 
 def export_location_verify_integrity(
@@ -33,7 +33,7 @@ def export_location_verify_integrity(
     if end is not None:
         recorded = recorded.filter(hour_start__lt=end)
     return verify_export.verify(
-        client or _s3_client(location),
+        client or client_for(location),
         bucket=location.bucket,
         prefix=location.path_prefix,
         public_keys=keys,

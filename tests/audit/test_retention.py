@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.retention import events_purge
-from exports.models import ExportLocation, position_encode
+from exports.models import ExportLocation, ExportState, position_encode
 from tests.factories import AuditEventFactory, OrganizationFactory
 
 NOW = timezone.now()
@@ -67,8 +67,10 @@ def test_paused_location_keeps_its_undelivered_events():
         name="Paused bucket", bucket="b", enabled=False, categories=["org"]
     )
     ExportLocation.objects.filter(pk=location.pk).update(
-        cursor=position_encode(delivered.txid, delivered.seq),
         secret_access_key_encrypted="gAAAA-secret-token",
+    )
+    ExportState.objects.create(
+        location=location, cursor=position_encode(delivered.txid, delivered.seq)
     )
     report = events_purge(now=NOW)
     assert _left() == {undelivered.seq}
@@ -86,8 +88,8 @@ def test_location_that_delivered_everything_holds_nothing_back():
     events = [_event(org, 40) for _ in range(3)]
     events[-1].refresh_from_db()
     location = ExportLocation.objects.create(name="Live", bucket="b")
-    ExportLocation.objects.filter(pk=location.pk).update(
-        cursor=position_encode(events[-1].txid, events[-1].seq)
+    ExportState.objects.create(
+        location=location, cursor=position_encode(events[-1].txid, events[-1].seq)
     )
     report = events_purge(now=NOW, batch_size=2)
     assert _left() == set()

@@ -12,7 +12,6 @@ BUCKET = "customer-audit"
 
 @pytest.fixture(autouse=True)
 def fast_retries(settings):
-    settings.AUDITSITE_EXPORT_RETRY_BACKOFF = 0.0
     settings.AUDITSITE_EXPORT_S3_MAX_ATTEMPTS = 2
 
 

@@ -70,7 +70,7 @@ def put_exported_objects(client, location, created_ats, *, start_seq=0):
 @pytest.fixture
 def exported(s3, location):
     """Three hours of exports (two objects in the first hour), all digested."""
-    from exports.digests import digest_write_due
+    from exports.services import digest_write_due
 
     times = [
         T0 + timedelta(minutes=5),

@@ -3,9 +3,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from audit.models import EventType
+from audit.models import AuditEvent, EventType
 from exports import services
-from exports.models import ExportLocation, ExportObject
+from exports.models import ExportLocation, ExportObject, ExportRun
 from tests.exports.conftest import BUCKET, bucket_objects
 from tests.factories import AuditEventFactory
 
@@ -106,7 +106,11 @@ def test_invalid_form_shows_errors_and_saves_nothing(staff_client, aws):
 
 def test_change_form_never_shows_secret_and_keeps_it(staff_client, make_location, org):
     """The change page hides the secret, shows the status; an edit keeps it."""
+    gone = EventType.objects.create(
+        event_type="GoneType", name="Gone Type", category="user", template="gone"
+    )
     location = make_location(orgs=[str(org.pk)], event_types=["GoneType"])
+    gone.delete()
     secret = location.secret_access_key_encrypted
     page = staff_client.get(_change_url(location)).content.decode()
     assert "s3cr3t-value" not in page and secret not in page
@@ -140,7 +144,7 @@ def test_replay_from_date_asks_for_the_date_then_replays(
     assert page.status_code == 200
     assert 'type="date"' in page.content.decode()
     location.refresh_from_db()
-    assert location.replay_from == ""
+    assert location.state.replay_from == ""
     future = staff_client.post(
         CHANGELIST, {**selected, "apply": "1", "since": "2999-01-01"}
     )
@@ -150,4 +154,37 @@ def test_replay_from_date_asks_for_the_date_then_replays(
     )
     assert re.search(r"re-sending 1 objects from 2024-12-31", done.content.decode())
     location.refresh_from_db()
-    assert location.replay_from == ExportObject.objects.get().position_from
+    assert location.state.replay_from == ExportObject.objects.get().position_from
+
+
+def test_delivery_records_are_read_only(staff_client, make_location, aws):
+    """Runs and objects cannot be added, changed or deleted in the admin."""
+    location = make_location()
+    AuditEventFactory()
+    run = services.export_location_run(location_id=location.pk)
+    obj = ExportObject.objects.get()
+    for model, pk in (("exportrun", run.pk), ("exportobject", obj.pk)):
+        base = f"/admin/exports/{model}/"
+        assert staff_client.get(f"{base}{pk}/delete/").status_code == 403
+        assert staff_client.get(f"{base}add/").status_code == 403
+        changelist = staff_client.get(base).content.decode()
+        assert "delete_selected" not in changelist
+        staff_client.post(
+            base, {"action": "delete_selected", "_selected_action": [str(pk)]}
+        )
+    assert ExportObject.objects.filter(pk=obj.pk).exists()
+    assert ExportRun.objects.filter(pk=run.pk).exists()
+
+
+def test_admin_change_records_an_employee_operator_event(
+    staff_client, make_location, aws
+):
+    """Pausing a location in the admin records ExportLocationPaused by Employee."""
+    location = make_location()
+    response = staff_client.post(
+        _change_url(location), _form(name="Acme bucket", enabled=None)
+    )
+    assert response.status_code == 302, response.content[:2000]
+    event = AuditEvent.objects.get(event_type="ExportLocationPaused")
+    assert event.caused_by_type == "Employee"
+    assert event.event_data["ExportLocationPaused"]["location_id"] == str(location.pk)

@@ -6,8 +6,8 @@ from datetime import timedelta
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from exports import signing
-from exports.digests import digest_write_due
 from exports.models import ExportDigest
+from exports.services import digest_write_due
 from tests.exports.digest_fixtures import (  # noqa: F401 (fixtures)
     BUCKET,
     PREFIX,

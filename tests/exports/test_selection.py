@@ -6,6 +6,7 @@ from audit.models import AuditSettings
 from audit.services import Actor
 from exports import formats, services
 from exports.models import ExportObject
+from exports.services import runs
 from tests.exports.conftest import bucket_objects
 from tests.factories import AuditEventFactory
 
@@ -75,11 +76,11 @@ def test_crash_recut_keeps_the_planned_selection(
     def die(*args, **kwargs):
         raise Killed()
 
-    real_commit = services._commit
-    monkeypatch.setattr(services, "_commit", die)
+    real_commit = runs._commit
+    monkeypatch.setattr(runs, "_commit", die)
     with pytest.raises(Killed):
         services.export_location_run(location_id=location.pk)
-    monkeypatch.setattr(services, "_commit", real_commit)
+    monkeypatch.setattr(runs, "_commit", real_commit)
     crashed = bucket_objects(aws)
     _hide(includes_employees=False)
     services.export_location_run(location_id=location.pk)

@@ -186,7 +186,7 @@ def test_standalone_script_agrees(moto_server, location, monkeypatch):
     """verify_export.py, run as a script against a moto server, agrees."""
     import boto3
 
-    from exports.digests import digest_write_due
+    from exports.services import digest_write_due
     from tests.exports.digest_fixtures import put_exported_objects
 
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
@@ -236,8 +236,8 @@ def test_management_command_names_problems_and_exits_non_zero(
     """`manage.py verify_export ID` prints the summary; a problem exits with 1."""
     from django.core.management import call_command
 
-    monkeypatch.setattr("exports.digests._s3_client", lambda location: s3)
-    monkeypatch.setattr("exports.verification._s3_client", lambda location: s3)
+    monkeypatch.setattr("exports.destinations.s3.client_for", lambda location: s3)
+    monkeypatch.setattr("exports.verification.client_for", lambda location: s3)
     call_command("verify_export", str(location.pk))
     assert "3/3 digest files valid" in capsys.readouterr().out
     objects, _ = exported
@@ -254,7 +254,7 @@ def test_admin_action_shows_the_result(exported, s3, location, monkeypatch, clie
 
     from tests.factories import UserFactory
 
-    monkeypatch.setattr("exports.verification._s3_client", lambda location: s3)
+    monkeypatch.setattr("exports.verification.client_for", lambda location: s3)
     client.force_login(UserFactory(is_staff=True, is_superuser=True))
     changelist = reverse("admin:exports_exportlocation_changelist")
     response = client.post(
@@ -275,7 +275,7 @@ def test_hourly_task_writes_every_locations_digests(s3, location, monkeypatch):
     from exports.models import ExportDigest
     from tests.exports.digest_fixtures import put_exported_objects
 
-    monkeypatch.setattr("exports.digests._s3_client", lambda location: s3)
+    monkeypatch.setattr("exports.destinations.s3.client_for", lambda location: s3)
     put_exported_objects(s3, location, [datetime(2020, 1, 1, tzinfo=UTC)])
     assert digests_write_all() == 1
     assert ExportDigest.objects.get().hour_start == datetime(2020, 1, 1, tzinfo=UTC)

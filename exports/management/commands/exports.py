@@ -3,6 +3,7 @@
 import json
 from datetime import date
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from audit.services import Actor
@@ -15,6 +16,35 @@ AUTH_TYPES = {
 }
 
 
+# config.json key -> location field (SPEC section 6; Immuta's names).
+CONFIG_FIELDS = {
+    "name": "name",
+    "bucket": "bucket",
+    "region": "region",
+    "path": "path_prefix",
+    "endpointUrl": "endpoint_url",
+    "accessKeyId": "access_key_id",
+    "roleArn": "role_arn",
+    "interval": "interval",
+    "format": "file_format",
+    "categories": "categories",
+    "eventTypes": "event_types",
+    "orgs": "orgs",
+}
+FIELD_KEYS = {field: key for key, field in CONFIG_FIELDS.items()}
+FIELD_KEYS["secret_access_key"] = "secretAccessKey"
+
+
+def _config_message(exc: ValidationError) -> str:
+    """The service's errors as one line, named as config.json names them."""
+    if not hasattr(exc, "error_dict"):
+        return " ".join(exc.messages)
+    return "; ".join(
+        f"{FIELD_KEYS.get(field, field)}: {' '.join(messages)}"
+        for field, messages in exc.message_dict.items()
+    )
+
+
 def _location(location_id: str) -> ExportLocation:
     try:
         return ExportLocation.objects.get(pk=location_id)
@@ -23,7 +53,10 @@ def _location(location_id: str) -> ExportLocation:
 
 
 class Command(BaseCommand):
-    help = "Create, list, verify, run and replay S3 export locations."
+    help = (
+        "Create, list, verify, run, replay and delete S3 export locations, and "
+        "write their due digests. Runs, objects and digests are read-only."
+    )
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
@@ -32,7 +65,7 @@ class Command(BaseCommand):
         create.add_argument("config", help="path to config.json")
         listing = sub.add_parser("list", help="list locations")
         listing.add_argument("--json", action="store_true")
-        for name in ("verify", "run", "delete"):
+        for name in ("verify", "run", "delete", "digest"):
             sub.add_parser(name).add_argument("id")
         replay = sub.add_parser("replay", help="re-send objects from a date")
         replay.add_argument("id")
@@ -42,37 +75,28 @@ class Command(BaseCommand):
         getattr(self, f"_{action}")(**options)
 
     def _create(self, *, auth, config, **_):
-        with open(config) as handle:
-            data = json.load(handle)
+        try:
+            with open(config) as handle:
+                data = json.load(handle)
+        except (OSError, ValueError) as exc:
+            raise CommandError(f"cannot read {config}: {exc}") from None
+        if not isinstance(data, dict):
+            raise CommandError(f"{config} must hold a JSON object")
         auth_type = AUTH_TYPES[auth]
-        if auth_type == ExportLocation.AuthType.ACCESS_KEY and not (
-            data.get("accessKeyId") and data.get("secretAccessKey")
-        ):
-            raise CommandError("access-key needs accessKeyId and secretAccessKey")
-        if auth_type == ExportLocation.AuthType.ASSUMED_ROLE and not data.get(
-            "roleArn"
-        ):
-            raise CommandError("assumed-role needs roleArn")
-        for required in ("bucket", "interval"):
-            if not data.get(required):
-                raise CommandError(f"config.json needs {required}")
-        location = services.export_location_create(
-            actor=Actor.system(),
-            name=data.get("name", ""),
-            bucket=data["bucket"],
-            region=data.get("region", "us-east-1"),
-            path_prefix=data.get("path", ""),
-            endpoint_url=data.get("endpointUrl", ""),
-            auth_type=auth_type,
-            access_key_id=data.get("accessKeyId", ""),
-            secret_access_key=data.get("secretAccessKey", ""),
-            role_arn=data.get("roleArn", ""),
-            interval=data["interval"],
-            categories=data.get("categories"),
-            event_types=data.get("eventTypes"),
-            orgs=data.get("orgs"),
-            file_format=data.get("format", "json"),
-        )
+        fields = {
+            field: data[key] for key, field in CONFIG_FIELDS.items() if key in data
+        }
+        fields.setdefault("interval", "")
+        fields.setdefault("bucket", "")
+        try:
+            location = services.export_location_create(
+                actor=Actor.system(),
+                auth_type=auth_type,
+                secret_access_key=data.get("secretAccessKey", ""),
+                **fields,
+            )
+        except ValidationError as exc:
+            raise CommandError(_config_message(exc)) from None
         self.stdout.write(f"{location.pk} {location.connection_status}")
         if auth_type == ExportLocation.AuthType.ASSUMED_ROLE:
             self.stdout.write("Trust policy (ExternalId is the location id):")
@@ -145,6 +169,13 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"re-sending {count} objects")
         self._run(id=id)
+
+    def _digest(self, *, id, **_):
+        try:
+            written = services.digest_write_due(location=_location(id))
+        except Exception as exc:  # the destination refused: say so, no traceback
+            raise CommandError(f"digest writing failed: {exc}") from None
+        self.stdout.write(f"wrote {len(written)} digests")
 
     def _delete(self, *, id, **_):
         services.export_location_delete(actor=Actor.system(), location=_location(id))

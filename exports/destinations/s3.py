@@ -1,5 +1,9 @@
 """Everything that talks to S3 and STS: the only module that imports boto3.
 
+``S3Destination`` is the engine's destination (``destinations.base``); the
+digest writer, the integrity check, the demo and the bench use the plain
+functions below.
+
 Clients are built per location: an access key, or an IAM role assumed with
 STS ``AssumeRole`` and ``ExternalId`` = the location's id. botocore's
 "standard" retry mode retries throttling, 5xx and connection errors with
@@ -16,6 +20,7 @@ from botocore.config import Config
 from django.conf import settings
 
 from exports.crypto import secret_decrypt
+from exports.destinations.base import Batch, DeliveryResult
 
 ROLE_SESSION_NAME = "auditsite-export"
 # Errors that a later attempt may not hit: throttling, server faults.
@@ -40,13 +45,11 @@ class DestinationError(Exception):
 
 
 def _config() -> Config:
-    timeout = float(getattr(settings, "AUDITSITE_EXPORT_S3_TIMEOUT", 10))
+    timeout = settings.AUDITSITE_EXPORT_S3_TIMEOUT
     return Config(
         retries={
             "mode": "standard",
-            "max_attempts": int(
-                getattr(settings, "AUDITSITE_EXPORT_S3_MAX_ATTEMPTS", 5)
-            ),
+            "max_attempts": settings.AUDITSITE_EXPORT_S3_MAX_ATTEMPTS,
         },
         connect_timeout=timeout,
         read_timeout=timeout,
@@ -119,12 +122,83 @@ def _platform_credentials() -> dict[str, str]:
     return {}
 
 
-def object_put(client, *, bucket: str, key: str, body: bytes, content_type: str):
+def object_put(
+    client,
+    *,
+    bucket: str,
+    key: str,
+    body: bytes,
+    content_type: str,
+    metadata: dict[str, str] | None = None,
+):
     """PUT one object; raise ``DestinationError`` when S3 keeps failing."""
+    extra = {"Metadata": metadata} if metadata else {}
     try:
-        client.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type)
+        client.put_object(
+            Bucket=bucket, Key=key, Body=body, ContentType=content_type, **extra
+        )
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
         raise _classify(exc) from exc
+
+
+def join_key(prefix: str, name: str) -> str:
+    """``prefix/name`` with single slashes (no prefix: the name)."""
+    prefix = (prefix or "").strip().strip("/")
+    return f"{prefix}/{name}" if prefix else name
+
+
+class S3Destination:
+    """An export location's bucket: deterministic keys, so exactly once."""
+
+    exactly_once = True
+
+    def __init__(self, location, *, client=None):
+        self.location = location
+        self._client = client
+
+    @property
+    def client(self):
+        """The S3 client, built on first use (an assumed role costs a call)."""
+        if self._client is None:
+            self._client = client_for(self.location)
+        return self._client
+
+    def key_for(self, name: str) -> str:
+        return join_key(self.location.path_prefix, name)
+
+    def _put(self, key: str, body: bytes, content_type: str, **kw) -> DeliveryResult:
+        try:
+            object_put(
+                self.client,
+                bucket=self.location.bucket,
+                key=key,
+                body=body,
+                content_type=content_type,
+                **kw,
+            )
+        except DestinationError as exc:
+            return DeliveryResult.failed(str(exc), retryable=exc.retryable)
+        return DeliveryResult.delivered(key)
+
+    def verify(self, *, now=None) -> DeliveryResult:
+        """Write ``verify-test-<timestamp>`` under the prefix."""
+        from django.utils import timezone
+
+        now = now or timezone.now()
+        key = self.key_for(f"verify-test-{now:%Y%m%dT%H%M%SZ}")
+        return self._put(key, b"auditsite export location verification\n", "text/plain")
+
+    def deliver(self, batch: Batch) -> DeliveryResult:
+        return self._put(self.key_for(batch.name), batch.body, batch.content_type)
+
+    def deliver_to_key(self, key: str, batch: Batch) -> DeliveryResult:
+        """Re-deliver to a recorded key (a replay of an object cut before a
+        change of the naming rule keeps its old key)."""
+        return self._put(key, batch.body, batch.content_type)
+
+    def digest_put(self, *, key: str, body: bytes, metadata: dict) -> DeliveryResult:
+        """PUT a signed digest; the signature travels in ``x-amz-meta-*``."""
+        return self._put(key, body, "application/json", metadata=metadata)
 
 
 def bucket_create(*, endpoint_url: str, bucket: str, region: str = "us-east-1"):

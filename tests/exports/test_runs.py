@@ -1,0 +1,118 @@
+"""exports.services.runs: day partitions, crash debris, CONTINUOUS notify."""
+
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+
+from django.utils import timezone
+
+from exports import formats, services
+from exports.models import ExportObject, ExportRun, ExportState
+from exports.services import runs
+from tests.exports.conftest import bucket_objects
+from tests.factories import AuditEventFactory
+
+
+def _partition_day(key: str) -> str:
+    parts = dict(p.split("=") for p in key.split("/") if p.count("=") == 1)
+    return f"{parts['year']}-{parts['month']}-{parts['day']}"
+
+
+def test_every_object_holds_one_utc_day(make_location, aws):
+    """A range spanning days becomes one object per day, under that day."""
+    location = make_location()
+    days = [datetime(2025, 9, d, 23, 59, 59, tzinfo=UTC) for d in (1, 2, 2, 3)]
+    days.append(datetime(2025, 9, 4, 0, 0, 0, tzinfo=UTC))
+    events = [AuditEventFactory(created_at=moment) for moment in days]
+    run = services.export_location_run(location_id=location.pk)
+    assert run.object_count == 4 and run.events == 5
+    objects = bucket_objects(aws, prefix="audit/year=")
+    assert len(objects) == 4
+    for key, body in objects.items():
+        for event in formats.parse("json", body):
+            day = datetime.fromtimestamp(event["created_at"], UTC).date()
+            assert _partition_day(key) == day.isoformat()
+    delivered = [
+        e["id"] for k in sorted(objects) for e in formats.parse("json", objects[k])
+    ]
+    assert sorted(delivered) == sorted(str(e.uuid) for e in events)
+
+
+def test_object_name_is_a_pure_function_of_location_range_and_day(make_location):
+    """Same location, range and day: same name; another day: another folder."""
+    location = make_location()
+    day = datetime(2025, 9, 2, tzinfo=UTC).date()
+    name = services.object_name(
+        location, position_from="a", position_to="b", day=day, file_format="csv"
+    )
+    again = services.object_name(
+        location, position_from="a", position_to="b", day=day, file_format="csv"
+    )
+    assert name == again == f"year=2025/month=09/day=02/{location.pk}_a_b.csv"
+
+
+def _dead_pid() -> int:
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def test_next_run_closes_a_dead_workers_run_and_takes_over(make_location, aws):
+    """A killed worker's lease ends at once; its `running` run is closed failed."""
+    location = make_location()
+    AuditEventFactory()
+    dead = f"{runs.socket.gethostname()}:{_dead_pid()}:abcdef"
+    ExportState.objects.filter(pk=location.pk).update(
+        lease_owner=dead, lease_until=timezone.now() + timedelta(minutes=5)
+    )
+    stale = ExportRun.objects.create(location=location, worker=dead)
+    run = services.export_location_run(location_id=location.pk)
+    assert run is not None and run.status == ExportRun.Status.SUCCESS
+    stale.refresh_from_db()
+    assert stale.status == ExportRun.Status.FAILED and stale.finished_at
+    assert f"worker {dead} stopped before finishing" in stale.error
+    assert ExportObject.objects.filter(location=location).count() == 1
+    state = ExportState.objects.get(pk=location.pk)
+    assert state.lease_owner == "" and state.lease_until is None
+
+
+def test_a_live_workers_lease_is_respected(make_location):
+    """A lease whose owner still runs keeps other runs out."""
+    location = make_location()
+    AuditEventFactory()
+    alive = f"{runs.socket.gethostname()}:{runs.os.getpid()}:abcdef"
+    ExportState.objects.filter(pk=location.pk).update(
+        lease_owner=alive, lease_until=timezone.now() + timedelta(minutes=5)
+    )
+    assert services.export_location_run(location_id=location.pk) is None
+
+
+def test_continuous_notify_queues_one_run_per_burst(
+    make_location, django_capture_on_commit_callbacks, monkeypatch
+):
+    """A burst of committed batches queues one CONTINUOUS task, not one each."""
+    queued = []
+    monkeypatch.setattr("django_q.tasks.async_task", lambda *a: queued.append(a))
+    make_location(interval="CONTINUOUS")
+    runs.cache.delete(runs.CONTINUOUS_FLAG)
+    for _ in range(50):
+        with django_capture_on_commit_callbacks(execute=True):
+            AuditEventFactory()
+            services.continuous_notify()
+    assert queued == [("exports.tasks.export_continuous_task",)]
+    services.export_continuous_run(wait_seconds=0)  # the task re-arms it
+    with django_capture_on_commit_callbacks(execute=True):
+        services.continuous_notify()
+    assert len(queued) == 2
+
+
+def test_continuous_run_delivers_and_clears_the_flag(make_location, aws):
+    """The queued task runs every CONTINUOUS location and re-arms the notify."""
+    location = make_location(interval="CONTINUOUS")
+    other = make_location(name="Hourly", interval="EVERY_HOUR")
+    runs.cache.set(runs.CONTINUOUS_FLAG, 1)
+    AuditEventFactory()
+    assert services.export_continuous_run(wait_seconds=0) == 1
+    assert ExportObject.objects.filter(location=location).count() == 1
+    assert not ExportObject.objects.filter(location=other).exists()
+    assert runs.cache.get(runs.CONTINUOUS_FLAG) is None
