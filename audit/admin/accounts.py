@@ -13,6 +13,7 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db import transaction
 
 from audit import services
+from audit.actors import actor_for_request
 from audit.models import (
     Membership,
     Organization,
@@ -20,7 +21,6 @@ from audit.models import (
     Role,
     User,
 )
-from audit.services import Actor
 
 # --- users -----------------------------------------------------------------
 
@@ -96,7 +96,7 @@ class UserAdmin(DjangoUserAdmin):
     readonly_fields = ["last_login", "date_joined"]
 
     def save_model(self, request, obj, form, change):
-        actor = Actor.for_employee(request.user, request)
+        actor = actor_for_request(request)
         if change:
             changes = {
                 name: form.cleaned_data[name]
@@ -124,16 +124,16 @@ class UserAdmin(DjangoUserAdmin):
             response = super().user_change_password(request, id, form_url)
             if request.method == "POST" and response.status_code == 302:
                 services.user_password_changed(
-                    actor=Actor.for_employee(request.user, request),
+                    actor=actor_for_request(request),
                     user=self.get_object(request, unquote(id)),
                 )
         return response
 
     def delete_model(self, request, obj):
-        services.user_delete(actor=Actor.for_employee(request.user, request), user=obj)
+        services.user_delete(actor=actor_for_request(request), user=obj)
 
     def delete_queryset(self, request, queryset):
-        actor = Actor.for_employee(request.user, request)
+        actor = actor_for_request(request)
         for user in queryset:
             services.user_delete(actor=actor, user=user)
 
@@ -159,7 +159,7 @@ class OrganizationAdmin(admin.ModelAdmin):
     readonly_fields = ["id", "created_at"]
 
     def save_model(self, request, obj, form, change):
-        actor = Actor.for_employee(request.user, request)
+        actor = actor_for_request(request)
         fields = {
             name: form.cleaned_data[name]
             for name in form.changed_data
@@ -177,7 +177,7 @@ class OrganizationAdmin(admin.ModelAdmin):
     def save_formset(self, request, form, formset, change):
         if formset.model is not Membership:
             return super().save_formset(request, form, formset, change)
-        actor = Actor.for_employee(request.user, request)
+        actor = actor_for_request(request)
         formset.save(commit=False)
         for membership in formset.deleted_objects:
             services.membership_remove(actor=actor, membership=membership)
@@ -207,10 +207,10 @@ class OrganizationAdmin(admin.ModelAdmin):
             membership.pk = added.pk
 
     def delete_model(self, request, obj):
-        services.org_delete(actor=Actor.for_employee(request.user, request), org=obj)
+        services.org_delete(actor=actor_for_request(request), org=obj)
 
     def delete_queryset(self, request, queryset):
-        actor = Actor.for_employee(request.user, request)
+        actor = actor_for_request(request)
         for org in queryset:
             services.org_delete(actor=actor, org=org)
 
