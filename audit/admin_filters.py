@@ -78,7 +78,7 @@ class EventTypeFilter(admin.SimpleListFilter):
     parameter_name = "event_type"
 
     def lookups(self, request, model_admin):
-        return event_type_choices()
+        return event_type_choices(include_operator=True)
 
     def queryset(self, request, queryset):
         value = self.value()

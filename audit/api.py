@@ -18,6 +18,7 @@ from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
+from audit.actors import actor_for_request
 from audit.filters import AuditEventFilter
 from audit.ingest import (
     MAX_BATCH_ITEMS,
@@ -35,14 +36,6 @@ from audit.serializers import (
     IngestRejectedSerializer,
     IngestResultSerializer,
 )
-from audit.services import Actor
-
-
-def _actor(request) -> Actor:
-    """The default cause of ingested events: the API key, or the staff user."""
-    if getattr(request.auth, "is_api_key", False):
-        return Actor.for_api_key(request.auth, request._request)
-    return Actor.for_employee(request.user, request._request)
 
 
 def _error(status_code: int, detail: str, **extra) -> Response:
@@ -163,7 +156,7 @@ class EventListView(ListAPIView):
                 f"A batch holds at most {MAX_BATCH_ITEMS} events, not {len(items)}.",
             )
         try:
-            result = events_ingest(actor=_actor(request), items=items)
+            result = events_ingest(actor=actor_for_request(request), items=items)
         except IngestRejected as rejected:
             return _error(
                 400,

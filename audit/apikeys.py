@@ -5,10 +5,10 @@ before the second underscore is the visible ``prefix`` that finds the row;
 the whole key is stored only as its SHA-256 (keys are 256-bit random, so a
 fast hash is enough: there is nothing to brute-force).
 
-Operator keys belong to no org, so creating or revoking one records no
-audit event (no catalog type describes it truthfully: ``OrgAPIKeyCreated``
-is about an org's key, ``CreatedPersonalAPIKey`` about a user's own key).
-The key row itself keeps who created and who revoked it, and when.
+Creating and revoking a key records the ``operator`` events
+`OperatorAPIKeyCreated` / `OperatorAPIKeyRevoked` (prefix and name; never
+the key or its hash) in the same transaction. The key row itself also keeps
+who created and who revoked it, and when.
 """
 
 from __future__ import annotations
@@ -22,7 +22,9 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from audit.models import ApiKey, User
+from audit.actors import Actor
+from audit.models import ApiKey, CausedByType, User
+from audit.services import event_record
 
 PREFIX_ALPHABET = string.ascii_lowercase + string.digits
 PREFIX_LENGTH = len("as_") + 8
@@ -39,9 +41,20 @@ def _new_key() -> tuple[str, str]:
     return prefix, f"{prefix}_{secrets.token_urlsafe(32)}"
 
 
+def _user_of(actor: Actor) -> User | None:
+    if actor.type in (CausedByType.EMPLOYEE, CausedByType.USER) and actor.id:
+        return User.objects.filter(pk=actor.id).first()
+    return None
+
+
 @transaction.atomic
-def api_key_create(*, name: str, created_by: User | None = None) -> tuple[ApiKey, str]:
-    """Create a key named ``name``; returns the row and the key (shown once)."""
+def api_key_create(*, name: str, actor: Actor | None = None) -> tuple[ApiKey, str]:
+    """Create a key named ``name``; returns the row and the key (shown once).
+
+    Records `OperatorAPIKeyCreated`. ``actor`` None is the command line
+    (``System``).
+    """
+    actor = actor or Actor.system()
     name = (name or "").strip()
     if not name:
         raise ValueError("An API key needs a name.")
@@ -53,19 +66,34 @@ def api_key_create(*, name: str, created_by: User | None = None) -> tuple[ApiKey
         name=name[:100],
         prefix=prefix,
         key_hash=_hash(raw_key),
-        created_by=created_by,
+        created_by=_user_of(actor),
+    )
+    event_record(
+        event_type="OperatorAPIKeyCreated",
+        actor=actor,
+        details={"prefix": prefix, "name": api_key.name},
     )
     return api_key, raw_key
 
 
 @transaction.atomic
-def api_key_revoke(*, api_key: ApiKey, revoked_by: User | None = None) -> ApiKey:
-    """Revoke a key: from now on it gets 401. Revoking twice changes nothing."""
+def api_key_revoke(*, api_key: ApiKey, actor: Actor | None = None) -> ApiKey:
+    """Revoke a key: from now on it gets 401; records `OperatorAPIKeyRevoked`.
+
+    Revoking twice changes nothing and records nothing. ``actor`` None is
+    the command line (``System``).
+    """
+    actor = actor or Actor.system()
     api_key = ApiKey.objects.select_for_update().get(pk=api_key.pk)
     if api_key.revoked_at is None:
         api_key.revoked_at = timezone.now()
-        api_key.revoked_by = revoked_by
+        api_key.revoked_by = _user_of(actor)
         api_key.save(update_fields=["revoked_at", "revoked_by"])
+        event_record(
+            event_type="OperatorAPIKeyRevoked",
+            actor=actor,
+            details={"prefix": api_key.prefix, "name": api_key.name},
+        )
     return api_key
 
 

@@ -148,8 +148,11 @@ class OrgAuditEventFilter(AuditEventFilter):
         "created_before",
     )
 
+    # Customers never see operator events, so they cannot pick that category.
     category = django_filters.ChoiceFilter(
-        choices=Category.choices, label="Category", empty_label="Any category"
+        choices=[c for c in Category.choices if c[0] != Category.OPERATOR],
+        label="Category",
+        empty_label="Any category",
     )
 
     def __init__(self, *args, caused_by_choices=None, **kwargs):

@@ -32,7 +32,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from audit.catalog import BUILTIN_BY_TYPE, ORG, USER
+from audit.catalog import BUILTIN_BY_TYPE, OPERATOR, ORG, USER
 from audit.formats import SPEC_FIELDS
 from audit.models import AuditEvent, CausedByType, EventType, Organization, User
 from audit.services import Actor
@@ -325,6 +325,11 @@ class _Validator:
             self.error(index, "event_type", "is required")
         elif category is None:
             self.error(index, "event_type", "is not a known event type")
+        elif category == OPERATOR:
+            self.error(
+                index, "event_type", "is an operator event: only auditsite records it"
+            )
+            category = None
 
         event_data = item.get("event_data")
         if event_data is None:

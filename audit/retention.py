@@ -20,8 +20,9 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from audit.actors import Actor
 from audit.models import RETENTION_DAYS, AuditEvent, Organization, Plan
-from audit.services import events_delete_for_retention
+from audit.services import event_record, events_delete_for_retention
 
 NO_ORG = "no_org"
 BATCH_SIZE = 5000
@@ -109,13 +110,19 @@ def _count_removed(report: PurgeReport, rows: list[tuple[int, object]]) -> None:
 
 
 def events_purge(
-    *, now: datetime | None = None, dry_run: bool = False, batch_size: int = BATCH_SIZE
+    *,
+    now: datetime | None = None,
+    dry_run: bool = False,
+    batch_size: int = BATCH_SIZE,
+    actor: Actor | None = None,
 ) -> PurgeReport:
     """Remove expired events that every export location has delivered.
 
     Returns the report: counts removed per plan and per org, and per export
     location (name and id only) the expired events kept back for it. With
     ``dry_run`` nothing is deleted and the report says what would be.
+    A real run records `RetentionPurgeRun` (counts per plan, what was kept
+    back) caused by ``actor``: ``System`` for the schedule and the command.
     """
     from exports.models import ExportLocation
 
@@ -152,4 +159,13 @@ def events_purge(
             queryset=AuditEvent.objects.filter(seq__in=[seq for seq, _ in rows])
         )
         _count_removed(report, rows)
+    event_record(
+        event_type="RetentionPurgeRun",
+        actor=actor or Actor.system(),
+        details={
+            "removed": report.removed,
+            "removed_by_plan": report.removed_by_plan,
+            "kept_back": report.kept_back,
+        },
+    )
     return report

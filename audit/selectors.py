@@ -10,7 +10,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from audit.catalog import BUILTIN_BY_TYPE
+from audit.catalog import BUILTIN_BY_TYPE, OPERATOR
 from audit.models import (
     AuditEvent,
     AuditSettings,
@@ -30,9 +30,16 @@ def event_type_templates() -> dict[str, str]:
     return templates
 
 
-def event_type_choices() -> list[tuple[str, str]]:
-    """(event_type, readable name) for every catalog entry, for filter widgets."""
-    return list(EventType.objects.order_by("name").values_list("event_type", "name"))
+def event_type_choices(*, include_operator: bool = False) -> list[tuple[str, str]]:
+    """(event_type, readable name) of the catalog, for filter widgets.
+
+    Without ``include_operator`` (customer pages) the ``operator`` types are
+    left out; the admin asks for them.
+    """
+    types = EventType.objects.order_by("name")
+    if not include_operator:
+        types = types.exclude(category=OPERATOR)
+    return list(types.values_list("event_type", "name"))
 
 
 def event_describe_many(events) -> dict[int, str]:
@@ -50,8 +57,12 @@ def events_all() -> QuerySet[AuditEvent]:
 
 
 def events_for_org(*, org: Organization) -> QuerySet[AuditEvent]:
-    """The events about ``org``, newest first. Never another org's."""
-    return AuditEvent.objects.filter(org_id=org.pk)
+    """The customer events about ``org``, newest first. Never another org's.
+
+    ``operator`` events (changes to auditsite itself) are never a
+    customer's, whatever org or user they name (SPEC 7).
+    """
+    return AuditEvent.objects.filter(org_id=org.pk).exclude(category=OPERATOR)
 
 
 def estimated_row_count(model) -> int | None:

@@ -1,4 +1,4 @@
-"""Admin for users, orgs (with members inline), roles and permissions.
+"""Admin for users, orgs (with members inline), roles, permissions and groups.
 
 Every save and delete goes through ``audit.services`` so that changes made
 here record their events with ``caused_by_type`` ``Employee``.
@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.models import Group
 from django.db import transaction
 
 from audit import services
+from audit.actors import actor_for_request
 from audit.models import (
     Membership,
     Organization,
@@ -20,7 +23,6 @@ from audit.models import (
     Role,
     User,
 )
-from audit.services import Actor
 
 # --- users -----------------------------------------------------------------
 
@@ -96,7 +98,7 @@ class UserAdmin(DjangoUserAdmin):
     readonly_fields = ["last_login", "date_joined"]
 
     def save_model(self, request, obj, form, change):
-        actor = Actor.for_employee(request.user, request)
+        actor = actor_for_request(request)
         if change:
             changes = {
                 name: form.cleaned_data[name]
@@ -117,6 +119,23 @@ class UserAdmin(DjangoUserAdmin):
         obj.pk = user.pk
         obj._state.adding = False
 
+    def save_related(self, request, form, formsets, change):
+        # Groups and Django permissions are operator access: each change goes
+        # through its service (and its event), never the form's save_m2m().
+        actor = actor_for_request(request)
+        if "groups" in form.cleaned_data:
+            services.user_groups_set(
+                actor=actor, user=form.instance, groups=form.cleaned_data["groups"]
+            )
+        if "user_permissions" in form.cleaned_data:
+            services.user_permissions_set(
+                actor=actor,
+                user=form.instance,
+                permissions=form.cleaned_data["user_permissions"],
+            )
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
     def user_change_password(self, request, id, form_url=""):
         # Django's view saves the new password itself; wrapping it lets the
         # PasswordChanged event commit in the same transaction, or not at all.
@@ -124,16 +143,16 @@ class UserAdmin(DjangoUserAdmin):
             response = super().user_change_password(request, id, form_url)
             if request.method == "POST" and response.status_code == 302:
                 services.user_password_changed(
-                    actor=Actor.for_employee(request.user, request),
+                    actor=actor_for_request(request),
                     user=self.get_object(request, unquote(id)),
                 )
         return response
 
     def delete_model(self, request, obj):
-        services.user_delete(actor=Actor.for_employee(request.user, request), user=obj)
+        services.user_delete(actor=actor_for_request(request), user=obj)
 
     def delete_queryset(self, request, queryset):
-        actor = Actor.for_employee(request.user, request)
+        actor = actor_for_request(request)
         for user in queryset:
             services.user_delete(actor=actor, user=user)
 
@@ -159,7 +178,7 @@ class OrganizationAdmin(admin.ModelAdmin):
     readonly_fields = ["id", "created_at"]
 
     def save_model(self, request, obj, form, change):
-        actor = Actor.for_employee(request.user, request)
+        actor = actor_for_request(request)
         fields = {
             name: form.cleaned_data[name]
             for name in form.changed_data
@@ -177,7 +196,7 @@ class OrganizationAdmin(admin.ModelAdmin):
     def save_formset(self, request, form, formset, change):
         if formset.model is not Membership:
             return super().save_formset(request, form, formset, change)
-        actor = Actor.for_employee(request.user, request)
+        actor = actor_for_request(request)
         formset.save(commit=False)
         for membership in formset.deleted_objects:
             services.membership_remove(actor=actor, membership=membership)
@@ -207,10 +226,10 @@ class OrganizationAdmin(admin.ModelAdmin):
             membership.pk = added.pk
 
     def delete_model(self, request, obj):
-        services.org_delete(actor=Actor.for_employee(request.user, request), org=obj)
+        services.org_delete(actor=actor_for_request(request), org=obj)
 
     def delete_queryset(self, request, queryset):
-        actor = Actor.for_employee(request.user, request)
+        actor = actor_for_request(request)
         for org in queryset:
             services.org_delete(actor=actor, org=org)
 
@@ -228,8 +247,95 @@ class RoleAdmin(admin.ModelAdmin):
     def permission_list(self, obj: Role) -> str:
         return ", ".join(p.name for p in obj.permissions.all()) or "-"
 
+    def save_model(self, request, obj, form, change):
+        actor = actor_for_request(request)
+        if change:
+            services.role_update(
+                actor=actor, role=obj, changes={"name": form.cleaned_data["name"]}
+            )
+            return
+        role = services.role_create(
+            actor=actor,
+            name=form.cleaned_data["name"],
+            permissions=form.cleaned_data.get("permissions", []),
+        )
+        obj.pk = role.pk
+        obj._state.adding = False
+
+    def save_related(self, request, form, formsets, change):
+        # The M2M save: one RolePermissionAdded / Removed per permission.
+        services.role_permissions_set(
+            actor=actor_for_request(request),
+            role=form.instance,
+            permissions=form.cleaned_data.get("permissions", []),
+        )
+
+    def delete_model(self, request, obj):
+        services.role_delete(actor=actor_for_request(request), role=obj)
+
+    def delete_queryset(self, request, queryset):
+        actor = actor_for_request(request)
+        for role in queryset:
+            services.role_delete(actor=actor, role=role)
+
 
 @admin.register(OrgPermission)
 class OrgPermissionAdmin(admin.ModelAdmin):
     list_display = ["name", "codename"]
     search_fields = ["name", "codename"]
+
+    def save_model(self, request, obj, form, change):
+        actor = actor_for_request(request)
+        fields = {name: form.cleaned_data[name] for name in ("codename", "name")}
+        if change:
+            services.org_permission_update(actor=actor, permission=obj, changes=fields)
+            return
+        permission = services.org_permission_create(actor=actor, **fields)
+        obj.pk = permission.pk
+        obj._state.adding = False
+
+    def delete_model(self, request, obj):
+        services.org_permission_delete(actor=actor_for_request(request), permission=obj)
+
+    def delete_queryset(self, request, queryset):
+        actor = actor_for_request(request)
+        for permission in queryset:
+            services.org_permission_delete(actor=actor, permission=permission)
+
+
+# --- Django's operator groups -------------------------------------------------
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(DjangoGroupAdmin):
+    """Django's group admin, with every write through ``audit.services``."""
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return  # save_related changes name and permissions in one event
+        actor = actor_for_request(request)
+        group = services.group_create(
+            actor=actor,
+            name=form.cleaned_data["name"],
+            permissions=form.cleaned_data.get("permissions", []),
+        )
+        obj.pk = group.pk
+        obj._state.adding = False
+
+    def save_related(self, request, form, formsets, change):
+        services.group_update(
+            actor=actor_for_request(request),
+            group=form.instance,
+            name=form.cleaned_data["name"],
+            permissions=form.cleaned_data.get("permissions", []),
+        )
+
+    def delete_model(self, request, obj):
+        services.group_delete(actor=actor_for_request(request), group=obj)
+
+    def delete_queryset(self, request, queryset):
+        actor = actor_for_request(request)
+        for group in queryset:
+            services.group_delete(actor=actor, group=group)

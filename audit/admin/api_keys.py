@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 
+from audit.actors import actor_for_request
 from audit.apikeys import api_key_create, api_key_revoke
 from audit.models import (
     ApiKey,
@@ -67,7 +68,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
         if change:
             return
         api_key, raw_key = api_key_create(
-            name=form.cleaned_data["name"], created_by=request.user
+            name=form.cleaned_data["name"], actor=actor_for_request(request)
         )
         for model_field in ApiKey._meta.concrete_fields:
             setattr(obj, model_field.attname, getattr(api_key, model_field.attname))
@@ -90,8 +91,9 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke selected API keys")
     def revoke_keys(self, request, queryset):
+        actor = actor_for_request(request)
         count = 0
         for api_key in queryset.filter(revoked_at__isnull=True):
-            api_key_revoke(api_key=api_key, revoked_by=request.user)
+            api_key_revoke(api_key=api_key, actor=actor)
             count += 1
         self.message_user(request, f"Revoked {count} API key(s).", messages.SUCCESS)

@@ -6,8 +6,11 @@ from django import forms
 from django.contrib import admin, messages
 from django.shortcuts import redirect
 
+from audit import services
+from audit.actors import actor_for_request
 from audit.models import (
     AuditSettings,
+    Category,
     EventType,
 )
 
@@ -18,6 +21,16 @@ class EventTypeForm(forms.ModelForm):
     class Meta:
         model = EventType
         fields = ["event_type", "name", "category", "template"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only auditsite records operator events: no custom type joins them.
+        if "category" in self.fields:
+            self.fields["category"].choices = [
+                choice
+                for choice in self.fields["category"].choices
+                if choice[0] != Category.OPERATOR
+            ]
 
     def clean_event_type(self):
         value = self.cleaned_data["event_type"].strip()
@@ -44,6 +57,36 @@ class EventTypeAdmin(admin.ModelAdmin):
         # Built-in types are the catalog; events keep their type name forever.
         return obj is None or not obj.builtin
 
+    def has_change_permission(self, request, obj=None) -> bool:
+        # A built-in's page shows its template, but nothing on it saves.
+        if obj is not None and obj.builtin:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        actor = actor_for_request(request)
+        if change:
+            services.event_type_update(
+                actor=actor,
+                event_type=obj,
+                changes={name: form.cleaned_data[name] for name in form.changed_data},
+            )
+            return
+        row = services.event_type_create(
+            actor=actor,
+            **{name: form.cleaned_data[name] for name in EventTypeForm.Meta.fields},
+        )
+        obj.pk = row.pk
+        obj._state.adding = False
+
+    def delete_model(self, request, obj):
+        services.event_type_delete(actor=actor_for_request(request), event_type=obj)
+
+    def delete_queryset(self, request, queryset):
+        actor = actor_for_request(request)
+        for row in queryset.filter(builtin=False):
+            services.event_type_delete(actor=actor, event_type=row)
+
 
 @admin.register(AuditSettings)
 class AuditSettingsAdmin(admin.ModelAdmin):
@@ -56,7 +99,8 @@ class AuditSettingsAdmin(admin.ModelAdmin):
     ]
 
     def has_add_permission(self, request) -> bool:
-        return not AuditSettings.objects.exists()
+        # The single row exists from the first migration on (``load``).
+        return False
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
@@ -66,7 +110,10 @@ class AuditSettingsAdmin(admin.ModelAdmin):
         return redirect("admin:audit_auditsettings_change", settings_row.pk)
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
+        services.settings_update(
+            actor=actor_for_request(request),
+            changes={name: form.cleaned_data[name] for name in form.changed_data},
+        )
         messages.info(
             request, "The customer-facing audit log uses these settings at once."
         )

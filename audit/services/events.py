@@ -8,95 +8,20 @@ the change, so a change without its event (or the reverse) cannot commit.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
+from audit.actors import Actor
 from audit.catalog import BUILTIN_BY_TYPE
 from audit.models import (
     AuditEvent,
-    CausedByType,
     EventType,
     Organization,
     User,
 )
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who caused a change, and from where (the ``caused_by_*`` fields)."""
-
-    type: str
-    id: str = ""
-    metadata: dict[str, Any] | None = None
-    source_ip: str | None = None
-    user_agent: str = ""
-    impersonator_id: str | None = None
-    impersonator_metadata: dict[str, Any] | None = field(default=None)
-
-    @classmethod
-    def system(cls) -> Actor:
-        return cls(type=CausedByType.SYSTEM, metadata={"name": "auditsite"})
-
-    @classmethod
-    def for_user(cls, user: User, request: HttpRequest | None = None) -> Actor:
-        """A user acting on their own account or org (customer pages)."""
-        return cls(
-            type=CausedByType.USER,
-            id=str(user.pk),
-            metadata={"email": user.email},
-            **_request_origin(request),
-        )
-
-    @classmethod
-    def for_employee(cls, user: User, request: HttpRequest | None = None) -> Actor:
-        """A staff user working in the admin."""
-        return cls(
-            type=CausedByType.EMPLOYEE,
-            id=str(user.pk),
-            metadata={"email": user.email},
-            **_request_origin(request),
-        )
-
-    @classmethod
-    def for_api_key(cls, api_key, request: HttpRequest | None = None) -> Actor:
-        """A service sending events with an operator API key."""
-        return cls(
-            type=CausedByType.API_KEY,
-            id=api_key.prefix,
-            metadata={"name": api_key.name},
-            **_request_origin(request),
-        )
-
-    @classmethod
-    def from_request(cls, request: HttpRequest) -> Actor:
-        """Employee for staff in the admin, User for anyone else."""
-        user = request.user
-        if user.is_staff and request.path.startswith("/admin/"):
-            return cls.for_employee(user, request)
-        return cls.for_user(user, request)
-
-
-def _request_origin(request: HttpRequest | None) -> dict[str, Any]:
-    if request is None:
-        return {}
-    # REMOTE_ADDR is the peer; a proxy's X-Forwarded-For is trusted only when
-    # the operator says so (see README), otherwise any client could forge it.
-    from django.conf import settings
-
-    ip = request.META.get("REMOTE_ADDR") or None
-    if getattr(settings, "AUDITSITE_TRUST_X_FORWARDED_FOR", False):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            ip = forwarded.split(",")[0].strip() or ip
-    return {
-        "source_ip": ip,
-        "user_agent": request.META.get("HTTP_USER_AGENT", "")[:1000],
-    }
 
 
 def _category_of(event_type: str) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -14,6 +13,7 @@ from audit.models import (
     User,
 )
 from audit.services.events import Actor, event_record
+from audit.services.updates import fields_update, json_value
 
 # --- orgs ------------------------------------------------------------------
 
@@ -33,12 +33,6 @@ BOOLEAN_ORG_SETTINGS = {"domain_autojoin", "domain_restrict", "can_setup_saml"}
 # Settings that have no event of their own are reported as `OrgUpdated`.
 ORG_UPDATED_FIELDS = {"plan", "can_view_audit_log", "slug"}
 ORG_EDITABLE_FIELDS = {"name", *ORG_SETTING_EVENTS, *ORG_UPDATED_FIELDS}
-
-
-def _json_value(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return value
 
 
 @transaction.atomic
@@ -69,18 +63,11 @@ def org_update(
     event (`OrgDomainUpdated`, `OrgMaxUsersUpdated`, ...); the plan and the
     audit-log switch record `OrgUpdated`.
     """
-    unknown = set(changes) - ORG_EDITABLE_FIELDS
-    if unknown:
-        raise ValueError(f"Unknown org fields: {sorted(unknown)}")
     org = Organization.objects.select_for_update().get(pk=org.pk)
-    old = {name: getattr(org, name) for name in changes}
-    changed = {name: value for name, value in changes.items() if old[name] != value}
-    if not changed:
+    diff = fields_update(instance=org, changes=changes, allowed=ORG_EDITABLE_FIELDS)
+    if not diff:
         return org
-    for name, value in changed.items():
-        setattr(org, name, value)
-    org.full_clean()
-    org.save(update_fields=list(changed))
+    old, changed = diff
 
     if "name" in changed:
         event_record(
@@ -101,8 +88,8 @@ def org_update(
                 actor=actor,
                 org=org,
                 details={
-                    "old": _json_value(old[name]),
-                    "new": _json_value(changed[name]),
+                    "old": json_value(old[name]),
+                    "new": json_value(changed[name]),
                 },
             )
     other = [name for name in ORG_UPDATED_FIELDS if name in changed]
@@ -112,8 +99,8 @@ def org_update(
             actor=actor,
             org=org,
             details={
-                "old": {n: _json_value(old[n]) for n in sorted(other)},
-                "new": {n: _json_value(changed[n]) for n in sorted(other)},
+                "old": {n: json_value(old[n]) for n in sorted(other)},
+                "new": {n: json_value(changed[n]) for n in sorted(other)},
             },
         )
     return org

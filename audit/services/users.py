@@ -10,6 +10,7 @@ from audit.models import (
     User,
 )
 from audit.services.events import Actor, event_record
+from audit.services.updates import fields_update
 
 # --- users -----------------------------------------------------------------
 
@@ -27,6 +28,11 @@ FLAG_EVENTS = {
     "locked": ("UserLocked", "UserUnlocked"),
     "email_confirmed": ("EmailConfirmed", None),
     "mfa_enabled": ("EnabledMFA", "DisabledMFA"),
+}
+# Operator access: each change records an ``operator`` event with old/new.
+OPERATOR_FLAG_EVENTS = {
+    "is_staff": "UserStaffStatusChanged",
+    "is_superuser": "UserSuperuserStatusChanged",
 }
 USER_EDITABLE_FIELDS = {
     *METADATA_FIELDS,
@@ -79,22 +85,25 @@ def user_update(*, actor: Actor, user: User, changes: dict[str, Any]) -> User:
     Name, picture and properties changes record one `UserMetadataChanged`
     with old and new values; email and username changes record
     `EmailChanged` / `UsernameChanged`; flags record their own events
-    (`UserDisabled`, `UserLocked`, `EnabledMFA`, ...).
+    (`UserDisabled`, `UserLocked`, `EnabledMFA`, ...); ``is_staff`` and
+    ``is_superuser`` record the operator events
+    `UserStaffStatusChanged` / `UserSuperuserStatusChanged` (old and new).
     """
-    unknown = set(changes) - USER_EDITABLE_FIELDS
-    if unknown:
-        raise ValueError(f"Unknown user fields: {sorted(unknown)}")
     user = User.objects.select_for_update().get(pk=user.pk)
     if "email" in changes:
-        changes["email"] = User.objects.normalize_email(changes["email"]).lower()
-    old = {name: getattr(user, name) for name in changes}
-    changed = {name: value for name, value in changes.items() if old[name] != value}
-    if not changed:
+        changes = {
+            **changes,
+            "email": User.objects.normalize_email(changes["email"]).lower(),
+        }
+    diff = fields_update(
+        instance=user,
+        changes=changes,
+        allowed=USER_EDITABLE_FIELDS,
+        clean_exclude=["password"],
+    )
+    if not diff:
         return user
-    for name, value in changed.items():
-        setattr(user, name, value)
-    user.full_clean(exclude=["password"])
-    user.save(update_fields=list(changed))
+    old, changed = diff
 
     metadata = [name for name in METADATA_FIELDS if name in changed]
     if metadata:
@@ -126,6 +135,14 @@ def user_update(*, actor: Actor, user: User, changes: dict[str, Any]) -> User:
             event_type = on_event if changed[name] else off_event
             if event_type:
                 event_record(event_type=event_type, actor=actor, user=user)
+    for name, event_type in OPERATOR_FLAG_EVENTS.items():
+        if name in changed:
+            event_record(
+                event_type=event_type,
+                actor=actor,
+                user=user,
+                details={"old": old[name], "new": changed[name]},
+            )
     return user
 
 

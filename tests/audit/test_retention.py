@@ -25,7 +25,10 @@ def _event(org=None, days=0, **fields):
 
 
 def _left():
-    return set(AuditEvent.objects.values_list("seq", flat=True))
+    """The customer events still stored (the purge's own record aside)."""
+    return set(
+        AuditEvent.objects.exclude(category="operator").values_list("seq", flat=True)
+    )
 
 
 @pytest.mark.django_db
@@ -125,6 +128,27 @@ def test_command_purges_and_reports_json(capsys):
     data = json.loads(capsys.readouterr().out)
     assert data["removed"] == 1 and data["removed_by_plan"] == {"growth": 1}
     assert _left() == set()
+
+
+@pytest.mark.django_db
+def test_purge_records_its_run_with_counts_per_plan_caused_by_system():
+    """A purge records one RetentionPurgeRun (counts per plan) caused by System."""
+    _event(OrganizationFactory(plan="free"), 40)
+    _event(OrganizationFactory(plan="growth"), 70)
+    _event(OrganizationFactory(plan="growth"), 70)
+    call_command("purge_events")
+    run = AuditEvent.objects.get(event_type="RetentionPurgeRun")
+    assert (run.category, run.caused_by_type) == ("operator", "System")
+    assert run.details["removed"] == 3
+    assert run.details["removed_by_plan"] == {"free": 1, "growth": 2}
+
+
+@pytest.mark.django_db
+def test_dry_run_records_no_purge_run():
+    """A dry run changes nothing, so it records nothing."""
+    _event(OrganizationFactory(plan="free"), 40)
+    events_purge(now=NOW, dry_run=True)
+    assert not AuditEvent.objects.filter(event_type="RetentionPurgeRun").exists()
 
 
 @pytest.mark.django_db(transaction=True)

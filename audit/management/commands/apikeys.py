@@ -2,6 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
+from audit.actors import Actor
 from audit.apikeys import api_key_create, api_key_revoke
 from audit.models import ApiKey
 
@@ -28,7 +29,7 @@ class Command(BaseCommand):
 
     def handle_create(self, *, name, **options):
         try:
-            api_key, raw_key = api_key_create(name=name)
+            api_key, raw_key = api_key_create(name=name, actor=Actor.system())
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         self.stderr.write(
@@ -56,5 +57,5 @@ class Command(BaseCommand):
         if api_key.revoked_at:
             self.stdout.write(f"{api_key.prefix} was already revoked.")
             return
-        api_key_revoke(api_key=api_key)
+        api_key_revoke(api_key=api_key, actor=Actor.system())
         self.stdout.write(f"Revoked {api_key.prefix} ({api_key.name}).")

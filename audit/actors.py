@@ -1,0 +1,116 @@
+"""Who caused a change: the ``Actor`` value and the one request -> actor function.
+
+``actor_for_request`` is the only code that turns a request into an actor
+(pages, admin, REST API); commands, tasks and schedules use
+``Actor.system()``. A staff user in the admin or the operator API is
+``Employee``; a signed-in user on auditsite's own pages is ``User``; a
+request authenticated with an operator API key is ``ApiKey`` (its prefix and
+name); nobody signed in (a failed login) is ``User`` with no id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from audit.models import CausedByType
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who caused a change, and from where (the ``caused_by_*`` fields)."""
+
+    type: str
+    id: str = ""
+    metadata: dict[str, Any] | None = None
+    source_ip: str | None = None
+    user_agent: str = ""
+    impersonator_id: str | None = None
+    impersonator_metadata: dict[str, Any] | None = field(default=None)
+
+    @classmethod
+    def system(cls) -> Actor:
+        """auditsite itself: commands, schedules, tasks."""
+        return cls(type=CausedByType.SYSTEM, metadata={"name": "auditsite"})
+
+    @classmethod
+    def for_user(cls, user, request: HttpRequest | None = None) -> Actor:
+        """A user acting on their own account or org (customer pages)."""
+        return cls(
+            type=CausedByType.USER,
+            id=str(user.pk),
+            metadata={"email": user.email},
+            **request_origin(request),
+        )
+
+    @classmethod
+    def for_employee(cls, user, request: HttpRequest | None = None) -> Actor:
+        """A staff user working in the admin or the operator API."""
+        return cls(
+            type=CausedByType.EMPLOYEE,
+            id=str(user.pk),
+            metadata={"email": user.email},
+            **request_origin(request),
+        )
+
+    @classmethod
+    def for_api_key(cls, api_key, request: HttpRequest | None = None) -> Actor:
+        """A service calling the operator API with an API key."""
+        return cls(
+            type=CausedByType.API_KEY,
+            id=api_key.prefix,
+            metadata={"name": api_key.name},
+            **request_origin(request),
+        )
+
+
+def request_origin(request: HttpRequest | None) -> dict[str, Any]:
+    """``source_ip`` and ``user_agent`` of a request (Django's or DRF's)."""
+    if request is None:
+        return {}
+    request = getattr(request, "_request", request)
+    # REMOTE_ADDR is the peer; a proxy's X-Forwarded-For is trusted only when
+    # the operator says so (see README), otherwise any client could forge it.
+    ip = request.META.get("REMOTE_ADDR") or None
+    if getattr(settings, "AUDITSITE_TRUST_X_FORWARDED_FOR", False):
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            ip = forwarded.split(",")[0].strip() or ip
+    return {
+        "source_ip": ip,
+        "user_agent": request.META.get("HTTP_USER_AGENT", "")[:1000],
+    }
+
+
+def _is_operator_interface(request: HttpRequest) -> bool:
+    """The admin site or the operator REST API (not a customer page).
+
+    Decided by what served the request (DRF wraps it; the admin's URLs
+    resolve in the admin site's namespace), never by guessing from the path.
+    """
+    from django.contrib import admin
+
+    if hasattr(request, "_request") and hasattr(request, "auth"):
+        return True
+    match = getattr(request, "resolver_match", None)
+    return bool(match and admin.site.name in match.namespaces)
+
+
+def actor_for_request(request: HttpRequest, *, user=None) -> Actor:
+    """The actor behind ``request``: ``ApiKey``, ``Employee`` or ``User``.
+
+    ``user`` names the account when ``request.user`` is not (yet) it: a
+    login attempt, a password reset asked for by email.
+    """
+    if getattr(getattr(request, "auth", None), "is_api_key", False) is True:
+        return Actor.for_api_key(request.auth, request)
+    if user is None:
+        user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return Actor(type=CausedByType.USER, **request_origin(request))
+    if user.is_staff and _is_operator_interface(request):
+        return Actor.for_employee(user, request)
+    return Actor.for_user(user, request)
