@@ -59,16 +59,6 @@ def _problems(model_admin, request) -> list[str]:
     return problems
 
 
-# Admins another engineer is changing on the exports side of issue 9 (item 5:
-# delivery records read-only; location deletes through exports.services).
-# Strict: once their branch is merged these pass, and this set must go.
-PENDING_ELSEWHERE = {
-    "exports.ExportLocation": "bulk delete action bypasses exports.services",
-    "exports.ExportObject": "delivery records still deletable (issue 9 item 5)",
-    "exports.ExportRun": "delivery records still deletable (issue 9 item 5)",
-}
-
-
 @pytest.fixture
 def superuser_request(db):
     request = RequestFactory().get("/admin/")
@@ -78,17 +68,7 @@ def superuser_request(db):
 
 @pytest.mark.parametrize(
     "label",
-    [
-        pytest.param(
-            model._meta.label,
-            marks=pytest.mark.xfail(
-                strict=True, reason=PENDING_ELSEWHERE[model._meta.label]
-            ),
-        )
-        if model._meta.label in PENDING_ELSEWHERE
-        else model._meta.label
-        for model, _ in _registry()
-    ],
+    [model._meta.label for model, _ in _registry()],
 )
 def test_every_admin_that_can_write_goes_through_a_service(label, superuser_request):
     """A registered admin that can add, change or delete overrides the save hooks."""
