@@ -11,7 +11,9 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.installed: $(BIN)/python requirements.txt requirements-dev.txt
+# requirements-dev.txt includes requirements-demo.txt (moto for the demo S3 and
+# the tests); production installs requirements.txt alone.
+$(VENV)/.installed: $(BIN)/python requirements.txt requirements-demo.txt requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 

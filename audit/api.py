@@ -38,6 +38,58 @@ from audit.serializers import (
 )
 
 
+class EventPagination(EventCursorPagination):
+    """The keyset pages, saying which page size was used.
+
+    A ``page_size`` over the maximum is capped rather than refused; the
+    response's ``page_size`` and the schema say so.
+    """
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.used_page_size = self.get_page_size(request)
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_paginated_response(self, data) -> Response:
+        return Response(
+            {
+                "next": self.get_next_link(),
+                "page_size": self.used_page_size,
+                "results": data,
+            }
+        )
+
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        response = super().get_paginated_response_schema(schema)
+        response["required"] = ["next", "page_size", "results"]
+        response["properties"] = {
+            "next": response["properties"]["next"],
+            "page_size": {
+                "type": "integer",
+                "description": "The page size used: the requested `page_size`, "
+                f"capped at {self.max_page_size}.",
+                "example": self.page_size,
+            },
+            "results": response["properties"]["results"],
+        }
+        return response
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["description"] = (
+                    f"Events per page (default {self.page_size}). Values over "
+                    f"{self.max_page_size} are capped at {self.max_page_size}: "
+                    "the response's `page_size` is the size used."
+                )
+                parameter["schema"] = {
+                    "type": "integer",
+                    "minimum": 1,
+                    "default": self.page_size,
+                }
+        return parameters
+
+
 def _error(status_code: int, detail: str, **extra) -> Response:
     return Response({"detail": detail, **extra}, status=status_code)
 
@@ -67,7 +119,7 @@ class EventListView(ListAPIView):
 
     permission_classes = [IsOperator]
     serializer_class = EventSerializer
-    pagination_class = EventCursorPagination
+    pagination_class = EventPagination
     filter_backends = [DjangoFilterBackend]
     filterset_class = AuditEventFilter
     # Only for the browsable API's form: POST parses its body itself.

@@ -84,7 +84,8 @@ def keyset_page(
     """A newest-first page of ``events``: older than ``before`` or newer than ``after``.
 
     Without a cursor it is the newest page. A "newer" page that reaches the
-    top is shown as the newest page, so it is always full.
+    top is shown as the newest page, and an "older" page past the bottom as
+    the oldest one, so paging never leads to an empty page.
     """
     newest_first = events.order_by("-created_at", "-seq")
     after_key = decode_cursor(after) if not before else None
@@ -103,6 +104,14 @@ def keyset_page(
     if before_key:
         rows = list(newest_first.filter(older_than(*before_key))[: size + 1])
         has_newer = True
+        if not rows:
+            # Nothing is older than the cursor any more (its rows were purged
+            # or hidden since the link was made): show the oldest page.
+            rows = list(events.order_by("created_at", "seq")[: size + 1])
+            has_newer = len(rows) > size
+            rows = rows[:size]
+            rows.reverse()
+            return Page(rows, None, encode_cursor(rows[0]) if has_newer else None)
     else:
         rows = list(newest_first[: size + 1])
         has_newer = False

@@ -139,6 +139,14 @@ def audit_log(request: HttpRequest, slug: str) -> HttpResponse:
     params = filterset.active_params() if filterset.is_bound else {}
     current = {name: request.GET.get(name, "") for name in filterset.CUSTOMER_FILTERS}
     event_types = selectors.event_type_choices()
+    # Several types come as a repeated parameter (the multi-select) or
+    # comma-separated (a hand-written URL); both select the same options.
+    selected_types = [
+        value.strip()
+        for raw in request.GET.getlist("event_type")
+        for value in raw.split(",")
+        if value.strip()
+    ]
     context = {
         **_nav_context(request, org, "log", settings),
         "filterset": filterset,
@@ -155,7 +163,10 @@ def audit_log(request: HttpRequest, slug: str) -> HttpResponse:
         if page.newer
         else "",
         "event_types": event_types,
-        "event_type_known": current["event_type"] in {v for v, _ in event_types},
+        "selected_event_types": selected_types,
+        "unknown_event_types": [
+            value for value in selected_types if value not in dict(event_types)
+        ],
         "categories": Category.choices,
         "caused_by_choices": selectors.visible_caused_by_choices(settings=settings),
         "current": current,

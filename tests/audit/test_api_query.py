@@ -196,3 +196,23 @@ def test_browsable_api_works_for_staff(staff_client):
     response = staff_client.get(URL, HTTP_ACCEPT="text/html")
     assert response.status_code == 200
     assert b"UserCreated" in response.content
+
+
+def test_unknown_org_filter_is_400_naming_it(api_client):
+    """`org=NoSuchOrg` answers 400 naming the `org` filter, not an empty 200."""
+    AuditEventFactory(created_at=T0)
+    response = api_client.get(f"{URL}?org=NoSuchOrg")
+    assert response.status_code == 400
+    assert "NoSuchOrg" in response.json()["org"][0]
+    deleted_org_id = uuid.uuid4()  # an id is accepted: events outlive their org
+    assert api_client.get(f"{URL}?org={deleted_org_id}").status_code == 200
+
+
+def test_page_size_over_the_maximum_is_capped_and_said(api_client):
+    """`page_size=5000` is capped at 1,000 and the response's `page_size` says so."""
+    AuditEventFactory(created_at=T0)
+    response = api_client.get(f"{URL}?page_size=5000")
+    assert response.status_code == 200
+    assert response.json()["page_size"] == 1000
+    assert api_client.get(f"{URL}?page_size=7").json()["page_size"] == 7
+    assert api_client.get(URL).json()["page_size"] == 100

@@ -78,3 +78,15 @@ def test_docs_page_loads_swagger_ui_from_our_own_static_files(client, db):
     html = response.content.decode()
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in html
     assert "cdn" not in html.lower()
+
+
+def test_schema_says_page_size_is_capped(client, db):
+    """The schema states the page size cap and the response's `page_size` field."""
+    document = client.get("/api/schema/?format=json").json()
+    listing = document["paths"]["/api/v1/events/"]["get"]
+    parameter = next(p for p in listing["parameters"] if p["name"] == "page_size")
+    assert "capped at 1000" in parameter["description"]
+    body = listing["responses"]["200"]["content"]["application/json"]["schema"]
+    if "$ref" in body:
+        body = document["components"]["schemas"][body["$ref"].split("/")[-1]]
+    assert "page_size" in body["required"]
