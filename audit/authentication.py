@@ -53,7 +53,7 @@ class ApiKeyRateThrottle(SimpleRateThrottle):
     scope = "api_key"
 
     def get_rate(self) -> str | None:
-        return getattr(settings, "AUDITSITE_API_THROTTLE_RATE", None) or None
+        return settings.AUDITSITE_API_THROTTLE_RATE or None
 
     def get_cache_key(self, request, view) -> str | None:
         if getattr(request.auth, "is_api_key", False):

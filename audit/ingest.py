@@ -103,9 +103,7 @@ def known_event_types() -> dict[str, str]:
 
 
 def max_future_skew() -> timedelta:
-    return timedelta(
-        seconds=getattr(settings, "AUDITSITE_INGEST_MAX_FUTURE_SECONDS", 300)
-    )
+    return timedelta(seconds=settings.AUDITSITE_INGEST_MAX_FUTURE_SECONDS)
 
 
 def _uuid(value: Any) -> uuid.UUID | None:

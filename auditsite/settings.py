@@ -121,6 +121,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# Date/time formats with seconds and the zone (auditsite/formats/en/).
+FORMAT_MODULE_PATH = ["auditsite.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
@@ -131,6 +133,19 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+
+# Outgoing email (password reset links). The console backend prints them to
+# the server's output; production sets an SMTP server.
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "auditsite@localhost")
 
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", False)
@@ -243,9 +258,30 @@ if REDIS_URL:
         }
     }
 
+# Quiet by default: warnings and errors, one line per refused request. The
+# worker's and scheduler's per-task chatter (django-q2 logs every schedule it
+# enqueues and every task it runs at INFO) shows with AUDITSITE_LOG_VERBOSE=1,
+# which `manage.py devserver --verbose` sets.
+AUDITSITE_LOG_VERBOSE = env_bool("AUDITSITE_LOG_VERBOSE", False)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "no_client_error_tracebacks": {
+            "()": "auditsite.log_filters.NoTracebackForClientErrors"
+        }
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["no_client_error_tracebacks"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # Django's default also prints to its own console handler when DEBUG
+        # is on, which showed every 403 twice: the root handler is enough.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django-q": {"level": "INFO" if AUDITSITE_LOG_VERBOSE else "WARNING"},
+    },
 }

@@ -316,3 +316,14 @@ def test_changing_a_password_in_admin_records_password_changed(staff_client):
     event = AuditEvent.objects.get(event_type="PasswordChanged")
     assert (event.user_id, event.caused_by_type) == (user.pk, "Employee")
     assert "a-long-pass-phrase" not in str(event.event_data)
+
+
+def test_admin_times_show_seconds_and_the_zone(staff_client):
+    """The event list and detail show "Jan. 15, 2026, 12:34:56 UTC", not "noon"."""
+    event = AuditEventFactory(
+        created_at=dt.datetime(2026, 1, 15, 12, 34, 56, tzinfo=dt.UTC)
+    )
+    listing = staff_client.get(reverse(CHANGELIST))
+    assert "Jan. 15, 2026, 12:34:56 UTC" in listing.text
+    detail = staff_client.get(reverse("admin:audit_auditevent_change", args=[event.pk]))
+    assert "Jan. 15, 2026, 12:34:56 UTC" in detail.text

@@ -162,3 +162,65 @@ def test_member_without_permission_gets_403(browser, live_server):
     response = page.goto(f"{live_server.url}/orgs/acme/audit-log/")
     assert response.status == 403
     assert page.get_by_role("heading", name="You don't have access").is_visible()
+
+
+def _clipped_columns(page) -> list[str]:
+    """Headers of the admin result table that do not fit in its visible box."""
+    return page.evaluate(
+        """() => {
+          const box = document.querySelector('#changelist .results');
+          const table = document.getElementById('result_list');
+          const right = Math.min(box.getBoundingClientRect().right,
+                                 document.documentElement.clientWidth);
+          const clipped = [...table.querySelectorAll('thead th')]
+            .filter(th => th.getBoundingClientRect().right > right + 1)
+            .map(th => th.innerText.trim());
+          if (table.scrollWidth > box.clientWidth + 1) clipped.push('(table scrolls)');
+          return clipped;
+        }"""
+    )
+
+
+def test_admin_event_list_fits_a_laptop_screen(browser, live_server):
+    """At 1280x800 every column of the admin's event list is visible, filters too."""
+    from django.test import Client
+
+    staff = UserFactory(
+        email="staff@operator.example", is_staff=True, is_superuser=True
+    )
+    org = OrganizationFactory(name="Globex Corporation International", slug="globex")
+    for i in range(5):
+        AuditEventFactory(
+            org_id=org.pk,
+            org_name=org.name,
+            event_type="EnabledOrgDomainAutoJoin",
+            user_email=f"a-rather-long-user-name-{i}@subsidiary.globex.example",
+            caused_by_type="Employee",
+            caused_by_metadata={"email": "operations-team@operator.example"},
+            caused_by_source_ip="2001:db8:85a3::8a2e:370:7334",
+        )
+    client = Client()
+    client.force_login(staff)
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.context.add_cookies(
+        [
+            {
+                "name": "sessionid",
+                "value": client.cookies["sessionid"].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+    page.goto(f"{live_server.url}/admin/audit/auditevent/")
+    assert page.locator("#result_list tbody tr").count() == 5
+    assert page.locator("#changelist-filter").is_visible()
+    screenshot(page, "admin-events-1280", full_page=False)
+    assert _clipped_columns(page) == []
+
+    page.get_by_role("button", name="Hide filters").click()
+    assert not page.locator("#changelist-filter").is_visible()
+    assert _clipped_columns(page) == []
+    page.reload()  # the choice is remembered
+    assert not page.locator("#changelist-filter").is_visible()
+    page.get_by_role("button", name="Show filters").click()
+    assert page.locator("#changelist-filter").is_visible()

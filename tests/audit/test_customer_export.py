@@ -156,3 +156,25 @@ def test_includes_employees_off_hides_employee_events_from_exports(member_client
     # in the second export; no Employee event is.
     assert str(user_event.uuid) in ids
     assert all(item["caused_by_type"] != "Employee" for item in data)
+
+
+def test_csv_columns_are_the_spec_fields_then_category_and_description(
+    member_client, org
+):
+    """The CSV header is the SPEC fields in order, then `category`, `description`."""
+    event = event_for(
+        org,
+        event_type="UserLocked",
+        user_email="ant@acme.example",
+        caused_by_metadata={"email": "ops@operator.example"},
+    )
+    text = body(member_client.post(export_url(org, "csv")))
+    header = next(csv.reader(io.StringIO(text)))
+    assert header == [*SPEC_EVENT_FIELDS, "category", "description"]
+    (row,) = [
+        r for r in csv.DictReader(io.StringIO(text)) if r["id"] == str(event.uuid)
+    ]
+    assert row["created_at"] == str(int(event.created_at.timestamp()))
+    assert row["category"] == "user"
+    assert row["description"] == "ant@acme.example was locked by ops@operator.example"
+    assert json.loads(row["caused_by_metadata"]) == {"email": "ops@operator.example"}

@@ -68,3 +68,26 @@ def test_without_redis_url_the_broker_is_the_database(tmp_path):
         timeout=120,
     )
     assert _probe(DATABASE_URL=database).startswith("ORM 1")
+
+
+def test_a_refused_request_logs_one_line_and_a_server_error_its_traceback():
+    """The console filter drops tracebacks of 4xx request logs, keeps 5xx ones."""
+    import logging
+    import sys
+
+    from auditsite.log_filters import NoTracebackForClientErrors
+
+    try:
+        raise PermissionError("no")
+    except PermissionError:
+        exc_info = sys.exc_info()
+    records = {}
+    for status in (403, 500):
+        record = logging.LogRecord(
+            "django.request", logging.WARNING, __file__, 1, "x", (), exc_info
+        )
+        record.status_code = status
+        assert NoTracebackForClientErrors().filter(record)
+        records[status] = logging.Formatter().format(record)
+    assert "Traceback" not in records[403]
+    assert "Traceback" in records[500]

@@ -5,6 +5,11 @@ process, stopped together on Ctrl-C, and moto's S3 server in a thread on
 127.0.0.1:5050 (`AUDITSITE_DEMO_S3_PORT`) with the "Demo bucket" export
 location streaming the demo events to it (exports/demo.py). Production runs
 gunicorn and `qcluster` separately (see README).
+
+The console is quiet by default: one line to say where it serves, then
+only warnings, errors and the request log (a refused request is one line,
+no traceback). ``--verbose`` adds runserver's banner and the worker's and
+scheduler's per-task lines (``AUDITSITE_LOG_VERBOSE=1`` in the children).
 """
 
 import logging
@@ -25,6 +30,11 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument(
             "--no-s3", action="store_true", help="No demo S3 server and export."
+        )
+        parser.add_argument(
+            "--verbose",
+            action="store_true",
+            help="Also print runserver's banner and every scheduled and run task.",
         )
 
     def _start_demo_s3(self):
@@ -54,16 +64,28 @@ class Command(BaseCommand):
         )
         return server
 
-    def handle(self, *args, port, host, no_s3, **options):
+    def handle(self, *args, port, host, no_s3, verbose, **options):
         server = None if no_s3 else self._start_demo_s3()
         manage = [sys.executable, "manage.py"]
         env = {**os.environ, "DEBUG": os.environ.get("DEBUG", "1")}
+        if verbose:
+            env["AUDITSITE_LOG_VERBOSE"] = "1"
+        # runserver's banner goes to stdout; its request log and errors to
+        # stderr, which stays on the console.
+        banner = None if verbose else subprocess.DEVNULL
         children = [
             subprocess.Popen([*manage, "qcluster"], env=env),
             subprocess.Popen(
-                [*manage, "runserver", f"{host}:{port}", "--noreload"], env=env
+                [*manage, "runserver", f"{host}:{port}", "--noreload"],
+                env=env,
+                stdout=banner,
             ),
         ]
+        if not verbose:
+            self.stdout.write(
+                f"Serving http://{host}:{port}/ with a django-q2 worker "
+                "(Ctrl-C stops both; --verbose for every task)."
+            )
         try:
             while all(child.poll() is None for child in children):
                 try:
