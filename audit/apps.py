@@ -8,4 +8,10 @@ class AuditConfig(AppConfig):
 
     def ready(self):
         # Registers the API key scheme with drf-spectacular.
-        from audit import schema  # noqa: F401
+        # Sign-in events (SPEC 7): Django's auth signals and django-axes' lockout.
+        from audit import (
+            schema,  # noqa: F401
+            signin,
+        )
+
+        signin.connect_axes()

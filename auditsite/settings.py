@@ -6,6 +6,7 @@ production differs only by its environment variables (see README).
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -52,6 +53,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_q",
+    # Before audit: its failure counter runs before audit's sign-in receivers.
+    "axes",
     "audit",
     "exports",
 ]
@@ -66,6 +69,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a locked-out login into django-axes' 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "auditsite.urls"
@@ -107,7 +112,29 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "audit.User"
-AUTHENTICATION_BACKENDS = ["audit.backends.EmailBackend"]
+# django-axes first: it refuses a locked-out account before any password check.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "audit.backends.EmailBackend",
+]
+# Sign-in lockout (SPEC 7): after AUDITSITE_LOGIN_FAILURE_LIMIT failed logins
+# for one account it is locked for AUDITSITE_LOGIN_LOCKOUT_MINUTES; each
+# failure records UserLoginAttempt, the lock records UserLocked.
+AXES_FAILURE_LIMIT = int(os.environ.get("AUDITSITE_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(
+    minutes=int(os.environ.get("AUDITSITE_LOGIN_LOCKOUT_MINUTES", "15"))
+)
+# The account is what locks (SPEC 7), not the IP: one office behind one NAT
+# must not lock out each other. Rate-limit by IP at the proxy instead.
+AXES_LOCKOUT_PARAMETERS = ["username"]
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_USERNAME_CALLABLE = "audit.signin.login_email"
+AXES_CLIENT_IP_CALLABLE = "audit.signin.login_client_ip"
+AXES_RESET_ON_SUCCESS = True
+# No axes pages in the admin: deleting an attempt there would unlock an
+# account without an event. A lock ends by itself after the cool-off.
+AXES_ENABLE_ADMIN = False
+AXES_VERBOSE = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

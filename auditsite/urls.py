@@ -5,9 +5,27 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
+from audit import auth_views
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("exports.api_urls")),
+    # Password views that record their events; the rest is Django's.
+    path(
+        "accounts/password_change/",
+        auth_views.PasswordChangeView.as_view(),
+        name="password_change",
+    ),
+    path(
+        "accounts/password_reset/",
+        auth_views.PasswordResetView.as_view(),
+        name="password_reset",
+    ),
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/v1/", include("audit.api_urls")),
     # The schema and its docs page are public; the API itself is not.

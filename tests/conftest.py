@@ -50,6 +50,25 @@ def django_db_modify_db_settings(
         db.setdefault("TEST", {})["NAME"] = str(path)
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """On PostgreSQL, let the test database TRUNCATE events between tests.
+
+    Migration 0007's trigger refuses TRUNCATE of events, and Django empties
+    tables after transactional tests with TRUNCATE; only this test database
+    opts out (``auditsite.allow_event_truncate``).
+    """
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT quote_ident(current_database())")
+                name = cursor.fetchone()[0]
+                cursor.execute(
+                    f"ALTER DATABASE {name} SET auditsite.allow_event_truncate = 'on'"
+                )
+                cursor.execute("SET auditsite.allow_event_truncate = 'on'")
+
+
 @pytest.fixture
 def staff(db):
     return UserFactory(email="staff@operator.example", is_staff=True, is_superuser=True)

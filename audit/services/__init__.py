@@ -8,6 +8,7 @@ One module per topic; this package re-exports their public names so callers
 write ``from audit.services import Actor, user_update``.
 """
 
+from audit.services import signin
 from audit.services.events import (
     Actor,
     audit_log_export_start,
@@ -67,6 +68,7 @@ from audit.services.users import (
 )
 
 __all__ = [
+    "signin",
     "Actor",
     "BOOLEAN_ORG_SETTINGS",
     "FLAG_EVENTS",

@@ -71,29 +71,33 @@ def event_record(
 # --- retention ---------------------------------------------------------------
 
 
-@transaction.atomic
-def events_delete_for_retention(*, queryset) -> int:
-    """Delete the events in ``queryset``: the retention purge's narrow way through.
+PURGE_BATCH_MAX = 10000  # audit_events_purge refuses more per call
 
-    Audit events are immutable; on PostgreSQL a trigger refuses UPDATE and
-    DELETE unless the transaction sets ``auditsite.allow_event_delete``.
-    Only the retention purge may call this, with a queryset it has already
-    cut down to what may go (old enough, and delivered by every enabled
-    export location). Returns the number of rows removed.
+
+@transaction.atomic
+def events_delete_for_retention(*, seqs: list[int]) -> int:
+    """Delete the events with these ``seq``: the retention purge's narrow way through.
+
+    Only the retention purge may call this, with rows it has already cut
+    down to what may go (old enough, delivered by every export location).
+    On PostgreSQL events are immutable to the app (a trigger refuses UPDATE,
+    DELETE and TRUNCATE; the app role may only SELECT and INSERT them), so
+    the rows go through the ``SECURITY DEFINER`` function
+    ``audit_events_purge`` (migration 0007), at most ``PURGE_BATCH_MAX`` per
+    call; elsewhere a plain delete. Returns the number of rows removed.
     """
     from django.db import connection
 
-    if connection.vendor != "postgresql":
-        deleted, _ = queryset.delete()
-        return deleted
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL auditsite.allow_event_delete = 'on'")
-        try:
-            deleted, _ = queryset.delete()
-        finally:
-            # Close the door again even when called inside a larger transaction.
-            cursor.execute("SET LOCAL auditsite.allow_event_delete = 'off'")
-    return deleted
+    removed = 0
+    for start in range(0, len(seqs), PURGE_BATCH_MAX):
+        batch = list(seqs[start : start + PURGE_BATCH_MAX])
+        if connection.vendor != "postgresql":
+            removed += AuditEvent.objects.filter(seq__in=batch).delete()[0]
+            continue
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT audit_events_purge(%s::bigint[])", [batch])
+            removed += cursor.fetchone()[0]
+    return removed
 
 
 # --- customer audit log ------------------------------------------------------

@@ -1,5 +1,8 @@
+from datetime import timedelta
+
 import pytest
 from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.services import events_delete_for_retention
@@ -33,12 +36,15 @@ def test_postgres_refuses_delete_of_an_event(on_postgres):
     assert AuditEvent.objects.filter(seq=event.seq).exists()
 
 
+def _days_ago():
+    # The purge function never removes the last day's events.
+    return timezone.now() - timedelta(days=2)
+
+
 def test_retention_path_may_delete_but_not_update(on_postgres):
     """The retention purge's path deletes; UPDATE stays refused even there."""
-    keep, purge = AuditEventFactory(), AuditEventFactory()
-    deleted = events_delete_for_retention(
-        queryset=AuditEvent.objects.filter(seq=purge.seq)
-    )
+    keep, purge = AuditEventFactory(), AuditEventFactory(created_at=_days_ago())
+    deleted = events_delete_for_retention(seqs=[purge.seq])
     assert deleted == 1
     assert list(AuditEvent.objects.values_list("seq", flat=True)) == [keep.seq]
     with pytest.raises(DatabaseError, match="immutable"):
@@ -49,8 +55,8 @@ def test_retention_path_may_delete_but_not_update(on_postgres):
 
 def test_retention_permission_does_not_outlive_its_transaction(on_postgres):
     """After the purge's transaction, a plain DELETE is refused again."""
-    first, second = AuditEventFactory(), AuditEventFactory()
-    events_delete_for_retention(queryset=AuditEvent.objects.filter(seq=first.seq))
+    first, second = AuditEventFactory(created_at=_days_ago()), AuditEventFactory()
+    events_delete_for_retention(seqs=[first.seq])
     with pytest.raises(DatabaseError, match="immutable"):
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("DELETE FROM audit_auditevent WHERE seq = %s", [second.seq])

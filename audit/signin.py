@@ -1,0 +1,104 @@
+"""Wires Django's and django-axes' sign-in signals to ``audit.services.signin``.
+
+Django sends ``user_logged_in``, ``user_login_failed`` and
+``user_logged_out`` from ``authenticate``/``login``/``logout`` whatever the
+page (``/accounts/login/`` or ``/admin/login/``); django-axes counts the
+failures and sends ``user_locked_out`` when an account reaches
+``AXES_FAILURE_LIMIT``. These receivers only translate the signal into one
+service call: the events are recorded there.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.signals import (
+    user_logged_in,
+    user_logged_out,
+    user_login_failed,
+)
+from django.dispatch import receiver
+
+from audit.actors import actor_for_request, request_origin
+from audit.models import User
+from audit.services import signin
+
+
+def login_email(request, credentials: dict | None) -> str:
+    """The email a login tried, as accounts store it (``AXES_USERNAME_CALLABLE``)."""
+    credentials = credentials or {}
+    email = credentials.get("username") or credentials.get("email")
+    if email is None and request is not None:
+        email = request.POST.get("username", "")
+    return (email or "").strip().lower()
+
+
+def login_client_ip(request) -> str | None:
+    """The client IP, trusted as for every event (``AXES_CLIENT_IP_CALLABLE``)."""
+    return request_origin(request).get("source_ip")
+
+
+def _user(email: str) -> User | None:
+    return User.objects.filter(email=email).first() if email else None
+
+
+def _from_a_form(request) -> bool:
+    """Sign-in and sign-out are POSTs to a view; ``force_login`` (tests, tools)
+    calls ``login()`` with a bare request and is nobody signing in."""
+    return request is not None and request.method == "POST"
+
+
+@receiver(user_logged_in, dispatch_uid="audit.signin.logged_in")
+def _logged_in(sender, request, user, **kwargs):
+    if not _from_a_form(request):
+        return
+    signin.login_succeeded(actor=actor_for_request(request, user=user), user=user)
+
+
+@receiver(user_login_failed, dispatch_uid="audit.signin.login_failed")
+def _login_failed(sender, credentials, request=None, **kwargs):
+    if request is None:
+        return
+    email = login_email(request, credentials)
+    user = _user(email)
+    failures = getattr(request, "axes_failures_since_start", None) or 0
+    reason = None
+    if failures > settings.AXES_FAILURE_LIMIT:
+        # Axes refused before checking the password: already locked out.
+        reason = signin.LoginFailure.LOCKED_OUT
+    signin.login_failed(
+        actor=actor_for_request(request, user=user),
+        email=email,
+        user=user,
+        reason=reason,
+    )
+
+
+@receiver(user_logged_out, dispatch_uid="audit.signin.logged_out")
+def _logged_out(sender, request, user, **kwargs):
+    if user is None or not _from_a_form(request):
+        return
+    signin.logged_out(actor=actor_for_request(request, user=user), user=user)
+
+
+def _locked_out(sender, request, username, ip_address, **kwargs):
+    # Axes repeats the signal for each attempt during a lockout; the account
+    # is locked once, when its failures reach the limit.
+    failures = getattr(request, "axes_failures_since_start", None)
+    if failures is not None and failures != settings.AXES_FAILURE_LIMIT:
+        return
+    user = _user(username)
+    cooloff = settings.AXES_COOLOFF_TIME
+    signin.login_locked_out(
+        actor=actor_for_request(request, user=user),
+        email=username,
+        user=user,
+        failures=settings.AXES_FAILURE_LIMIT,
+        cooloff_seconds=int(cooloff.total_seconds()) if cooloff else 0,
+    )
+
+
+def connect_axes() -> None:
+    """Connect the lockout receiver (axes' signal module needs the app registry)."""
+    from axes.signals import user_locked_out
+
+    user_locked_out.connect(_locked_out, dispatch_uid="audit.signin.locked_out")
