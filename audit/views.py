@@ -30,12 +30,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from audit import selectors, services
+from audit.actors import actor_for_request
 from audit.charts import chart_range, events_per_day_chart
 from audit.filters import OrgAuditEventFilter
 from audit.formats import csv_chunks, json_array_chunks
 from audit.models import AuditSettings, Category, Role
 from audit.pagination import keyset_page
-from audit.services import Actor
 
 EXPORT_CHUNK_SIZE = 2000
 
@@ -240,7 +240,7 @@ def audit_log_export(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
     filterset, events = _filtered(request, org, settings)
     params = filterset.active_params() if filterset.is_bound else {}
     marker = services.audit_log_export_start(
-        actor=Actor.for_user(request.user, request),
+        actor=actor_for_request(request),
         user=request.user,
         org=org,
         format=fmt,
@@ -284,7 +284,7 @@ def members(request: HttpRequest, slug: str) -> HttpResponse:
                 messages.error(request, "You cannot change your own role.")
             else:
                 services.membership_change_role(
-                    actor=Actor.for_user(request.user, request),
+                    actor=actor_for_request(request),
                     membership=membership,
                     role=form.cleaned_data["role"],
                 )
@@ -323,7 +323,7 @@ def account(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         services.user_update(
-            actor=Actor.for_user(request.user, request),
+            actor=actor_for_request(request),
             user=request.user,
             changes={"time_zone": form.cleaned_data["time_zone"]},
         )

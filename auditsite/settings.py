@@ -310,5 +310,7 @@ LOGGING = {
         # is on, which showed every 403 twice: the root handler is enough.
         "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django-q": {"level": "INFO" if AUDITSITE_LOG_VERBOSE else "WARNING"},
+        # django-axes logs every login at INFO; the audit log records them.
+        "axes": {"level": "INFO" if AUDITSITE_LOG_VERBOSE else "WARNING"},
     },
 }

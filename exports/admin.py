@@ -12,8 +12,8 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from audit.actors import actor_for_request
 from audit.models import Category, EventType, Organization
-from audit.services import Actor
 from exports import services
 from exports.admin_digests import verify_integrity
 from exports.models import ExportLocation, ExportObject, ExportRun
@@ -307,7 +307,7 @@ class ExportLocationAdmin(admin.ModelAdmin):
         )
 
     def save_model(self, request, obj, form, change):
-        actor = Actor.for_employee(request.user, request)
+        actor = actor_for_request(request)
         data = {f: form.cleaned_data[f] for f in services.EDITABLE_FIELDS}
         secret = form.cleaned_data.get("secret_access_key") or ""
         if change:
@@ -324,26 +324,24 @@ class ExportLocationAdmin(admin.ModelAdmin):
             obj.pk = created.pk
 
     def delete_model(self, request, obj):
-        services.export_location_delete(
-            actor=Actor.for_employee(request.user, request), location=obj
-        )
+        services.export_location_delete(actor=actor_for_request(request), location=obj)
 
     def delete_queryset(self, request, queryset):
         # The bulk action too goes through the service (one event each).
-        actor = Actor.for_employee(request.user, request)
+        actor = actor_for_request(request)
         for location in queryset:
             services.export_location_delete(actor=actor, location=location)
 
     @admin.action(description="Verify (write a test object)")
     def verify(self, request, queryset):
-        actor = Actor.for_employee(request.user, request)
+        actor = actor_for_request(request)
         for location in queryset:
             status = services.export_location_verify(actor=actor, location=location)
             self.message_user(request, f"{location}: {status}")
 
     @admin.action(description="Run now")
     def run_now(self, request, queryset):
-        actor = Actor.for_employee(request.user, request)
+        actor = actor_for_request(request)
         for location in queryset:
             services.export_location_run_soon(actor=actor, location=location)
         self.message_user(request, "Runs queued.", messages.SUCCESS)
@@ -353,7 +351,7 @@ class ExportLocationAdmin(admin.ModelAdmin):
         """Ask for the date on an intermediate page, then replay."""
         form = ReplayFromDateForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
-            actor = Actor.for_employee(request.user, request)
+            actor = actor_for_request(request)
             since = form.cleaned_data["since"]
             for location in queryset:
                 count = services.export_location_replay(
@@ -381,7 +379,7 @@ class ExportLocationAdmin(admin.ModelAdmin):
 
     @admin.action(description="Replay the last 7 days")
     def replay_last_7_days(self, request, queryset):
-        actor = Actor.for_employee(request.user, request)
+        actor = actor_for_request(request)
         since = (timezone.now() - timedelta(days=7)).date()
         for location in queryset:
             count = services.export_location_replay(

@@ -6,8 +6,8 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from audit.actors import actor_for_request
 from audit.permissions import IsOperator
-from audit.services import Actor
 from exports import services
 from exports.models import ExportLocation
 from exports.selectors import export_runs_for
@@ -16,15 +16,6 @@ from exports.serializers import (
     ExportRunSerializer,
     ReplaySerializer,
 )
-
-
-def _actor(request) -> Actor:
-    # audit.actors.actor_for_request replaces this once issue 9 lands.
-    if getattr(request.auth, "is_api_key", False):
-        return Actor.for_api_key(request.auth, request._request)
-    if request.user and request.user.is_authenticated:
-        return Actor.for_employee(request.user, request._request)
-    return Actor.system()
 
 
 def _translated(call, **kwargs):
@@ -47,7 +38,7 @@ class ExportLocationViewSet(viewsets.ModelViewSet):
     def perform_create(self, serializer):
         serializer.instance = _translated(
             services.export_location_create,
-            actor=_actor(self.request),
+            actor=actor_for_request(self.request),
             **serializer.validated_data,
         )
 
@@ -56,20 +47,24 @@ class ExportLocationViewSet(viewsets.ModelViewSet):
         secret = data.pop("secret_access_key", None)
         serializer.instance = _translated(
             services.export_location_update,
-            actor=_actor(self.request),
+            actor=actor_for_request(self.request),
             location=serializer.instance,
             secret_access_key=secret,
             **data,
         )
 
     def perform_destroy(self, instance):
-        services.export_location_delete(actor=_actor(self.request), location=instance)
+        services.export_location_delete(
+            actor=actor_for_request(self.request), location=instance
+        )
 
     @extend_schema(request=None, responses=ExportLocationSerializer)
     @action(detail=True, methods=["post"])
     def verify(self, request, pk=None):
         location = self.get_object()
-        services.export_location_verify(actor=_actor(request), location=location)
+        services.export_location_verify(
+            actor=actor_for_request(request), location=location
+        )
         return Response(self.get_serializer(location).data)
 
     @extend_schema(request=None, responses=ExportRunSerializer(many=True))
@@ -86,7 +81,7 @@ class ExportLocationViewSet(viewsets.ModelViewSet):
     @action(detail=True, methods=["post"])
     def run(self, request, pk=None):
         services.export_location_run_soon(
-            actor=_actor(request), location=self.get_object()
+            actor=actor_for_request(request), location=self.get_object()
         )
         return Response({"queued": True}, status=status.HTTP_202_ACCEPTED)
 
@@ -96,7 +91,7 @@ class ExportLocationViewSet(viewsets.ModelViewSet):
         serializer = ReplaySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         count = services.export_location_replay(
-            actor=_actor(request),
+            actor=actor_for_request(request),
             location=self.get_object(),
             since=serializer.validated_data["from"],
         )

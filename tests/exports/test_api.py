@@ -74,3 +74,28 @@ def test_anonymous_is_refused(db):
     """Without a staff session or API key the API answers 403."""
     assert APIClient().get(URL).status_code in (401, 403)
     assert not ExportLocation.objects.exists()
+
+
+def test_location_changes_with_an_api_key_are_recorded_as_the_key(
+    api_client, api_key, aws
+):
+    """Created and edited with an API key: operator events caused by ApiKey."""
+    from audit.models import AuditEvent
+
+    response = _create(api_client)
+    assert response.status_code == 201, response.content
+    location_id = response.json()["id"]
+    response = api_client.patch(
+        f"{URL}{location_id}/", {"name": "Acme archive"}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    events = AuditEvent.objects.filter(category="operator").order_by("seq")
+    created = events.get(event_type="ExportLocationCreated")
+    changed = events.get(event_type="ExportLocationChanged")
+    for event in (created, changed):
+        assert event.caused_by_type == "ApiKey"
+        assert event.caused_by_id == api_key.prefix
+        assert event.caused_by_metadata == {"name": "billing service"}
+    details = changed.event_data["ExportLocationChanged"]
+    assert details["old"]["name"] == "Acme" and details["new"]["name"] == "Acme archive"
+    assert b"very-secret" not in str(created.event_data).encode()
