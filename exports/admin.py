@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from audit.actors import actor_for_request
+from audit.admin.base import ServiceDeleteMixin
 from audit.models import Category, EventType, Organization
 from exports import services
 from exports.admin_digests import verify_integrity
@@ -178,7 +179,7 @@ def _saved(obj) -> bool:
 
 
 @admin.register(ExportLocation)
-class ExportLocationAdmin(admin.ModelAdmin):
+class ExportLocationAdmin(ServiceDeleteMixin, admin.ModelAdmin):
     form = ExportLocationForm
     list_display = [
         "name",
@@ -323,14 +324,8 @@ class ExportLocationAdmin(admin.ModelAdmin):
             )
             obj.pk = created.pk
 
-    def delete_model(self, request, obj):
-        services.export_location_delete(actor=actor_for_request(request), location=obj)
-
-    def delete_queryset(self, request, queryset):
-        # The bulk action too goes through the service (one event each).
-        actor = actor_for_request(request)
-        for location in queryset:
-            services.export_location_delete(actor=actor, location=location)
+    def delete_with_service(self, *, actor, obj):
+        services.export_location_delete(actor=actor, location=obj)
 
     @admin.action(description="Verify (write a test object)")
     def verify(self, request, queryset):

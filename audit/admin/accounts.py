@@ -16,6 +16,7 @@ from django.db import transaction
 
 from audit import services
 from audit.actors import actor_for_request
+from audit.admin.base import ServiceDeleteMixin
 from audit.models import (
     Membership,
     Organization,
@@ -40,7 +41,7 @@ class UserEditForm(UserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(ServiceDeleteMixin, DjangoUserAdmin):
     form = UserEditForm
     add_form = UserCreationForm
     ordering = ["email"]
@@ -148,13 +149,8 @@ class UserAdmin(DjangoUserAdmin):
                 )
         return response
 
-    def delete_model(self, request, obj):
-        services.user_delete(actor=actor_for_request(request), user=obj)
-
-    def delete_queryset(self, request, queryset):
-        actor = actor_for_request(request)
-        for user in queryset:
-            services.user_delete(actor=actor, user=user)
+    def delete_with_service(self, *, actor, obj):
+        services.user_delete(actor=actor, user=obj)
 
 
 # --- orgs, roles, memberships -----------------------------------------------
@@ -169,7 +165,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(ServiceDeleteMixin, admin.ModelAdmin):
     list_display = ["name", "slug", "plan", "can_view_audit_log", "created_at"]
     list_filter = ["plan", "can_view_audit_log"]
     search_fields = ["name", "slug"]
@@ -225,17 +221,12 @@ class OrganizationAdmin(admin.ModelAdmin):
             )
             membership.pk = added.pk
 
-    def delete_model(self, request, obj):
-        services.org_delete(actor=actor_for_request(request), org=obj)
-
-    def delete_queryset(self, request, queryset):
-        actor = actor_for_request(request)
-        for org in queryset:
-            services.org_delete(actor=actor, org=org)
+    def delete_with_service(self, *, actor, obj):
+        services.org_delete(actor=actor, org=obj)
 
 
 @admin.register(Role)
-class RoleAdmin(admin.ModelAdmin):
+class RoleAdmin(ServiceDeleteMixin, admin.ModelAdmin):
     list_display = ["name", "permission_list"]
     filter_horizontal = ["permissions"]
     search_fields = ["name"]
@@ -270,17 +261,12 @@ class RoleAdmin(admin.ModelAdmin):
             permissions=form.cleaned_data.get("permissions", []),
         )
 
-    def delete_model(self, request, obj):
-        services.role_delete(actor=actor_for_request(request), role=obj)
-
-    def delete_queryset(self, request, queryset):
-        actor = actor_for_request(request)
-        for role in queryset:
-            services.role_delete(actor=actor, role=role)
+    def delete_with_service(self, *, actor, obj):
+        services.role_delete(actor=actor, role=obj)
 
 
 @admin.register(OrgPermission)
-class OrgPermissionAdmin(admin.ModelAdmin):
+class OrgPermissionAdmin(ServiceDeleteMixin, admin.ModelAdmin):
     list_display = ["name", "codename"]
     search_fields = ["name", "codename"]
 
@@ -294,13 +280,8 @@ class OrgPermissionAdmin(admin.ModelAdmin):
         obj.pk = permission.pk
         obj._state.adding = False
 
-    def delete_model(self, request, obj):
-        services.org_permission_delete(actor=actor_for_request(request), permission=obj)
-
-    def delete_queryset(self, request, queryset):
-        actor = actor_for_request(request)
-        for permission in queryset:
-            services.org_permission_delete(actor=actor, permission=permission)
+    def delete_with_service(self, *, actor, obj):
+        services.org_permission_delete(actor=actor, permission=obj)
 
 
 # --- Django's operator groups -------------------------------------------------
@@ -309,7 +290,7 @@ admin.site.unregister(Group)
 
 
 @admin.register(Group)
-class GroupAdmin(DjangoGroupAdmin):
+class GroupAdmin(ServiceDeleteMixin, DjangoGroupAdmin):
     """Django's group admin, with every write through ``audit.services``."""
 
     def save_model(self, request, obj, form, change):
@@ -332,10 +313,5 @@ class GroupAdmin(DjangoGroupAdmin):
             permissions=form.cleaned_data.get("permissions", []),
         )
 
-    def delete_model(self, request, obj):
-        services.group_delete(actor=actor_for_request(request), group=obj)
-
-    def delete_queryset(self, request, queryset):
-        actor = actor_for_request(request)
-        for group in queryset:
-            services.group_delete(actor=actor, group=group)
+    def delete_with_service(self, *, actor, obj):
+        services.group_delete(actor=actor, group=obj)

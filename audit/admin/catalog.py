@@ -8,6 +8,7 @@ from django.shortcuts import redirect
 
 from audit import services
 from audit.actors import actor_for_request
+from audit.admin.base import ServiceDeleteMixin
 from audit.models import (
     AuditSettings,
     Category,
@@ -42,7 +43,7 @@ class EventTypeForm(forms.ModelForm):
 
 
 @admin.register(EventType)
-class EventTypeAdmin(admin.ModelAdmin):
+class EventTypeAdmin(ServiceDeleteMixin, admin.ModelAdmin):
     form = EventTypeForm
     list_display = ["name", "event_type", "category", "builtin", "template"]
     list_filter = ["category", "builtin"]
@@ -79,13 +80,12 @@ class EventTypeAdmin(admin.ModelAdmin):
         obj.pk = row.pk
         obj._state.adding = False
 
-    def delete_model(self, request, obj):
-        services.event_type_delete(actor=actor_for_request(request), event_type=obj)
+    def delete_with_service(self, *, actor, obj):
+        services.event_type_delete(actor=actor, event_type=obj)
 
     def delete_queryset(self, request, queryset):
-        actor = actor_for_request(request)
-        for row in queryset.filter(builtin=False):
-            services.event_type_delete(actor=actor, event_type=row)
+        # Built-in types are never deleted, even when selected in bulk.
+        super().delete_queryset(request, queryset.filter(builtin=False))
 
 
 @admin.register(AuditSettings)

@@ -1,0 +1,24 @@
+"""What every writable admin shares: deletes go through a service."""
+
+from __future__ import annotations
+
+from audit.actors import Actor, actor_for_request
+
+
+class ServiceDeleteMixin:
+    """``delete_model`` and the bulk delete action, one service call per row.
+
+    A subclass names its service in ``delete_with_service``; each row deleted
+    in bulk then records its own event, as a single delete does.
+    """
+
+    def delete_with_service(self, *, actor: Actor, obj) -> None:
+        raise NotImplementedError
+
+    def delete_model(self, request, obj):
+        self.delete_with_service(actor=actor_for_request(request), obj=obj)
+
+    def delete_queryset(self, request, queryset):
+        actor = actor_for_request(request)
+        for obj in queryset:
+            self.delete_with_service(actor=actor, obj=obj)
