@@ -34,6 +34,12 @@ class ExportLocation(models.Model):
     same row.
     """
 
+    class Destination(models.TextChoices):
+        S3 = "s3", "Amazon S3 (or S3-compatible)"
+        DATADOG = "datadog", "Datadog Logs"
+        SPLUNK = "splunk", "Splunk HTTP Event Collector"
+        WEBHOOK = "webhook", "Webhook (signed HTTPS POST)"
+
     class AuthType(models.TextChoices):
         ACCESS_KEY = "access_key", "Access key"
         ASSUMED_ROLE = "assumed_role", "Assumed IAM role"
@@ -54,10 +60,16 @@ class ExportLocation(models.Model):
         JSON = "json", "JSON array"
         NDJSON_GZ = "ndjson.gz", "Newline-delimited JSON, gzip"
         CSV = "csv", "CSV"
+        PARQUET = "parquet", "Parquet"
+        OCSF = "ocsf", "OCSF (gzip'd newline-delimited JSON)"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=200)
-    bucket = models.CharField(max_length=63)
+    destination = models.CharField(
+        max_length=20, choices=Destination.choices, default=Destination.S3
+    )
+    # S3 only (required there; exports.services.locations checks it).
+    bucket = models.CharField(max_length=63, blank=True, default="")
     region = models.CharField(max_length=40, default="us-east-1")
     path_prefix = models.CharField(max_length=500, blank=True, default="")
     endpoint_url = models.CharField(max_length=500, blank=True, default="")
@@ -70,6 +82,14 @@ class ExportLocation(models.Model):
         blank=True, default="", editable=False
     )
     role_arn = models.CharField(max_length=2048, blank=True, default="")
+    # HTTP destinations: the Datadog API key, Splunk HEC token or webhook HMAC
+    # secret, as a Fernet token (exports/crypto.py); write-only like the S3 secret.
+    destination_secret_encrypted = models.TextField(
+        blank=True, default="", editable=False
+    )
+    # HTTP destinations' own settings (Datadog service/tags, Splunk
+    # index/source/sourcetype), checked per destination by the service.
+    destination_options = models.JSONField(default=dict, blank=True)
     interval = models.CharField(
         max_length=20, choices=Interval.choices, default=Interval.EVERY_HOUR
     )
@@ -147,6 +167,8 @@ class ExportState(models.Model):
     lease_owner = models.CharField(max_length=100, blank=True, default="")
     lease_until = models.DateTimeField(null=True, blank=True)
     lease_backend_pid = models.IntegerField(null=True, blank=True)
+    # No run before this moment (a receiver's Retry-After, or backoff).
+    not_before = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

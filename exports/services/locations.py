@@ -127,6 +127,8 @@ def _errors(
     def add(field: str, message: str) -> None:
         errors.setdefault(field, []).append(message)
 
+    if location.destination == ExportLocation.Destination.S3 and not location.bucket:
+        add("bucket", "This field cannot be blank.")
     if location.bucket and (
         not BUCKET_NAME.match(location.bucket) or ".." in location.bucket
     ):
