@@ -4,40 +4,58 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('exports', '0007_export_state'),
+        ("exports", "0007_export_state"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='exportlocation',
-            name='destination',
-            field=models.CharField(choices=[('s3', 'Amazon S3 (or S3-compatible)'), ('datadog', 'Datadog Logs'), ('splunk', 'Splunk HTTP Event Collector'), ('webhook', 'Webhook (signed HTTPS POST)')], default='s3', max_length=20),
+            model_name="exportlocation",
+            name="destination",
+            field=models.CharField(
+                choices=[
+                    ("s3", "Amazon S3 (or S3-compatible)"),
+                    ("datadog", "Datadog Logs"),
+                    ("splunk", "Splunk HTTP Event Collector"),
+                    ("webhook", "Webhook (signed HTTPS POST)"),
+                ],
+                default="s3",
+                max_length=20,
+            ),
         ),
         migrations.AddField(
-            model_name='exportlocation',
-            name='destination_options',
+            model_name="exportlocation",
+            name="destination_options",
             field=models.JSONField(blank=True, default=dict),
         ),
         migrations.AddField(
-            model_name='exportlocation',
-            name='destination_secret_encrypted',
-            field=models.TextField(blank=True, default='', editable=False),
+            model_name="exportlocation",
+            name="destination_secret_encrypted",
+            field=models.TextField(blank=True, default="", editable=False),
         ),
         migrations.AddField(
-            model_name='exportstate',
-            name='not_before',
+            model_name="exportstate",
+            name="not_before",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AlterField(
-            model_name='exportlocation',
-            name='bucket',
-            field=models.CharField(blank=True, default='', max_length=63),
+            model_name="exportlocation",
+            name="bucket",
+            field=models.CharField(blank=True, default="", max_length=63),
         ),
         migrations.AlterField(
-            model_name='exportlocation',
-            name='file_format',
-            field=models.CharField(choices=[('json', 'JSON array'), ('ndjson.gz', 'Newline-delimited JSON, gzip'), ('csv', 'CSV'), ('parquet', 'Parquet'), ('ocsf', "OCSF (gzip'd newline-delimited JSON)")], default='json', max_length=10),
+            model_name="exportlocation",
+            name="file_format",
+            field=models.CharField(
+                choices=[
+                    ("json", "JSON array"),
+                    ("ndjson.gz", "Newline-delimited JSON, gzip"),
+                    ("csv", "CSV"),
+                    ("parquet", "Parquet"),
+                    ("ocsf", "OCSF (gzip'd newline-delimited JSON)"),
+                ],
+                default="json",
+                max_length=10,
+            ),
         ),
     ]
