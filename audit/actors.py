@@ -75,7 +75,7 @@ def request_origin(request: HttpRequest | None) -> dict[str, Any]:
     # REMOTE_ADDR is the peer; a proxy's X-Forwarded-For is trusted only when
     # the operator says so (see README), otherwise any client could forge it.
     ip = request.META.get("REMOTE_ADDR") or None
-    if getattr(settings, "AUDITSITE_TRUST_X_FORWARDED_FOR", False):
+    if settings.AUDITSITE_TRUST_X_FORWARDED_FOR:
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         if forwarded:
             ip = forwarded.split(",")[0].strip() or ip

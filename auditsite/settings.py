@@ -225,6 +225,8 @@ AUDITSITE_EXPORT_CONTINUOUS_WAIT_SECONDS = float(
 )
 # The AWS identity auditsite assumes customer roles with (shown in trust policies).
 AUDITSITE_AWS_PRINCIPAL_ARN = os.environ.get("AUDITSITE_AWS_PRINCIPAL_ARN", "")
+# Port of the local moto S3 server that `make run` (manage.py devserver) starts.
+AUDITSITE_DEMO_S3_PORT = int(os.environ.get("AUDITSITE_DEMO_S3_PORT", "5050"))
 AUDITSITE_AWS_ACCESS_KEY_ID = os.environ.get("AUDITSITE_AWS_ACCESS_KEY_ID", "")
 AUDITSITE_AWS_SECRET_ACCESS_KEY = os.environ.get("AUDITSITE_AWS_SECRET_ACCESS_KEY", "")
 # REST API: requests per API key (or staff user), e.g. "600/min"; empty: none.

@@ -14,7 +14,7 @@ from django.conf import settings
 
 
 def _fernet() -> Fernet:
-    key = getattr(settings, "AUDITSITE_ENCRYPTION_KEY", "")
+    key = settings.AUDITSITE_ENCRYPTION_KEY
     if not key:
         digest = hashlib.sha256(
             b"auditsite-export-secrets:" + settings.SECRET_KEY.encode()

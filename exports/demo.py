@@ -9,8 +9,9 @@ cursor, so the bucket always holds every demo event.
 
 from __future__ import annotations
 
-import os
 from datetime import date
+
+from django.conf import settings
 
 from audit.services import Actor
 from exports import services
@@ -24,7 +25,7 @@ DEMO_CREDENTIALS = "demo"
 
 
 def demo_s3_port() -> int:
-    return int(os.environ.get("AUDITSITE_DEMO_S3_PORT", "5050"))
+    return settings.AUDITSITE_DEMO_S3_PORT
 
 
 def demo_listing_hint(endpoint_url: str) -> str:

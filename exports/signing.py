@@ -64,7 +64,7 @@ def _load_private_key(value: str) -> Ed25519PrivateKey:
 
 def signing_key() -> Ed25519PrivateKey:
     """The current private key (from the environment, or the dev derivation)."""
-    configured = getattr(settings, "AUDITSITE_SIGNING_KEY", "")
+    configured = settings.AUDITSITE_SIGNING_KEY
     if configured:
         return _load_private_key(configured)
     seed = hashlib.sha256(_DEV_DERIVATION_LABEL + settings.SECRET_KEY.encode()).digest()
@@ -100,7 +100,7 @@ def current_public_key() -> PublicKeyInfo:
 
 def previous_public_keys() -> list[PublicKeyInfo]:
     """Older public keys still published so that older digests verify."""
-    configured = getattr(settings, "AUDITSITE_SIGNING_PREVIOUS_PUBLIC_KEYS", "")
+    configured = settings.AUDITSITE_SIGNING_PREVIOUS_PUBLIC_KEYS
     keys = []
     for item in configured.split(","):
         if item.strip():

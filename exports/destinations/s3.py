@@ -115,8 +115,8 @@ def client_for(location):
 
 def _platform_credentials() -> dict[str, str]:
     """auditsite's own AWS identity for STS (else boto3's default chain)."""
-    key = getattr(settings, "AUDITSITE_AWS_ACCESS_KEY_ID", "")
-    secret = getattr(settings, "AUDITSITE_AWS_SECRET_ACCESS_KEY", "")
+    key = settings.AUDITSITE_AWS_ACCESS_KEY_ID
+    secret = settings.AUDITSITE_AWS_SECRET_ACCESS_KEY
     if key and secret:
         return {"aws_access_key_id": key, "aws_secret_access_key": secret}
     return {}
