@@ -11,17 +11,20 @@ batches, each its own transaction.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import reduce
 from operator import or_
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from audit.actors import Actor
 from audit.models import RETENTION_DAYS, AuditEvent, Organization, Plan
+from audit.pagination import newer_than
 from audit.services import event_record, events_delete_for_retention
 
 NO_ORG = "no_org"
@@ -91,22 +94,97 @@ def undelivered_q(location) -> Q:
     return q
 
 
-def _org_plans(org_ids) -> dict:
-    return dict(
-        Organization.objects.filter(id__in=set(org_ids) - {None}).values_list(
-            "id", "plan"
-        )
-    )
-
-
-def _count_removed(report: PurgeReport, rows: list[tuple[int, object]]) -> None:
-    plans = _org_plans(org_id for _, org_id in rows)
+def _count_removed(
+    report: PurgeReport, rows: list[tuple[int, object]], plans: dict
+) -> None:
     for _, org_id in rows:
         plan = plans.get(org_id, NO_ORG)
         org_key = str(org_id) if org_id in plans else NO_ORG
         report.removed_by_plan[plan] = report.removed_by_plan.get(plan, 0) + 1
         report.removed_by_org[org_key] = report.removed_by_org.get(org_key, 0) + 1
     report.removed += len(rows)
+
+
+def _org_groups(*, now: datetime) -> list[tuple[list, datetime]]:
+    """``(org ids, cutoff)`` per retention window: each plan's orgs, then the
+    events with no org or whose org is gone (``None`` stands for no org)."""
+    by_plan: dict[str, list] = {plan: [] for plan in Plan}
+    for org_id, plan in Organization.objects.values_list("id", "plan"):
+        by_plan[plan].append(org_id)
+    groups = [
+        (ids, now - timedelta(days=RETENTION_DAYS[plan]))
+        for plan, ids in by_plan.items()
+        if ids
+    ]
+    known = {org_id for ids in by_plan.values() for org_id in ids}
+    orphans = [org_id for org_id in _event_org_ids() if org_id not in known]
+    no_org_cutoff = now - timedelta(days=settings.AUDITSITE_RETENTION_NO_ORG_DAYS)
+    groups.append(([None, *orphans], no_org_cutoff))
+    return groups
+
+
+def _event_org_ids() -> list:
+    """Every distinct ``org_id`` in the event table, by a loose index scan.
+
+    One probe of the org index per org (a recursive query), not a scan of
+    the table: it is how the purge finds events of orgs that were deleted.
+    """
+    table = connection.ops.quote_name(AuditEvent._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH RECURSIVE orgs(org_id) AS (
+                SELECT (SELECT org_id FROM {table} WHERE org_id IS NOT NULL
+                        ORDER BY org_id LIMIT 1)
+                UNION ALL
+                SELECT (SELECT e.org_id FROM {table} AS e WHERE e.org_id > orgs.org_id
+                        ORDER BY e.org_id LIMIT 1)
+                FROM orgs WHERE orgs.org_id IS NOT NULL
+            )
+            SELECT org_id FROM orgs WHERE org_id IS NOT NULL
+            """
+        )
+        field = AuditEvent._meta.get_field("org_id")
+        return [field.to_python(row[0]) for row in cursor.fetchall()]
+
+
+def _expired_rows(
+    *, removable: QuerySet, now: datetime, batch_size: int
+) -> Iterator[list[tuple[int, object]]]:
+    """Batches of ``(seq, org_id)`` past their window, org by org.
+
+    Each org's expired events are one range of the ``(org_id, created_at)``
+    index, walked oldest first with a keyset, so the walk never reads a row
+    twice nor any row still inside its window: the cost follows what is
+    removed, not the size of the table. Yields at most ``batch_size`` rows at
+    a time, across orgs; the caller deletes each batch before the next read.
+    """
+    pending: list[tuple[int, object]] = []
+    for org_ids, cutoff in _org_groups(now=now):
+        for org_id in org_ids:
+            rows = (
+                removable.filter(org_id=org_id)
+                if org_id
+                else removable.filter(org_id__isnull=True)
+            )
+            rows = rows.filter(created_at__lt=cutoff).order_by("created_at", "seq")
+            position = None
+            while True:
+                page = rows
+                if position is not None:
+                    page = page.filter(newer_than(*position))
+                chunk = list(
+                    page.values_list("seq", "org_id", "created_at")[:batch_size]
+                )
+                pending += [(seq, org) for seq, org, _ in chunk]
+                while len(pending) >= batch_size:
+                    yield pending[:batch_size]
+                    pending = pending[batch_size:]
+                if len(chunk) < batch_size:
+                    break
+                position = (chunk[-1][2], chunk[-1][0])
+    if pending:
+        yield pending
 
 
 def events_purge(
@@ -121,8 +199,10 @@ def events_purge(
     Returns the report: counts removed per plan and per org, and per export
     location (name and id only) the expired events kept back for it. With
     ``dry_run`` nothing is deleted and the report says what would be.
-    A real run records `RetentionPurgeRun` (counts per plan, what was kept
-    back) caused by ``actor``: ``System`` for the schedule and the command.
+    Deletes in batches of ``batch_size``, each its own short transaction, so
+    ingestion never waits on the purge. A real run records `RetentionPurgeRun`
+    (counts per plan, what was kept back) caused by ``actor``: ``System`` for
+    the schedule and the command.
     """
     from exports.models import ExportLocation
 
@@ -143,24 +223,20 @@ def events_purge(
                     "events": kept,
                 }
             )
-    removable: QuerySet = expired
+    removable: QuerySet = AuditEvent.objects.all()
     if holds:
         removable = removable.exclude(reduce(or_, holds))
-
+    plans = dict(Organization.objects.values_list("id", "plan"))
+    for rows in _expired_rows(removable=removable, now=now, batch_size=batch_size):
+        if not dry_run:
+            removed = events_delete_for_retention(seqs=[seq for seq, _ in rows])
+            if removed != len(rows):
+                # The database refused some (PostgreSQL's function never
+                # removes the last day's events): stop rather than loop.
+                break
+        _count_removed(report, rows, plans)
     if dry_run:
-        rows = removable.values_list("seq", "org_id").iterator(chunk_size=batch_size)
-        _count_removed(report, list(rows))
         return report
-    while True:
-        rows = list(removable.order_by("seq").values_list("seq", "org_id")[:batch_size])
-        if not rows:
-            break
-        removed = events_delete_for_retention(seqs=[seq for seq, _ in rows])
-        if removed != len(rows):
-            # The database refused some (PostgreSQL's function never removes
-            # the last day's events): stop rather than ask again forever.
-            break
-        _count_removed(report, rows)
     event_record(
         event_type="RetentionPurgeRun",
         actor=actor or Actor.system(),

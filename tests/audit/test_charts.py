@@ -187,3 +187,29 @@ def test_other_time_zone_counts_local_days():
     assert (
         chart.total == events.filter(created_at__gte=start, created_at__lt=end).count()
     )
+
+
+def test_rollup_row_goes_down_then_away_as_its_events_are_deleted():
+    """Deleting some of a rollup row's events lowers it; deleting the rest removes it."""
+    from audit.services import events_delete_for_retention
+    from tests.factories import AuditEventFactory, OrganizationFactory
+
+    org = OrganizationFactory()
+    created = timezone.now() - timedelta(days=40)
+    events = [
+        AuditEventFactory(
+            org_id=org.pk,
+            org_name=org.name,
+            event_type="UserLoggedOut",
+            category="user",
+            caused_by_type="User",
+            created_at=created,
+        )
+        for _ in range(3)
+    ]
+    rows = EventDayCount.objects.filter(org_id=org.pk)
+    assert list(rows.values_list("count", flat=True)) == [3]
+    assert events_delete_for_retention(seqs=[events[0].seq]) == 1
+    assert list(rows.values_list("count", flat=True)) == [2]
+    assert events_delete_for_retention(seqs=[e.seq for e in events[1:]]) == 2
+    assert not rows.exists()

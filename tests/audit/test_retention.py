@@ -161,3 +161,18 @@ def test_plain_delete_is_refused_while_the_purge_works(on_postgres):
     assert _left() == {old.seq}
     events_purge(now=NOW)
     assert _left() == set()
+
+
+@pytest.mark.django_db
+def test_batches_span_orgs_and_remove_exactly_the_expired():
+    """Small batches across many orgs remove every expired event and no other."""
+    orgs = [OrganizationFactory(plan=plan) for plan in ("free", "growth") * 3]
+    gone, kept = set(), set()
+    for org in orgs:
+        window = 30 if org.plan == "free" else 60
+        gone |= {_event(org, window + 1 + n).seq for n in range(5)}
+        kept |= {_event(org, window - 1 - n).seq for n in range(2)}
+    report = events_purge(now=NOW, batch_size=4)
+    assert _left() == kept
+    assert report.removed == len(gone) == 30
+    assert report.removed_by_plan == {"free": 15, "growth": 15}
