@@ -508,7 +508,12 @@ def _drop_secondary_indexes(cursor) -> list[str]:
 
 
 def _write_postgres(
-    count: int, orgs, users, rng: random.Random, progress: Callable[[int], None]
+    count: int,
+    orgs,
+    users,
+    rng: random.Random,
+    progress: Callable[[int], None],
+    stage: Callable[[str], None],
 ) -> None:
     """``count`` events generated in SQL, ``SQL_CHUNK`` rows per statement.
 
@@ -552,17 +557,22 @@ def _write_postgres(
             progress(last - first + 1)
         if rebuild:
             # Recounted from the whole table, in this transaction: as exact as
-            # the trigger, and one GROUP BY instead of an upsert per chunk.
+            # the trigger, and one GROUP BY instead of an upsert per chunk
+            # (with the memory to hash it rather than sort it on disk).
+            stage("counting the per-day rollup")
             cursor.execute(f"ALTER TABLE audit_auditevent ENABLE TRIGGER {_ROLLUP}")
+            cursor.execute("SET LOCAL work_mem = '256MB'")
             cursor.execute(_ROLLUP_RECOUNT)
         if restore:
             cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
-            for statement in restore:
+            for number, statement in enumerate(restore, 1):
+                stage(f"building index {number} of {len(restore)}")
                 cursor.execute(statement)
     if connection.in_atomic_block:  # e.g. inside a test: VACUUM cannot run
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE audit_auditevent")
         return
+    stage("vacuum and analyze")
     with connection.cursor() as cursor:
         # VACUUM sets the visibility map, so filtered counts and pages can be
         # index-only scans; ANALYZE gives the planner the new distribution.
@@ -590,8 +600,13 @@ def seed_demo(
     users: int = 40,
     seed: int = 42,
     progress: Callable[[int], None] = lambda n: None,
+    stage: Callable[[str], None] = lambda name: None,
 ) -> DemoResult:
-    """Build the demo: logins, orgs on each plan, members and ``events`` events."""
+    """Build the demo: logins, orgs on each plan, members and ``events`` events.
+
+    ``progress`` is called with each number of events written, ``stage`` with
+    the name of each step after the rows (a large seed rebuilds indexes).
+    """
     rng = random.Random(seed)
     core_orgs, core_users = _core(Actor.system())
     all_orgs, all_users = _bulk_orgs_and_users(
@@ -600,7 +615,7 @@ def seed_demo(
     all_orgs.sort(key=lambda o: o.slug != "acme")
     all_users = [*core_users, *[u for u in all_users if u not in core_users]]
     if connection.vendor == "postgresql":
-        _write_postgres(events, all_orgs, all_users, rng, progress)
+        _write_postgres(events, all_orgs, all_users, rng, progress, stage)
     else:
         _write_orm(_rows(events, all_orgs, all_users, rng), progress)
     return DemoResult(

@@ -42,6 +42,7 @@ class Command(BaseCommand):
                     users=users,
                     seed=seed,
                     progress=bar.update,
+                    stage=bar.set_description,
                 )
             self.stdout.write(
                 self.style.SUCCESS(
