@@ -480,27 +480,29 @@ GROUP BY 1, 2, 3, 4, 5, 6
 """
 
 
-def _drop_secondary_indexes(cursor) -> list[str]:
-    """Drop the event table's indexes but its primary key; the SQL to restore them."""
+def _drop_secondary_indexes(cursor, table: str) -> list[str]:
+    """Drop ``table``'s indexes but its primary key; the SQL to restore them."""
     cursor.execute(
         "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
-        " WHERE conrelid = 'audit_auditevent'::regclass AND contype = 'u'"
+        " WHERE conrelid = %s::regclass AND contype = 'u'",
+        [table],
     )
     constraints = cursor.fetchall()
     cursor.execute(
         "SELECT indexname, indexdef FROM pg_indexes"
-        " WHERE tablename = 'audit_auditevent' AND indexname NOT IN"
+        " WHERE tablename = %s AND indexname NOT IN"
         " (SELECT conname FROM pg_constraint"
-        "  WHERE conrelid = 'audit_auditevent'::regclass AND contype IN ('p', 'u'))"
+        "  WHERE conrelid = %s::regclass AND contype IN ('p', 'u'))",
+        [table, table],
     )
     indexes = cursor.fetchall()
     for name, _ in constraints:
-        cursor.execute(f'ALTER TABLE audit_auditevent DROP CONSTRAINT "{name}"')
+        cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
     for name, _ in indexes:
         cursor.execute(f'DROP INDEX "{name}"')
     return [
         *(
-            f'ALTER TABLE audit_auditevent ADD CONSTRAINT "{name}" {definition}'
+            f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}'
             for name, definition in constraints
         ),
         *(definition for _, definition in indexes),
@@ -548,7 +550,7 @@ def _write_postgres(
             [count],
         )
         rebuild = count >= BULK_REBUILD_MIN and cursor.fetchone()[0] < count
-        restore = _drop_secondary_indexes(cursor) if rebuild else []
+        restore = _drop_secondary_indexes(cursor, "audit_auditevent") if rebuild else []
         if rebuild:
             cursor.execute(f"ALTER TABLE audit_auditevent DISABLE TRIGGER {_ROLLUP}")
         for first in range(0, count, SQL_CHUNK):
@@ -562,6 +564,8 @@ def _write_postgres(
             stage("counting the per-day rollup")
             cursor.execute(f"ALTER TABLE audit_auditevent ENABLE TRIGGER {_ROLLUP}")
             cursor.execute("SET LOCAL work_mem = '256MB'")
+            # Its key is built once after the recount, like the event indexes.
+            restore += _drop_secondary_indexes(cursor, "audit_eventdaycount")
             cursor.execute(_ROLLUP_RECOUNT)
         if restore:
             cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")

@@ -1,3 +1,5 @@
+from datetime import UTC
+
 import pytest
 from django.core.management import call_command
 
@@ -60,3 +62,40 @@ def test_seed_demo_twice_adds_more_events():
     first = AuditEvent.objects.count()
     call_command("seed_demo", "--events", "200", "--no-progress")
     assert AuditEvent.objects.count() == first + 200
+
+
+def test_bulk_seed_rebuilds_every_index_and_an_exact_rollup(on_postgres, monkeypatch):
+    """A bulk seed drops and rebuilds the indexes, and recounts the rollup exactly."""
+    from django.db import connection
+    from django.db.models import Count
+    from django.db.models.functions import TruncDate
+
+    from audit import demo
+    from audit.models import EventDayCount
+
+    def indexes() -> set[str]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT indexdef FROM pg_indexes WHERE tablename IN"
+                " ('audit_auditevent', 'audit_eventdaycount')"
+            )
+            return {row[0] for row in cursor.fetchall()}
+
+    before = indexes()
+    monkeypatch.setattr(demo, "BULK_REBUILD_MIN", 500)
+    stages = []
+    demo.seed_demo(events=600, orgs=20, users=60, stage=stages.append)
+    assert indexes() == before
+    assert any(name.startswith("building index") for name in stages)
+    direct = {
+        (row["org_id"], row["day"]): row["n"]
+        for row in AuditEvent.objects.exclude(org_id=None)
+        .annotate(day=TruncDate("created_at", tzinfo=UTC))
+        .values("org_id", "day")
+        .annotate(n=Count("seq"))
+    }
+    rollup: dict = {}
+    for row in EventDayCount.objects.values("org_id", "day", "count"):
+        key = (row["org_id"], row["day"])
+        rollup[key] = rollup.get(key, 0) + row["count"]
+    assert rollup == direct
