@@ -265,6 +265,12 @@ class AuditEvent(models.Model):
                 fields=["caused_by_type", "-created_at", "-seq"],
                 name="event_caused_by_idx",
             ),
+            # The API's caused_by_id filter (an API key prefix, a user id):
+            # without it a rare or unknown id scans the whole table.
+            models.Index(
+                fields=["caused_by_id", "-created_at", "-seq"],
+                name="event_caused_by_id_idx",
+            ),
             models.Index(fields=["txid", "seq"], name="event_export_order_idx"),
             # One index serves both the email filter (=, newest first) and the
             # admin's prefix search (LIKE 'ant@%'): the pattern operator class
