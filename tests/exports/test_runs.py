@@ -1,4 +1,4 @@
-"""exports.services.runs: day partitions, crash debris, CONTINUOUS notify."""
+"""exports.services.runs: day partitions, crash debris."""
 
 import subprocess
 import sys
@@ -85,34 +85,3 @@ def test_a_live_workers_lease_is_respected(make_location):
         lease_owner=alive, lease_until=timezone.now() + timedelta(minutes=5)
     )
     assert services.export_location_run(location_id=location.pk) is None
-
-
-def test_continuous_notify_queues_one_run_per_burst(
-    make_location, django_capture_on_commit_callbacks, monkeypatch
-):
-    """A burst of committed batches queues one CONTINUOUS task, not one each."""
-    queued = []
-    monkeypatch.setattr("django_q.tasks.async_task", lambda *a: queued.append(a))
-    make_location(interval="CONTINUOUS")
-    runs.cache.delete(runs.CONTINUOUS_FLAG)
-    for _ in range(50):
-        with django_capture_on_commit_callbacks(execute=True):
-            AuditEventFactory()
-            services.continuous_notify()
-    assert queued == [("exports.tasks.export_continuous_task",)]
-    services.export_continuous_run(wait_seconds=0)  # the task re-arms it
-    with django_capture_on_commit_callbacks(execute=True):
-        services.continuous_notify()
-    assert len(queued) == 2
-
-
-def test_continuous_run_delivers_and_clears_the_flag(make_location, aws):
-    """The queued task runs every CONTINUOUS location and re-arms the notify."""
-    location = make_location(interval="CONTINUOUS")
-    other = make_location(name="Hourly", interval="EVERY_HOUR")
-    runs.cache.set(runs.CONTINUOUS_FLAG, 1)
-    AuditEventFactory()
-    assert services.export_continuous_run(wait_seconds=0) == 1
-    assert ExportObject.objects.filter(location=location).count() == 1
-    assert not ExportObject.objects.filter(location=other).exists()
-    assert runs.cache.get(runs.CONTINUOUS_FLAG) is None
