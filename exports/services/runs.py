@@ -407,7 +407,16 @@ def export_location_run(*, location_id, worker: str | None = None) -> ExportRun 
         raise
     finally:
         pool.shutdown(wait=True)
-    return _run_finish(lease, failure)
+    run = _run_finish(lease, failure)
+    _digests_after(lease)
+    return run
+
+
+def _digests_after(lease: Lease) -> None:
+    """A run that completes an hour writes that hour's digest at once."""
+    from exports.services.digests import digests_after_run
+
+    digests_after_run(location=lease.location)
 
 
 def _walk(lease: Lease, destination, pool) -> DeliveryResult | None:

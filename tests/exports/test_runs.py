@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from django.utils import timezone
 
 from exports import formats, services
-from exports.models import ExportObject, ExportRun, ExportState
+from exports.models import ExportLocation, ExportObject, ExportRun, ExportState
 from exports.services import runs
 from tests.exports.conftest import bucket_objects
 from tests.factories import AuditEventFactory
@@ -85,3 +85,24 @@ def test_a_live_workers_lease_is_respected(make_location):
         lease_owner=alive, lease_until=timezone.now() + timedelta(minutes=5)
     )
     assert services.export_location_run(location_id=location.pk) is None
+
+
+def test_a_run_that_completes_an_hour_writes_its_digest_at_once(make_location, aws):
+    """Once an hour has ended, the next run writes its digest (no hourly wait)."""
+    location = make_location()
+    hour = timezone.now().replace(minute=0, second=0, microsecond=0)
+    ExportLocation.objects.filter(pk=location.pk).update(
+        created_at=hour - timedelta(hours=2)
+    )
+    AuditEventFactory()
+    run = services.export_location_run(location_id=location.pk)
+    assert run.object_count == 1
+    digests = list(location.digests.order_by("hour_start"))
+    assert [d.hour_start for d in digests] == [
+        hour - timedelta(hours=2),
+        hour - timedelta(hours=1),
+    ]
+    assert all(d.object_count == 0 for d in digests)  # the object is this hour's
+    assert bucket_objects(aws, prefix="audit/digests/")
+    services.export_location_run(location_id=location.pk)
+    assert location.digests.count() == 2  # nothing more is due yet
