@@ -46,10 +46,9 @@ from exports.models import ExportLocation, ExportObject, ExportRun, ExportState
 from exports.selectors import (
     ExportRow,
     export_horizon,
-    export_rows_after,
     export_rows_between,
+    export_rows_of_one_day,
     export_selection,
-    rows_of_one_day,
 )
 
 logger = logging.getLogger(__name__)
@@ -263,13 +262,11 @@ def _next_step(lease: Lease) -> Step | None:
 def _plan_new(lease: Lease, *, after: str) -> Step | None:
     """New events after ``after`` (not recorded yet): one day, below the horizon."""
     selection = export_selection(location=lease.location)
-    rows = rows_of_one_day(
-        export_rows_after(
-            selection=selection,
-            after=after,
-            horizon=export_horizon(),
-            limit=settings.AUDITSITE_EXPORT_OBJECT_EVENTS,
-        )
+    rows = export_rows_of_one_day(
+        selection=selection,
+        after=after,
+        horizon=export_horizon(),
+        limit=settings.AUDITSITE_EXPORT_OBJECT_EVENTS,
     )
     if not rows:
         return None
@@ -330,8 +327,19 @@ def _deliver(destination, step: Step, batch: Batch) -> DeliveryResult:
 # --- 5. commit ------------------------------------------------------------------------
 
 
-def _commit(lease: Lease, step: Step, result: DeliveryResult, batch: Batch) -> bool:
-    """Record a delivered object and move the cursor; False if superseded."""
+def _commit(
+    lease: Lease,
+    step: Step,
+    result: DeliveryResult,
+    batch: Batch,
+    following: Step | None = None,
+) -> bool:
+    """Record a delivered object and move the cursor; False if superseded.
+
+    ``following``, the new range read while this one was delivered, is
+    recorded as planned in the same transaction (one commit per object, not
+    two), still before anything of it is written.
+    """
     location, run = lease.location, lease.run
     if run.pk is None:
         run.replay = run.replay or step.kind is StepKind.REPLAY
@@ -370,6 +378,9 @@ def _commit(lease: Lease, step: Step, result: DeliveryResult, batch: Batch) -> b
             state.cursor = step.position_to
             state.planned_to = ""
             state.planned_selection = {}
+            if following is not None and following.position_from == state.cursor:
+                state.planned_to = following.position_to
+                state.planned_selection = following.selection
             run_update = {}
         state.lease_until = timezone.now() + _lease_seconds()
         state.save()
@@ -389,8 +400,8 @@ def export_location_run(*, location_id, worker: str | None = None) -> ExportRun 
     Writes up to ``AUDITSITE_EXPORT_MAX_OBJECTS_PER_RUN`` objects. While one
     object is being delivered, the next range is read and rendered, so the
     database and the destination work at once (it is recorded as planned
-    only after the previous commit). A failed delivery fails the run (the
-    next run re-cuts the same range); a permission error, or
+    in the transaction that commits the previous one). A failed delivery
+    fails the run (the next run re-cuts the same range); a permission error, or
     ``AUDITSITE_EXPORT_ERROR_AFTER`` failures in a row, marks the location in
     error until a run succeeds. The cursor only moves with a delivered object.
     """
@@ -444,12 +455,10 @@ def _walk(lease: Lease, destination, pool) -> DeliveryResult | None:
         result = delivery.result()
         if not result.ok:
             return result
-        if not _commit(lease, step, result, batch):
+        if not _commit(lease, step, result, batch, following):
             logger.info("export %s: another worker moved on", lease.location.pk)
             return None
         if following is not None:
-            if not _plan_record(lease, following):
-                return None
             step, ready = following, following_batch
         else:
             step, ready = _next_step(lease), None
