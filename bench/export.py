@@ -219,6 +219,10 @@ def continuous(*, endpoint: str, url: str, broker: str, rate: float, seconds: in
             f"127.0.0.1:{port}",
             "--workers",
             "2",
+            "--worker-class",
+            "gthread",
+            "--threads",
+            "8",
             "--log-level",
             "warning",
         ],
@@ -255,7 +259,7 @@ def continuous(*, endpoint: str, url: str, broker: str, rate: float, seconds: in
                 },
             )
             try:
-                with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+                with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
                     response.read()
             except OSError as exc:
                 errors.append(str(exc))
