@@ -6,8 +6,11 @@ bucket without auditsite. Like ``aws cloudtrail validate-logs``, it reads
 every digest under ``<prefix>/digests/``, checks each digest's Ed25519
 signature and its link to the previous digest, fetches every object a digest
 lists and checks its SHA-256 and size, checks that the objects' export
-positions follow each other with no gap, and names every object under the
-prefix that no digest lists.
+positions follow each other with no gap, names every object under the
+prefix that no digest lists, and demands a digest for every hour from the
+first digest up to ``--to`` (default: two hours ago; auditsite writes one per
+hour, empty or not), naming the first missing hour: a bucket whose newest
+digests and objects were deleted does not pass for a quiet end.
 
     python verify_export.py --bucket B --prefix P --public-key KEY_OR_URL \\
         [--endpoint-url URL] [--region R] [--location-id ID] \\
@@ -15,9 +18,12 @@ prefix that no digest lists.
 
 ``--public-key`` takes a base64 raw key, a PEM file, or the URL of
 auditsite's ``/.well-known/auditsite-export-key``; repeat it to accept
-several keys (rotation). Credentials come from the usual AWS environment.
-Reading needs ``s3:ListBucket`` and ``s3:GetObject``. Exit status 0 means
-everything verified; 1 means a problem was found; 2 means bad arguments.
+several keys (rotation). Credentials come from the usual AWS environment;
+with none, the bucket is read anonymously (a bucket or endpoint that allows
+public reads). Reading needs ``s3:ListBucket`` and ``s3:GetObject``. Exit
+status 0 means everything verified; 1 means a problem was found, or nothing
+is verified yet (no digest); 2 means bad arguments; 3 means the bucket could
+not be read (one line on stderr says why).
 """
 
 from __future__ import annotations
@@ -108,11 +114,19 @@ class Report:
     coverage_breaks: list[str] = field(default_factory=list)
     unlisted_objects: list[str] = field(default_factory=list)
     pending_objects: list[str] = field(default_factory=list)
+    # Hours with no digest between the first digest and ``required_to`` (or
+    # between two digests of an hourly chain), the first ones; and how many.
+    required_to: str | None = None
+    missing_hours: list[str] = field(default_factory=list)
+    missing_hours_count: int = 0
+    nothing_verified: bool = False
 
     @property
     def ok(self) -> bool:
         return not (
-            self.invalid_digests
+            self.nothing_verified
+            or self.missing_hours_count
+            or self.invalid_digests
             or self.missing_digests
             or self.invalid_objects
             or self.missing_objects
@@ -130,16 +144,28 @@ class Report:
             f"Results requested for {self.requested_from or 'the first digest'} "
             f"to {self.requested_to or 'the last digest'}"
         )
+        if self.required_to:
+            out.append(f"A digest is required for every hour up to {self.required_to}")
         if self.found_from:
             out.append(f"Results found for {self.found_from} to {self.found_to}:")
         else:
             out.append("No digests found.")
+        if self.nothing_verified:
+            out.append(
+                f"nothing verified yet: no digest under s3://{self.bucket}/"
+                f"{join_key(self.prefix, 'digests')}/"
+            )
         out.append("")
         out.append(f"{self.digests_valid}/{self.digests_total} digest files valid")
         for key in self.invalid_digests:
             out.append(f"digest INVALID: {key}")
         for key in self.missing_digests:
             out.append(f"digest missing: {key}")
+        if self.missing_hours_count:
+            out.append(
+                f"First missing hour: {self.missing_hours[0]} "
+                f"({self.missing_hours_count} hour(s) without a digest)"
+            )
         out.append(f"{self.objects_valid}/{self.objects_total} log files valid")
         for key in self.invalid_objects:
             out.append(f"1 log file INVALID: {key}")
@@ -226,19 +252,22 @@ def verify(
     start: datetime | None = None,
     end: datetime | None = None,
     expected_digest_keys: list[str] | None = None,
+    until: datetime | None = None,
 ) -> Report:
     """Check the export under ``s3://bucket/prefix`` and return the report.
 
     ``client`` is a boto3 S3 client. ``start``/``end`` restrict the check to
-    digests whose hour starts in ``[start, end)``. ``expected_digest_keys``
-    (what auditsite's database recorded) lets the caller detect a deleted
-    newest digest, which the bucket alone cannot show.
+    digests whose hour starts in ``[start, end)``. ``until`` demands a digest
+    for every hour that ends by then, from each chain's first digest on (the
+    command line's ``--to``, default two hours ago). ``expected_digest_keys``
+    (what auditsite's database recorded) names digests that must exist.
     """
     report = Report(
         bucket=bucket,
         prefix=prefix,
         requested_from=_iso(start) if start else None,
         requested_to=_iso(end) if end else None,
+        required_to=_iso(until) if until else None,
     )
     all_keys = _list_keys(client, bucket, prefix)
     present = set(all_keys)
@@ -257,14 +286,21 @@ def verify(
         if key not in present:
             report.missing_digests.append(key)
 
+    if not digest_keys:
+        report.nothing_verified = True
     listed: set[str] = set()
     chain_end: dict[str, str] = {}
     found = []
     for location in sorted(locations):
         chain = [k for k in digest_keys if DIGEST_RE.search(k)["location"] == location]
-        chain_end[location] = _verify_chain(
+        chain_end[location], versions = _verify_chain(
             client, bucket, chain, start, end, public_keys, report, listed, present
         )
+        label = f" (location {location})" if len(locations) > 1 else ""
+        for hour in _missing_hours(versions, start, end, until):
+            report.missing_hours_count += 1
+            if len(report.missing_hours) < 100:
+                report.missing_hours.append(_iso(hour) + label)
         for key in chain:
             hour = _hour_of(key)
             if (start is None or hour >= start) and (end is None or hour < end):
@@ -278,15 +314,49 @@ def verify(
     return report
 
 
+def _missing_hours(versions, start, end, until):
+    """The hours of one chain with no digest, in order.
+
+    ``versions`` maps each digest's hour to its format version. From version
+    2 on every hour gets a digest, so a jump before one is missing hours;
+    after the newest, every hour that ends by ``until`` must have one.
+    """
+    hour_step = timedelta(hours=1)
+    hours = sorted(versions)
+    if not hours:
+        return
+
+    def wanted(hour):
+        return (start is None or hour >= start) and (end is None or hour < end)
+
+    for before, after in zip(hours, hours[1:], strict=False):
+        if versions[after] >= 2:
+            hour = before + hour_step
+            while hour < after:
+                if wanted(hour):
+                    yield hour
+                hour += hour_step
+    if until is not None:
+        hour = hours[-1] + hour_step
+        while hour + hour_step <= until:
+            if wanted(hour):
+                yield hour
+            hour += hour_step
+
+
 def _verify_chain(
     client, bucket, chain, start, end, public_keys, report, listed, present
-) -> str:
-    """Check one location's digests in order; return where its coverage ends."""
+) -> tuple[str, dict]:
+    """Check one location's digests in order.
+
+    Returns where its coverage ends and each digest's hour -> format version.
+    """
     previous_key = None
     previous_signature = None
     previous_position = None
     previous_object = None
     in_range_started = False
+    versions: dict[datetime, int] = {}
     for key in chain:
         hour = _hour_of(key)
         in_range = (start is None or hour >= start) and (end is None or hour < end)
@@ -297,6 +367,8 @@ def _verify_chain(
         body, metadata = fetched
         problem = _check_signature(body, metadata, public_keys)
         data = json.loads(body) if problem != "not JSON" else {}
+        version = data.get("version", 1) if isinstance(data, dict) else 1
+        versions[hour] = version if isinstance(version, int) else 1
         if problem is None and data.get("digest_start") != _iso(hour):
             problem = "digest_start does not match its key"
         if in_range:
@@ -350,7 +422,7 @@ def _verify_chain(
             else:
                 report.objects_valid += 1
         previous_key, previous_signature = key, metadata.get("signature")
-    return previous_position or ZERO_POSITION
+    return previous_position or ZERO_POSITION, versions
 
 
 def _find_unlisted(all_keys, prefix, listed, locations, chain_end, report):
@@ -390,6 +462,48 @@ def parse_moment(value: str, *, end: bool = False) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def credentials_found() -> bool:
+    """Whether boto3 finds AWS credentials (environment, profile, instance role)."""
+    import boto3
+
+    return boto3.Session().get_credentials() is not None
+
+
+def s3_client(*, endpoint_url: str | None, region: str | None, anonymous: bool):
+    """A boto3 S3 client; ``anonymous`` sends unsigned requests.
+
+    Unsigned is what ``aws s3 --no-sign-request`` does: it works where the
+    bucket (or the S3-compatible endpoint) allows anonymous reads.
+    """
+    import boto3
+    from botocore import UNSIGNED
+    from botocore.config import Config
+
+    config = Config(signature_version=UNSIGNED) if anonymous else None
+    return boto3.client(
+        "s3", endpoint_url=endpoint_url or None, region_name=region, config=config
+    )
+
+
+def _read_error(exc: Exception, *, bucket: str, anonymous: bool) -> str:
+    """One line saying why the bucket could not be read."""
+    from botocore.exceptions import ClientError
+
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        reason = f"{error.get('Code', 'error')}: {error.get('Message', '')}".strip()
+    else:
+        reason = str(exc) or type(exc).__name__
+    hint = (
+        " (no AWS credentials found, so the bucket was read anonymously; set "
+        "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE if it is not "
+        "public)"
+        if anonymous
+        else ""
+    )
+    return f"verify_export: cannot read s3://{bucket}: {reason}{hint}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--bucket", required=True)
@@ -399,24 +513,44 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--region")
     parser.add_argument("--location-id")
     parser.add_argument("--from", dest="start")
-    parser.add_argument("--to", dest="end")
+    parser.add_argument(
+        "--to",
+        dest="end",
+        help="last day (inclusive) or ISO time to check, and up to which every "
+        "hour must have a digest (default: two hours ago)",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
+    try:
+        start = parse_moment(args.start) if args.start else None
+        end = parse_moment(args.end, end=True) if args.end else None
+        public_keys = load_public_keys(args.public_key)
+    except (ValueError, OSError) as exc:
+        parser.error(str(exc))
+    until = end or datetime.now(UTC) - timedelta(hours=2)
 
-    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
 
-    client = boto3.client(
-        "s3", endpoint_url=args.endpoint_url or None, region_name=args.region
-    )
-    report = verify(
-        client,
-        bucket=args.bucket,
-        prefix=args.prefix,
-        public_keys=load_public_keys(args.public_key),
-        location_id=args.location_id,
-        start=parse_moment(args.start) if args.start else None,
-        end=parse_moment(args.end, end=True) if args.end else None,
-    )
+    anonymous = not credentials_found()
+    try:
+        client = s3_client(
+            endpoint_url=args.endpoint_url, region=args.region, anonymous=anonymous
+        )
+        report = verify(
+            client,
+            bucket=args.bucket,
+            prefix=args.prefix,
+            public_keys=public_keys,
+            location_id=args.location_id,
+            start=start,
+            end=end,
+            until=until,
+        )
+    except (BotoCoreError, ClientError, ValueError) as exc:
+        print(
+            _read_error(exc, bucket=args.bucket, anonymous=anonymous), file=sys.stderr
+        )
+        return 3
     if args.json:
         print(json.dumps(report.as_dict(), indent=2))
     else:

@@ -32,6 +32,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from audit import hooks
 from audit.catalog import BUILTIN_BY_TYPE, OPERATOR, ORG, USER
 from audit.formats import SPEC_FIELDS
 from audit.models import AuditEvent, CausedByType, EventType, Organization, User
@@ -506,6 +507,8 @@ def events_ingest(*, actor: Actor, items: list[Any]) -> IngestResult:
         try:
             with transaction.atomic():
                 _insert(rows)
+                if rows:
+                    hooks.events_recorded()
             break
         except IntegrityError:
             # A concurrent request stored some of these ids between our

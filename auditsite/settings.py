@@ -223,6 +223,16 @@ AUDITSITE_EXPORT_CONTINUOUS_COALESCE_SECONDS = float(
 AUDITSITE_EXPORT_CONTINUOUS_WAIT_SECONDS = float(
     os.environ.get("AUDITSITE_EXPORT_CONTINUOUS_WAIT_SECONDS", "10")
 )
+# CONTINUOUS and digests (issue 10, items 4 and 7): how long a process trusts
+# its answer to "does an enabled CONTINUOUS location exist?" (asked on every
+# commit of events), and at most how many hourly digests one call writes per
+# location (a location with a long history catches up over several calls).
+AUDITSITE_EXPORT_CONTINUOUS_LOOKUP_SECONDS = float(
+    os.environ.get("AUDITSITE_EXPORT_CONTINUOUS_LOOKUP_SECONDS", "5")
+)
+AUDITSITE_EXPORT_DIGEST_HOURS_PER_CALL = int(
+    os.environ.get("AUDITSITE_EXPORT_DIGEST_HOURS_PER_CALL", "168")
+)
 # The AWS identity auditsite assumes customer roles with (shown in trust policies).
 AUDITSITE_AWS_PRINCIPAL_ARN = os.environ.get("AUDITSITE_AWS_PRINCIPAL_ARN", "")
 # Port of the local moto S3 server that `make run` (manage.py devserver) starts.

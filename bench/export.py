@@ -1,6 +1,7 @@
-"""Export to S3: throughput at 1,000,000 events, and the CONTINUOUS delay.
+"""Export to S3: throughput beside its ceiling, and CONTINUOUS delivery delay.
 
-    .venv/bin/python bench/export.py [--events 1000000] [--trickle 150]
+    python bench/export.py [--events 300000] [--rate 50] [--trickle 60]
+        [--brokers redis,orm] [--skip-throughput] [--skip-continuous]
 
 Uses (and if needed creates and seeds) the PostgreSQL database in
 BENCH_DATABASE_URL (default .../auditsite_bench_export) and starts moto's S3
@@ -10,11 +11,15 @@ server as a subprocess on a free 127.0.0.1 port.
    after another until nothing is left, as the scheduled task does). Printed
    beside the ceiling measured in the same run: the raw keyset ``SELECT`` of
    the same rows in the same batches, turned into SPEC dicts and gzip'd
-   NDJSON, with no S3 and no bookkeeping.
-2. CONTINUOUS delay: with a real ``qcluster`` running, events are recorded
-   at a steady trickle; the delay of each is from its ``recorded_at`` to the
-   ``created_at`` of the ExportObject that delivered it (recorded right after
-   the PUT succeeded). Prints p50/p99/max.
+   NDJSON, with no S3 and no bookkeeping. Target: >= 80% of the ceiling.
+2. CONTINUOUS delay, once per django-q2 broker (Redis, then the ORM): with
+   gunicorn serving the API and a real ``qcluster`` running, events are
+   POSTed to ``/api/v1/events/`` at ``--rate`` per second, one per request;
+   the delay of each is from its ``recorded_at`` (set before the insert, so
+   before the commit) to the ``created_at`` of the ExportObject that
+   delivered it (recorded right after the PUT succeeded). Prints
+   p50/p99/max. Target: p99 <= 5 s at 50 events/s. Redis runs on
+   127.0.0.1:6379 database 10 (``BENCH_REDIS_URL``), apart from other users.
 """
 
 from __future__ import annotations
@@ -34,7 +39,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ROOT, django_on, seed_until  # noqa: E402
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/auditsite_bench_export"
+DEFAULT_REDIS = "redis://127.0.0.1:6379/10"
 BUCKET = "bench-export"
+BIN = Path(sys.executable).parent
 
 
 def free_port() -> int:
@@ -73,30 +80,260 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
+def wait_for_http(url: str, timeout: float = 30) -> None:
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=1)  # noqa: S310 (127.0.0.1)
+            return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"{url} did not answer")
+
+
+def throughput(*, endpoint: str, total: int) -> None:
+    """Export every event once; print it beside the ceiling of this run."""
+    from django.db import connection
+
+    from audit.services import Actor
+    from exports import formats, services
+    from exports.selectors import EXPORT_COLUMNS
+    from exports.selectors import export_row_decode as export_row
+
+    location = services.export_location_create(
+        actor=Actor.system(),
+        name="bench-throughput",
+        bucket=BUCKET,
+        path_prefix="throughput",
+        endpoint_url=endpoint,
+        access_key_id="bench",
+        secret_access_key="bench",
+        interval="EVERY_DAY",
+        file_format="ndjson.gz",
+    )
+    started = time.perf_counter()
+    exported = objects = runs = 0
+    while True:
+        run = services.export_location_run(location_id=location.pk)
+        runs += 1
+        if run.status == run.Status.FAILED:
+            raise SystemExit(f"export failed: {run.error}")
+        if not run.object_count:
+            break
+        exported += run.events
+        objects += run.object_count
+    export_s = time.perf_counter() - started
+    rate = exported / export_s
+    services.export_location_delete(actor=Actor.system(), location=location)
+
+    # The ceiling, after the export (so with a cache at least as warm): raw
+    # SELECT + SPEC dicts + gzip'd NDJSON of the same rows, no S3. The JSON
+    # columns come from the raw cursor as text; they are decoded as the
+    # export decodes them (exports.selectors), so that the ceiling writes the
+    # same bytes as the export (serializing that text as JSON strings would
+    # be less work than any correct export does).
+    columns = ", ".join(EXPORT_COLUMNS)
+    batch = 10_000
+    started = time.perf_counter()
+    last, rows_seen, gz_bytes = (-1, -1), 0, 0
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute(
+                f"SELECT {columns} FROM audit_auditevent "
+                "WHERE (txid, seq) > (%s, %s) ORDER BY txid, seq LIMIT %s",
+                [last[0], last[1], batch],
+            )
+            rows = cursor.fetchall()
+            if not rows:
+                break
+            body = formats.render("ndjson.gz", (export_row(r).spec() for r in rows))
+            gz_bytes += len(body)
+            rows_seen += len(rows)
+            last = (rows[-1][-2], rows[-1][-1])
+    ceiling_s = time.perf_counter() - started
+    ceiling = rows_seen / ceiling_s
+
+    print(f"\nExport to S3, {total:,} events, PostgreSQL, moto server over HTTP")
+    print(
+        f"  ceiling (SELECT + serialize + gzip, no S3): {rows_seen:>9,} events "
+        f"in {ceiling_s:6.1f} s = {ceiling:>8,.0f} events/s "
+        f"({gz_bytes / 1e6:.0f} MB gzip)"
+    )
+    print(
+        f"  export (ndjson.gz, {objects} objects, {runs} runs):   "
+        f"{exported:>9,} events in {export_s:6.1f} s = {rate:>8,.0f} events/s"
+    )
+    print(f"  export / ceiling: {rate / ceiling:.0%} (target >= 80%)", flush=True)
+
+
+def continuous(*, endpoint: str, url: str, broker: str, rate: float, seconds: int):
+    """POST events through the API at ``rate``/s; print the delivery delays."""
+    import json
+    import threading
+    import urllib.request
+    import uuid
+
+    from audit.apikeys import api_key_create, api_key_revoke
+    from audit.models import AuditEvent, User
+    from audit.services import Actor
+    from exports import services
+    from exports.models import ExportObject, ExportState, position_encode
+
+    location = services.export_location_create(
+        actor=Actor.system(),
+        name="bench-continuous",
+        bucket=BUCKET,
+        path_prefix=f"continuous-{broker}",
+        endpoint_url=endpoint,
+        access_key_id="bench",
+        secret_access_key="bench",
+        interval="CONTINUOUS",
+        file_format="ndjson.gz",
+    )
+    newest = AuditEvent.objects.order_by("-txid", "-seq").values_list("txid", "seq")
+    ExportState.objects.filter(location=location).update(
+        cursor=position_encode(*newest[0])
+    )
+    key, raw_key = api_key_create(name=f"bench-continuous-{broker}")
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "AUDITSITE_API_THROTTLE_RATE": "",
+        "Q_WORKERS": "2",
+        "DEBUG": "0",
+    }
+    env.pop("REDIS_URL", None)
+    if broker == "redis":
+        env["REDIS_URL"] = os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS)
+    port = free_port()
+    api = start(
+        [
+            str(BIN / "gunicorn"),
+            "auditsite.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--worker-class",
+            "gthread",
+            "--threads",
+            "8",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+    )
+    cluster = start([sys.executable, "manage.py", "qcluster"], env=env)
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/healthz")
+        time.sleep(5)  # the cluster's workers start
+        user = User.objects.order_by("date_joined").first()
+        print(
+            f"\nCONTINUOUS ({broker} broker): POSTing {rate:g} events/s for "
+            f"{seconds} s through gunicorn, qcluster running ...",
+            flush=True,
+        )
+        sent: list[str] = []
+        errors: list[str] = []
+
+        def post(ident: str) -> None:
+            body = json.dumps(
+                {
+                    "id": ident,
+                    "user_id": str(user.pk),
+                    "event_type": "UserMetadataChanged",
+                    "event_data": {"UserMetadataChanged": {"bench": True}},
+                }
+            ).encode()
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}/api/v1/events/",
+                data=body,
+                headers={
+                    "Authorization": f"Bearer {raw_key}",
+                    "Content-Type": "application/json",
+                },
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+                    response.read()
+            except OSError as exc:
+                errors.append(str(exc))
+
+        started = time.monotonic()
+        threads = []
+        n = 0
+        while time.monotonic() - started < seconds:
+            ident = str(uuid.uuid4())
+            sent.append(ident)
+            thread = threading.Thread(target=post, args=(ident,))
+            thread.start()
+            threads.append(thread)
+            n += 1
+            time.sleep(max(0.0, started + n / rate - time.monotonic()))
+        for thread in threads:
+            thread.join()
+        if errors:
+            print(f"  {len(errors)} requests failed, e.g. {errors[0]}")
+        stored = list(
+            AuditEvent.objects.filter(uuid__in=sent).values_list(
+                "txid", "seq", "recorded_at"
+            )
+        )
+        last_event = max(position_encode(t, s) for t, s, _ in stored)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if ExportState.objects.get(location=location).cursor >= last_event:
+                break
+            time.sleep(0.5)
+    finally:
+        stop(cluster)
+        stop(api)
+    objs = list(ExportObject.objects.filter(location=location).order_by("position_to"))
+    ends = [o.position_to for o in objs]
+    delays = []
+    for txid, seq, at in stored:
+        i = bisect_left(ends, position_encode(txid, seq))
+        if i < len(objs):
+            delays.append((objs[i].created_at - at).total_seconds())
+    services.export_location_delete(actor=Actor.system(), location=location)
+    api_key_revoke(api_key=key)
+    print(
+        f"  {len(sent)} events sent, {len(stored)} stored, {len(delays)} "
+        f"delivered in {len(objs)} objects"
+    )
+    if not delays:
+        raise SystemExit("nothing was delivered")
+    print(
+        f"  ingest-commit to delivered object ({broker} broker): "
+        f"p50 {percentile(delays, 50):.2f} s, p99 {percentile(delays, 99):.2f} s, "
+        f"max {max(delays):.2f} s (target p99 <= 5 s)",
+        flush=True,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--events", type=int, default=1_000_000)
-    parser.add_argument("--trickle", type=int, default=150, help="seconds")
-    parser.add_argument("--rate", type=float, default=5.0, help="events/s")
+    parser.add_argument("--events", type=int, default=300_000)
+    parser.add_argument("--trickle", type=int, default=60, help="seconds")
+    parser.add_argument("--rate", type=float, default=50.0, help="events/s")
+    parser.add_argument("--brokers", default="redis,orm")
+    parser.add_argument("--skip-throughput", action="store_true")
+    parser.add_argument("--skip-continuous", action="store_true")
     args = parser.parse_args()
 
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
     django_on(url)
-    from django.db import connection
     from django.utils import timezone
     from django_q.models import Schedule
 
-    from audit.models import AuditEvent, Organization, User
-    from audit.services import Actor, event_record
-    from exports import formats, services
+    from audit.models import AuditEvent
     from exports.destinations import s3
-    from exports.models import (
-        ExportLocation,
-        ExportObject,
-        ExportState,
-        position_encode,
-    )
-    from exports.selectors import EXPORT_COLUMNS, ExportRow
+    from exports.models import ExportLocation
 
     seed_until(args.events)
     ExportLocation.objects.filter(name__startswith="bench-").delete()
@@ -105,161 +342,25 @@ def main() -> None:
 
     port = free_port()
     endpoint = f"http://127.0.0.1:{port}"
-    moto = start(
-        [str(ROOT / ".venv/bin/moto_server"), "-H", "127.0.0.1", "-p", str(port)]
-    )
-    cluster = None
+    moto = start([str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)])
     # Other schedules (digests, retention purge) must not run during the bench.
     paused = {s.pk: s.next_run for s in Schedule.objects.all()}
     Schedule.objects.update(next_run=timezone.now() + timedelta(days=1))
     try:
-        for _ in range(50):
-            try:
-                s3.bucket_create(endpoint_url=endpoint, bucket=BUCKET)
-                break
-            except s3.DestinationError:
-                time.sleep(0.2)
-        else:
-            s3.bucket_create(endpoint_url=endpoint, bucket=BUCKET)
-
-        # 1. The export itself, to moto over HTTP.
-        location = services.export_location_create(
-            actor=Actor.system(),
-            name="bench-throughput",
-            bucket=BUCKET,
-            path_prefix="throughput",
-            endpoint_url=endpoint,
-            access_key_id="bench",
-            secret_access_key="bench",
-            interval="EVERY_DAY",
-            file_format="ndjson.gz",
-        )
-        started = time.perf_counter()
-        exported = objects = runs = 0
-        while True:
-            run = services.export_location_run(location_id=location.pk)
-            runs += 1
-            if run.status == run.Status.FAILED:
-                raise SystemExit(f"export failed: {run.error}")
-            if not run.object_count:
-                break
-            exported += run.events
-            objects += run.object_count
-        export_s = time.perf_counter() - started
-        rate = exported / export_s
-        services.export_location_delete(actor=Actor.system(), location=location)
-
-        # 1. The ceiling, after the export (so with a cache at least as warm):
-        # raw SELECT + SPEC dicts + gzip'd NDJSON of the same rows, no S3.
-        columns = ", ".join(EXPORT_COLUMNS)
-        batch = 10_000
-        started = time.perf_counter()
-        last, rows_seen, gz_bytes = (-1, -1), 0, 0
-        with connection.cursor() as cursor:
-            while True:
-                cursor.execute(
-                    f"SELECT {columns} FROM audit_auditevent "
-                    "WHERE (txid, seq) > (%s, %s) ORDER BY txid, seq LIMIT %s",
-                    [last[0], last[1], batch],
+        wait_for_http(endpoint)
+        s3.bucket_create(endpoint_url=endpoint, bucket=BUCKET)
+        if not args.skip_throughput:
+            throughput(endpoint=endpoint, total=total)
+        if not args.skip_continuous:
+            for broker in args.brokers.split(","):
+                continuous(
+                    endpoint=endpoint,
+                    url=url,
+                    broker=broker,
+                    rate=args.rate,
+                    seconds=args.trickle,
                 )
-                rows = cursor.fetchall()
-                if not rows:
-                    break
-                body = formats.render(
-                    "ndjson.gz", (ExportRow._make(r).spec() for r in rows)
-                )
-                gz_bytes += len(body)
-                rows_seen += len(rows)
-                last = (rows[-1][-2], rows[-1][-1])
-        ceiling_s = time.perf_counter() - started
-        ceiling = rows_seen / ceiling_s
-
-        print(f"\nExport to S3, {total:,} events, PostgreSQL, moto server over HTTP")
-        print(
-            f"  ceiling (SELECT + serialize + gzip, no S3): {rows_seen:>9,} events "
-            f"in {ceiling_s:6.1f} s = {ceiling:>8,.0f} events/s "
-            f"({gz_bytes / 1e6:.0f} MB gzip)"
-        )
-        print(
-            f"  export (ndjson.gz, {objects} objects, {runs} runs):   "
-            f"{exported:>9,} events in {export_s:6.1f} s = {rate:>8,.0f} events/s"
-        )
-        print(f"  export / ceiling: {rate / ceiling:.0%} (target >= 50%)", flush=True)
-
-        # 2. CONTINUOUS: ingest-to-object delay with a real qcluster.
-        location = services.export_location_create(
-            actor=Actor.system(),
-            name="bench-continuous",
-            bucket=BUCKET,
-            path_prefix="continuous",
-            endpoint_url=endpoint,
-            access_key_id="bench",
-            secret_access_key="bench",
-            interval="CONTINUOUS",
-            file_format="ndjson.gz",
-        )
-        newest = AuditEvent.objects.order_by("-txid", "-seq").values_list(
-            "txid", "seq"
-        )[0]
-        ExportState.objects.filter(location=location).update(
-            cursor=position_encode(*newest)
-        )
-        env = {**os.environ, "Q_WORKERS": "2"}
-        env.pop("REDIS_URL", None)
-        cluster = start([sys.executable, "manage.py", "qcluster"], env=env)
-        org = Organization.objects.order_by("created_at").first()
-        user = User.objects.order_by("date_joined").first()
-        print(
-            f"\nCONTINUOUS: recording {args.rate:g} events/s for {args.trickle} s "
-            "with qcluster running ...",
-            flush=True,
-        )
-        recorded = {}
-        started = time.monotonic()
-        n = 0
-        while time.monotonic() - started < args.trickle:
-            event = event_record(
-                event_type="UserMetadataChanged",
-                actor=Actor.system(),
-                user=user,
-                org=org,
-                details={"n": n},
-            )
-            # What audit/services/events.py and audit/ingest.py call once wired.
-            services.continuous_notify()
-            recorded[(event.txid, event.seq)] = event.recorded_at
-            n += 1
-            time.sleep(max(0.0, started + n / args.rate - time.monotonic()))
-        last_event = max(recorded)
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            cursor = ExportState.objects.get(location=location).cursor
-            if cursor >= position_encode(*last_event):
-                break
-            time.sleep(1)
-        stop(cluster)
-        cluster = None
-        objs = list(
-            ExportObject.objects.filter(location=location).order_by("position_to")
-        )
-        ends = [o.position_to for o in objs]
-        delays = []
-        for pair, at in recorded.items():
-            i = bisect_left(ends, position_encode(*pair))
-            if i < len(objs):
-                delays.append((objs[i].created_at - at).total_seconds())
-        services.export_location_delete(actor=Actor.system(), location=location)
-        print(
-            f"  {len(recorded)} events, {len(delays)} delivered in {len(objs)} objects"
-        )
-        print(
-            f"  ingest-to-object delay: p50 {percentile(delays, 50):.1f} s, "
-            f"p99 {percentile(delays, 99):.1f} s, max {max(delays):.1f} s "
-            "(target p99 < 60 s)"
-        )
     finally:
-        if cluster is not None:
-            stop(cluster)
         stop(moto)
         for pk, next_run in paused.items():
             Schedule.objects.filter(pk=pk).update(next_run=next_run)

@@ -15,12 +15,17 @@ def digest_write_for_location(location_id: str) -> int:
 
 
 def digests_write_all() -> int:
-    """Hourly (schedule `exports-digests-hourly`): due digests of every location.
+    """Hourly (schedule `exports-digests-hourly`): due digests of every S3 location.
+
+    Each location gets at most ``AUDITSITE_EXPORT_DIGEST_HOURS_PER_CALL``
+    digests per call (a long history catches up over several hours); runs
+    write the digest of an hour they complete themselves.
 
     One location's S3 failure does not stop the others; it is retried next hour.
     """
     written = 0
-    for location_id in ExportLocation.objects.values_list("id", flat=True):
+    s3 = ExportLocation.objects.filter(destination=ExportLocation.Destination.S3)
+    for location_id in s3.values_list("id", flat=True):
         try:
             written += digest_write_for_location(str(location_id))
         except Exception:

@@ -1,11 +1,13 @@
 """The digest format: pure functions over plain records, no database, no S3.
 
-Each complete hour in which a location exported objects gets one digest
-object that lists those objects (key, SHA-256, size, export range, event
-count), names the previous digest and its signature, and is signed with
-auditsite's Ed25519 key (``exports.signing``). Hours with no objects get no
-digest; the chain links each digest to the one before it regardless of gaps.
-The standalone ``verify_export.py`` at the repository root reads this format.
+Every complete hour of a location gets one digest object that lists the
+objects exported in it (key, SHA-256, size, export range, event count), or
+none, names the previous digest and its signature, and is signed with
+auditsite's Ed25519 key (``exports.signing``). Version 2 digests form an
+unbroken hourly chain (an empty hour gets an empty digest), so a missing
+hour is detectable; version 1 skipped empty hours, and a chain begun under
+it keeps its old gaps. The standalone ``verify_export.py`` at the repository
+root reads this format.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-DIGEST_VERSION = 1
+DIGEST_VERSION = 2
 
 
 @dataclass(frozen=True)

@@ -17,12 +17,16 @@ lost, and the location's lag shows it.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
 from uuid import UUID
 
-from django.db import connection
-from django.db.models import Q, QuerySet
+import orjson
+from django.db import connection, transaction
+from django.db.models import F, Q, QuerySet, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from audit.formats import SPEC_COLUMNS, spec_from_row
@@ -182,9 +186,41 @@ def _up_to(position: str) -> Q:
     return Q(txid__lte=txid) & (Q(txid__lt=txid) | Q(seq__lte=seq))
 
 
-def _rows(qs: QuerySet) -> list[ExportRow]:
+# The JSON columns are read as their text and decoded with orjson: the same
+# values as JSONField's json.loads, several times faster (an export decodes
+# three per event).
+_JSON_COLUMNS = ("event_data", "caused_by_metadata", "impersonator_metadata")
+_JSON_INDEXES = tuple(EXPORT_COLUMNS.index(name) for name in _JSON_COLUMNS)
+_AS_TEXT = {f"{name}_text": Cast(F(name), TextField()) for name in _JSON_COLUMNS}
+_READ_COLUMNS = tuple(
+    f"{name}_text" if name in _JSON_COLUMNS else name for name in EXPORT_COLUMNS
+)
+
+
+def _json_value(text: str | None) -> Any:
+    if text is None:
+        return None
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:  # beyond orjson (an integer over 64 bits)
+        return json.loads(text)
+
+
+def export_row_decode(values: tuple) -> ExportRow:
+    """An ``ExportRow`` from the columns ``_read`` selects (JSON as text)."""
+    values = list(values)
+    for index in _JSON_INDEXES:
+        values[index] = _json_value(values[index])
+    return ExportRow._make(values)
+
+
+def _read(qs: QuerySet) -> QuerySet:
     # values_list: tuples straight from the cursor, no model instances.
-    return [ExportRow._make(r) for r in qs.values_list(*EXPORT_COLUMNS)]
+    return qs.annotate(**_AS_TEXT).values_list(*_READ_COLUMNS)
+
+
+def _rows(qs: QuerySet) -> list[ExportRow]:
+    return [export_row_decode(values) for values in _read(qs)]
 
 
 def export_rows_after(
@@ -196,6 +232,41 @@ def export_rows_after(
         .filter(_after(after), txid__lt=horizon)
         .order_by("txid", "seq")[:limit]
     )
+
+
+EXPORT_FETCH_ROWS = 1000
+
+
+def export_rows_of_one_day(
+    *, selection: dict, after: str, horizon: int, limit: int
+) -> list[ExportRow]:
+    """The next object's rows: up to ``limit`` after ``after``, of one UTC day.
+
+    Like ``rows_of_one_day(export_rows_after(...))``, but read through a
+    server-side cursor (PostgreSQL) ``EXPORT_FETCH_ROWS`` at a time and
+    stopped where the day changes, so the rows of the following days are
+    never fetched and decoded (an object of a busy day is all that is read).
+    """
+    qs = (
+        events_selected(selection=selection)
+        .filter(_after(after), txid__lt=horizon)
+        .order_by("txid", "seq")[:limit]
+    )
+    rows: list[ExportRow] = []
+    # In a transaction the cursor is not WITH HOLD: PostgreSQL computes only
+    # the rows fetched.
+    with transaction.atomic():
+        values: Iterator[tuple] = _read(qs).iterator(chunk_size=EXPORT_FETCH_ROWS)
+        day = None
+        for item in values:
+            row = export_row_decode(item)
+            if day is None:
+                day = row.day
+            elif row.day != day:
+                break
+            rows.append(row)
+        values.close()
+    return rows
 
 
 def export_rows_between(*, selection: dict, after: str, up_to: str) -> list[ExportRow]:

@@ -11,9 +11,9 @@ def export_location_run_task(location_id: str) -> str:
     return run.status if run else "busy"
 
 
-def export_continuous_task() -> int:
+def export_continuous_task(covers_until: float | None = None) -> int:
     """Queued by ``services.continuous_notify``: run the CONTINUOUS locations."""
-    return services.export_continuous_run()
+    return services.export_continuous_run(covers_until=covers_until)
 
 
 def export_location_verify_task(location_id: str) -> str:

@@ -21,9 +21,14 @@ def export_location_verify_integrity(
     location,
     start: datetime | None = None,
     end: datetime | None = None,
+    until: datetime | None = None,
     client=None,
 ) -> verify_export.Report:
-    """Verify ``location``'s digests and objects; reads need s3:GetObject/List."""
+    """Verify ``location``'s digests and objects; reads need s3:GetObject/List.
+
+    ``until`` demands a digest for every hour that ends by then (see
+    ``verify_export.verify``).
+    """
     keys = verify_export.load_public_keys(
         [key.raw_base64 for key in signing.published_keys()]
     )
@@ -40,5 +45,6 @@ def export_location_verify_integrity(
         location_id=str(location.pk),
         start=start,
         end=end,
+        until=until,
         expected_digest_keys=list(recorded.values_list("key", flat=True)),
     )

@@ -14,6 +14,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from audit import hooks
 from audit.actors import Actor
 from audit.catalog import BUILTIN_BY_TYPE
 from audit.models import (
@@ -44,10 +45,12 @@ def event_record(
 ) -> AuditEvent:
     """Record one catalog event about ``user`` and/or ``org`` caused by ``actor``.
 
-    Call it inside the transaction of the change it describes.
+    Call it inside the transaction of the change it describes. Once that
+    transaction commits, the ``audit.hooks`` callbacks run (a ``CONTINUOUS``
+    export is queued).
     """
     now = timezone.now()
-    return AuditEvent.objects.create(
+    event = AuditEvent.objects.create(
         uuid=uuid.uuid4(),
         user_id=user.pk if user else None,
         user_email=user.email if user else "",
@@ -66,6 +69,8 @@ def event_record(
         impersonator_id=actor.impersonator_id,
         impersonator_metadata=actor.impersonator_metadata,
     )
+    hooks.events_recorded()
+    return event
 
 
 # --- retention ---------------------------------------------------------------

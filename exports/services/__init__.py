@@ -3,7 +3,7 @@
 The names below are the public services; import them from here.
 """
 
-from exports.services.digests import digest_write_due
+from exports.services.digests import digest_write_all_due, digest_write_due
 from exports.services.locations import (
     EDITABLE_FIELDS,
     SCHEDULE_MINUTES,
@@ -32,6 +32,7 @@ __all__ = [
     "SCHEDULE_MINUTES",
     "bucket_policy_for",
     "continuous_notify",
+    "digest_write_all_due",
     "digest_write_due",
     "export_continuous_run",
     "export_location_check",

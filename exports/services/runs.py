@@ -28,6 +28,7 @@ import hashlib
 import logging
 import os
 import socket
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -45,10 +46,9 @@ from exports.models import ExportLocation, ExportObject, ExportRun, ExportState
 from exports.selectors import (
     ExportRow,
     export_horizon,
-    export_rows_after,
     export_rows_between,
+    export_rows_of_one_day,
     export_selection,
-    rows_of_one_day,
 )
 
 logger = logging.getLogger(__name__)
@@ -262,13 +262,11 @@ def _next_step(lease: Lease) -> Step | None:
 def _plan_new(lease: Lease, *, after: str) -> Step | None:
     """New events after ``after`` (not recorded yet): one day, below the horizon."""
     selection = export_selection(location=lease.location)
-    rows = rows_of_one_day(
-        export_rows_after(
-            selection=selection,
-            after=after,
-            horizon=export_horizon(),
-            limit=settings.AUDITSITE_EXPORT_OBJECT_EVENTS,
-        )
+    rows = export_rows_of_one_day(
+        selection=selection,
+        after=after,
+        horizon=export_horizon(),
+        limit=settings.AUDITSITE_EXPORT_OBJECT_EVENTS,
     )
     if not rows:
         return None
@@ -329,8 +327,19 @@ def _deliver(destination, step: Step, batch: Batch) -> DeliveryResult:
 # --- 5. commit ------------------------------------------------------------------------
 
 
-def _commit(lease: Lease, step: Step, result: DeliveryResult, batch: Batch) -> bool:
-    """Record a delivered object and move the cursor; False if superseded."""
+def _commit(
+    lease: Lease,
+    step: Step,
+    result: DeliveryResult,
+    batch: Batch,
+    following: Step | None = None,
+) -> bool:
+    """Record a delivered object and move the cursor; False if superseded.
+
+    ``following``, the new range read while this one was delivered, is
+    recorded as planned in the same transaction (one commit per object, not
+    two), still before anything of it is written.
+    """
     location, run = lease.location, lease.run
     if run.pk is None:
         run.replay = run.replay or step.kind is StepKind.REPLAY
@@ -369,6 +378,9 @@ def _commit(lease: Lease, step: Step, result: DeliveryResult, batch: Batch) -> b
             state.cursor = step.position_to
             state.planned_to = ""
             state.planned_selection = {}
+            if following is not None and following.position_from == state.cursor:
+                state.planned_to = following.position_to
+                state.planned_selection = following.selection
             run_update = {}
         state.lease_until = timezone.now() + _lease_seconds()
         state.save()
@@ -388,8 +400,8 @@ def export_location_run(*, location_id, worker: str | None = None) -> ExportRun 
     Writes up to ``AUDITSITE_EXPORT_MAX_OBJECTS_PER_RUN`` objects. While one
     object is being delivered, the next range is read and rendered, so the
     database and the destination work at once (it is recorded as planned
-    only after the previous commit). A failed delivery fails the run (the
-    next run re-cuts the same range); a permission error, or
+    in the transaction that commits the previous one). A failed delivery
+    fails the run (the next run re-cuts the same range); a permission error, or
     ``AUDITSITE_EXPORT_ERROR_AFTER`` failures in a row, marks the location in
     error until a run succeeds. The cursor only moves with a delivered object.
     """
@@ -406,7 +418,16 @@ def export_location_run(*, location_id, worker: str | None = None) -> ExportRun 
         raise
     finally:
         pool.shutdown(wait=True)
-    return _run_finish(lease, failure)
+    run = _run_finish(lease, failure)
+    _digests_after(lease)
+    return run
+
+
+def _digests_after(lease: Lease) -> None:
+    """A run that completes an hour writes that hour's digest at once."""
+    from exports.services.digests import digests_after_run
+
+    digests_after_run(location=lease.location)
 
 
 def _walk(lease: Lease, destination, pool) -> DeliveryResult | None:
@@ -434,12 +455,10 @@ def _walk(lease: Lease, destination, pool) -> DeliveryResult | None:
         result = delivery.result()
         if not result.ok:
             return result
-        if not _commit(lease, step, result, batch):
+        if not _commit(lease, step, result, batch, following):
             logger.info("export %s: another worker moved on", lease.location.pk)
             return None
         if following is not None:
-            if not _plan_record(lease, following):
-                return None
             step, ready = following, following_batch
         else:
             step, ready = _next_step(lease), None
@@ -520,44 +539,81 @@ def export_location_run_soon(*, actor, location: ExportLocation) -> None:
     transaction.on_commit(lambda: _enqueue_run(location_id))
 
 
-def continuous_notify() -> None:
-    """Events were recorded: queue one run of the CONTINUOUS locations on commit.
+class _ContinuousLookup:
+    """Whether an enabled CONTINUOUS location exists, remembered a few seconds.
 
-    Cheap and coalesced: at most one task is queued per
-    ``AUDITSITE_EXPORT_CONTINUOUS_COALESCE_SECONDS`` (a cache flag), so a
-    burst of 1,000 batches queues a handful of runs. The task clears the flag
-    before it runs, so events that commit during a run queue the next one.
-    Call it inside the transaction that records the events.
+    Every commit of events asks; one query per process per
+    ``AUDITSITE_EXPORT_CONTINUOUS_LOOKUP_SECONDS`` answers, so a site with no
+    CONTINUOUS location pays nothing per event.
     """
-    transaction.on_commit(_continuous_enqueue)
+
+    def __init__(self) -> None:
+        self._value: bool | None = None
+        self._until = 0.0
+
+    def exists(self) -> bool:
+        now = time.monotonic()
+        if self._value is None or now >= self._until:
+            self._value = ExportLocation.objects.filter(
+                enabled=True, interval=ExportLocation.Interval.CONTINUOUS
+            ).exists()
+            self._until = now + settings.AUDITSITE_EXPORT_CONTINUOUS_LOOKUP_SECONDS
+        return self._value
+
+    def forget(self) -> None:
+        self._value = None
 
 
-def _continuous_enqueue() -> None:
-    if not cache.add(
-        CONTINUOUS_FLAG,
-        1,
-        timeout=settings.AUDITSITE_EXPORT_CONTINUOUS_COALESCE_SECONDS,
-    ):
+continuous_lookup = _ContinuousLookup()
+
+
+def continuous_notify() -> None:
+    """Events committed: queue one run of the CONTINUOUS locations, coalesced.
+
+    Connected to ``audit.hooks`` (``ExportsConfig.ready``), so it runs after
+    every commit that recorded events, and only then. Nothing happens unless
+    an enabled CONTINUOUS location exists. At most one task is queued per
+    ``AUDITSITE_EXPORT_CONTINUOUS_COALESCE_SECONDS`` (a cache flag; shared by
+    every process with Redis, per process otherwise), so a burst of 1,000
+    batches queues a handful of runs; the task keeps running until that
+    window has passed, so events whose notify the flag swallowed are
+    delivered by it. The schedule stays the fallback.
+    """
+    if not continuous_lookup.exists():
+        return
+    window = settings.AUDITSITE_EXPORT_CONTINUOUS_COALESCE_SECONDS
+    if not cache.add(CONTINUOUS_FLAG, 1, timeout=window):
         return
     from django_q.tasks import async_task
 
-    async_task("exports.tasks.export_continuous_task")
+    async_task("exports.tasks.export_continuous_task", time.time() + window)
 
 
-def export_continuous_run(*, wait_seconds: float | None = None) -> int:
+def export_continuous_run(
+    *, wait_seconds: float | None = None, covers_until: float | None = None
+) -> int:
     """Run every enabled CONTINUOUS location; returns how many objects it wrote.
 
     A location busy with another run is waited for (up to ``wait_seconds``),
     so events that committed during that run are not left to the schedule.
+    With ``covers_until`` (a ``time.time()``), passes repeat until one has
+    started after it: the events of a coalesced notify window are all seen.
     """
-    import time
-
-    cache.delete(CONTINUOUS_FLAG)
     wait = (
         settings.AUDITSITE_EXPORT_CONTINUOUS_WAIT_SECONDS
         if wait_seconds is None
         else wait_seconds
     )
+    written = 0
+    while True:
+        started = time.time()
+        written += _continuous_pass(wait)
+        if covers_until is None or started >= covers_until:
+            return written
+        time.sleep(min(0.2, max(0.0, covers_until - time.time())))
+
+
+def _continuous_pass(wait: float) -> int:
     written = 0
     ids = ExportLocation.objects.filter(
         enabled=True, interval=ExportLocation.Interval.CONTINUOUS

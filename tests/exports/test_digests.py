@@ -4,8 +4,11 @@ import json
 from datetime import timedelta
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from django.core.management import call_command
+from django.utils import timezone
 
 from exports import signing
+from exports.digests import hour_floor
 from exports.models import ExportDigest
 from exports.services import digest_write_due
 from tests.exports.digest_fixtures import (  # noqa: F401 (fixtures)
@@ -25,13 +28,15 @@ def _digest(s3, key):
 
 
 def test_one_signed_digest_per_hour_with_objects(exported, s3, location):
-    """Hours with objects get a digest listing them; the empty hour gets none."""
+    """Every complete hour gets a digest listing its objects; empty hours too."""
     objects, digests = exported
     assert [d.hour_start for d in digests] == [
-        T0,
-        T0 + timedelta(hours=1),
-        T0 + timedelta(hours=3),
+        T0 + timedelta(hours=h) for h in range(5)
     ]
+    assert [d.object_count for d in digests] == [2, 1, 0, 1, 0]
+    empty = json.loads(_digest(s3, digests[2].key)[0])
+    assert empty["objects"] == [] and empty["version"] == 2
+    assert digests[2].last_position == digests[1].last_position
     assert digests[0].key == (
         f"{PREFIX}/digests/year=2026/month=03/day=01/"
         f"{location.pk}_20260301T100000Z_digest.json"
@@ -52,21 +57,22 @@ def test_one_signed_digest_per_hour_with_objects(exported, s3, location):
 
 
 def test_digests_chain_across_empty_hours(exported, s3):
-    """Each digest names the previous digest's key and signature, gaps or not."""
+    """Each digest names the previous hour's digest key and signature."""
     _, digests = exported
-    third = json.loads(_digest(s3, digests[2].key)[0])
-    assert third["previous_digest_key"] == digests[1].key
-    assert third["previous_digest_signature"] == digests[1].signature
-    assert digests[2].previous == digests[1]
+    for before, after in zip(digests, digests[1:], strict=False):
+        data = json.loads(_digest(s3, after.key)[0])
+        assert data["previous_digest_key"] == before.key
+        assert data["previous_digest_signature"] == before.signature
+        assert after.previous == before
 
 
 def test_running_again_writes_nothing_new(exported, s3, location):
     """Writing due digests is idempotent: a second pass adds no digest."""
     assert (
-        digest_write_due(location=location, now=T0 + timedelta(hours=6), client=s3)
+        digest_write_due(location=location, now=T0 + timedelta(hours=5), client=s3)
         == []
     )
-    assert ExportDigest.objects.filter(location=location).count() == 3
+    assert ExportDigest.objects.filter(location=location).count() == 5
 
 
 def test_current_hour_waits_until_complete(s3, location):
@@ -88,3 +94,47 @@ def test_late_object_goes_into_the_next_digest(exported, s3, location):
     data = json.loads(_digest(s3, new[0].key)[0])
     assert [o["key"] for o in data["objects"]] == [late[0].key]
     assert data["previous_digest_key"] == digests[-1].key
+
+
+def test_one_call_writes_at_most_the_configured_hours(s3, location, settings):
+    """A long history is digested a bounded number of hours per call, in order."""
+    settings.AUDITSITE_EXPORT_DIGEST_HOURS_PER_CALL = 24
+    put_exported_objects(s3, location, [T0 - timedelta(days=30)])
+    first = digest_write_due(location=location, now=T0, client=s3)
+    assert len(first) == 24
+    assert first[0].hour_start == T0 - timedelta(days=30)
+    second = digest_write_due(location=location, now=T0, client=s3)
+    assert second[0].hour_start == first[-1].hour_start + timedelta(hours=1)
+    assert second[0].previous == first[-1]
+
+
+def test_a_pre_existing_chain_goes_on_where_it_stands(s3, location):
+    """A location with older digests continues after its newest, not from creation."""
+    put_exported_objects(s3, location, [T0 + timedelta(minutes=5)])
+    [old] = digest_write_due(location=location, now=T0 + timedelta(hours=1), client=s3)
+    put_exported_objects(s3, location, [T0 + timedelta(hours=2, minutes=1)])
+    new = digest_write_due(location=location, now=T0 + timedelta(hours=3), client=s3)
+    assert [d.hour_start for d in new] == [
+        T0 + timedelta(hours=1),
+        T0 + timedelta(hours=2),
+    ]
+    assert new[0].previous == old and new[0].object_count == 0
+
+
+def test_locations_that_are_not_s3_get_no_digests(s3, location):
+    """HTTP destinations have no objects and no digests."""
+    type(location).objects.filter(pk=location.pk).update(destination="webhook")
+    location.refresh_from_db()
+    assert digest_write_due(location=location, now=T0 + timedelta(days=2)) == []
+    assert not ExportDigest.objects.exists()
+
+
+def test_command_writes_every_due_digest_now(s3, location, settings, monkeypatch):
+    """`exports digest ID` writes all due hours, however many calls it takes."""
+    monkeypatch.setattr("exports.destinations.s3.client_for", lambda location: s3)
+    settings.AUDITSITE_EXPORT_DIGEST_HOURS_PER_CALL = 2
+    start = hour_floor(timezone.now()) - timedelta(hours=7)
+    put_exported_objects(s3, location, [start])
+    call_command("exports", "digest", str(location.pk))
+    hours = list(location.digests.values_list("hour_start", flat=True))
+    assert hours == [start + timedelta(hours=h) for h in range(7)]

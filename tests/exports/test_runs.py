@@ -1,4 +1,4 @@
-"""exports.services.runs: day partitions, crash debris, CONTINUOUS notify."""
+"""exports.services.runs: day partitions, crash debris."""
 
 import subprocess
 import sys
@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from django.utils import timezone
 
 from exports import formats, services
-from exports.models import ExportObject, ExportRun, ExportState
+from exports.models import ExportLocation, ExportObject, ExportRun, ExportState
 from exports.services import runs
 from tests.exports.conftest import bucket_objects
 from tests.factories import AuditEventFactory
@@ -87,32 +87,22 @@ def test_a_live_workers_lease_is_respected(make_location):
     assert services.export_location_run(location_id=location.pk) is None
 
 
-def test_continuous_notify_queues_one_run_per_burst(
-    make_location, django_capture_on_commit_callbacks, monkeypatch
-):
-    """A burst of committed batches queues one CONTINUOUS task, not one each."""
-    queued = []
-    monkeypatch.setattr("django_q.tasks.async_task", lambda *a: queued.append(a))
-    make_location(interval="CONTINUOUS")
-    runs.cache.delete(runs.CONTINUOUS_FLAG)
-    for _ in range(50):
-        with django_capture_on_commit_callbacks(execute=True):
-            AuditEventFactory()
-            services.continuous_notify()
-    assert queued == [("exports.tasks.export_continuous_task",)]
-    services.export_continuous_run(wait_seconds=0)  # the task re-arms it
-    with django_capture_on_commit_callbacks(execute=True):
-        services.continuous_notify()
-    assert len(queued) == 2
-
-
-def test_continuous_run_delivers_and_clears_the_flag(make_location, aws):
-    """The queued task runs every CONTINUOUS location and re-arms the notify."""
-    location = make_location(interval="CONTINUOUS")
-    other = make_location(name="Hourly", interval="EVERY_HOUR")
-    runs.cache.set(runs.CONTINUOUS_FLAG, 1)
+def test_a_run_that_completes_an_hour_writes_its_digest_at_once(make_location, aws):
+    """Once an hour has ended, the next run writes its digest (no hourly wait)."""
+    location = make_location()
+    hour = timezone.now().replace(minute=0, second=0, microsecond=0)
+    ExportLocation.objects.filter(pk=location.pk).update(
+        created_at=hour - timedelta(hours=2)
+    )
     AuditEventFactory()
-    assert services.export_continuous_run(wait_seconds=0) == 1
-    assert ExportObject.objects.filter(location=location).count() == 1
-    assert not ExportObject.objects.filter(location=other).exists()
-    assert runs.cache.get(runs.CONTINUOUS_FLAG) is None
+    run = services.export_location_run(location_id=location.pk)
+    assert run.object_count == 1
+    digests = list(location.digests.order_by("hour_start"))
+    assert [d.hour_start for d in digests] == [
+        hour - timedelta(hours=2),
+        hour - timedelta(hours=1),
+    ]
+    assert all(d.object_count == 0 for d in digests)  # the object is this hour's
+    assert bucket_objects(aws, prefix="audit/digests/")
+    services.export_location_run(location_id=location.pk)
+    assert location.digests.count() == 2  # nothing more is due yet

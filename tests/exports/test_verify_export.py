@@ -40,9 +40,9 @@ def test_untouched_bucket_verifies_clean(exported, s3):
     """An untouched export verifies: every digest and object valid, no gaps."""
     report = _verify(s3)
     assert report.ok, report.lines()
-    assert (report.digests_valid, report.digests_total) == (3, 3)
+    assert (report.digests_valid, report.digests_total) == (5, 5)
     assert (report.objects_valid, report.objects_total) == (4, 4)
-    assert "3/3 digest files valid" in report.lines()
+    assert "5/5 digest files valid" in report.lines()
     assert "4/4 log files valid" in report.lines()
 
 
@@ -88,9 +88,52 @@ def test_deleted_digest_is_named_and_breaks_coverage(exported, s3):
 def test_deleted_newest_digest_is_caught_with_the_database_record(exported, s3):
     """The newest digest's deletion shows when auditsite's record is compared."""
     _, digests = exported
-    s3.delete_object(Bucket=BUCKET, Key=digests[2].key)
+    s3.delete_object(Bucket=BUCKET, Key=digests[-1].key)
     report = _verify(s3, expected_digest_keys=[d.key for d in digests])
+    assert report.missing_digests == [digests[-1].key]
+
+
+def test_cut_off_tail_names_the_first_missing_hour(exported, s3):
+    """Deleting the newest digests and their objects fails, naming the hour."""
+    objects, digests = exported
+    for key in (digests[3].key, digests[4].key, objects[3].key):
+        s3.delete_object(Bucket=BUCKET, Key=key)
+    report = _verify(s3, until=T0 + timedelta(hours=5))
+    assert not report.ok
+    assert report.missing_hours == ["2026-03-01T13:00:00Z", "2026-03-01T14:00:00Z"]
+    assert (
+        "First missing hour: 2026-03-01T13:00:00Z (2 hour(s) without a digest)"
+        in report.lines()
+    )
+    assert report.lines()[-1] == "FAILED"
+
+
+def test_empty_hours_have_digests_and_verify(exported, s3):
+    """The empty hours' digests are there, and the whole chain verifies."""
+    _, digests = exported
+    report = _verify(s3, until=T0 + timedelta(hours=5))
+    assert report.ok, report.lines()
+    assert report.missing_hours == [] and report.digests_valid == 5
+    assert digests[2].object_count == digests[4].object_count == 0
+
+
+def test_a_missing_empty_hour_inside_the_chain_is_named(exported, s3):
+    """A deleted empty-hour digest is a hole in the hourly chain."""
+    _, digests = exported
+    s3.delete_object(Bucket=BUCKET, Key=digests[2].key)
+    report = _verify(s3)
+    assert report.missing_hours == ["2026-03-01T12:00:00Z"]
     assert report.missing_digests == [digests[2].key]
+
+
+def test_before_the_first_digest_nothing_is_verified(s3, location):
+    """A bucket with no digest yet is not OK: nothing verified yet."""
+    report = _verify(s3, until=T0)
+    assert not report.ok and report.nothing_verified
+    assert (
+        f"nothing verified yet: no digest under s3://{BUCKET}/{PREFIX}/digests/"
+        in report.lines()
+    )
 
 
 def test_edited_digest_is_invalid(exported, s3):
@@ -161,7 +204,7 @@ def test_date_range_checks_only_digests_in_range(exported, s3):
     start = T0 + timedelta(hours=1)
     report = _verify(s3, start=start, end=datetime(2026, 3, 2, tzinfo=UTC))
     assert report.ok, report.lines()
-    assert (report.digests_total, report.objects_total) == (2, 2)
+    assert (report.digests_total, report.objects_total) == (4, 2)
     assert not _verify(s3, start=T0, end=start).ok
 
 
@@ -196,7 +239,7 @@ def test_standalone_script_agrees(moto_server, location, monkeypatch):
     objects = put_exported_objects(client, location, [T0, T0 + timedelta(hours=2)])
     digest_write_due(location=location, now=T0 + timedelta(hours=4), client=client)
 
-    def run(*extra):
+    def run(*extra, endpoint=moto_server, env=None):
         return subprocess.run(
             [
                 sys.executable,
@@ -208,7 +251,7 @@ def test_standalone_script_agrees(moto_server, location, monkeypatch):
                 "--public-key",
                 signing.current_public_key().raw_base64,
                 "--endpoint-url",
-                moto_server,
+                endpoint,
                 "--region",
                 "us-east-1",
                 *extra,
@@ -216,16 +259,55 @@ def test_standalone_script_agrees(moto_server, location, monkeypatch):
             capture_output=True,
             text=True,
             timeout=60,
-            env={**os.environ, "AWS_ACCESS_KEY_ID": "t", "AWS_SECRET_ACCESS_KEY": "t"},
+            env=env
+            or {**os.environ, "AWS_ACCESS_KEY_ID": "t", "AWS_SECRET_ACCESS_KEY": "t"},
         )
 
-    clean = run()
+    to = ("--to", "2026-03-01T14:00:00Z")
+    clean = run(*to)
     assert clean.returncode == 0, clean.stdout + clean.stderr
-    assert "2/2 digest files valid" in clean.stdout
+    assert "4/4 digest files valid" in clean.stdout
     assert "2/2 log files valid" in clean.stdout
 
+    # By default every hour up to two hours ago must have a digest.
+    stale = run()
+    assert stale.returncode == 1
+    assert "First missing hour: 2026-03-01T14:00:00Z" in stale.stdout
+
+    # No AWS credentials anywhere: the bucket is read anonymously, and no
+    # instance metadata service is asked. A private bucket: one clear line.
+    bare = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    bare |= {
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "AWS_CONFIG_FILE": os.devnull,
+    }
+    refused = run(*to, env=bare)
+    assert refused.returncode == 3
+    assert refused.stderr.startswith(f"verify_export: cannot read s3://{BUCKET}: ")
+    assert len(refused.stderr.strip().splitlines()) == 1
+    assert "no AWS credentials found" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    closed = run(*to, endpoint=f"http://127.0.0.1:{_free_port()}", env=bare)
+    assert closed.returncode == 3 and len(closed.stderr.strip().splitlines()) == 1
+    # A bucket that allows anonymous reads verifies without credentials.
+    public_read = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": ["s3:GetObject", "s3:ListBucket"],
+                "Resource": [f"arn:aws:s3:::{BUCKET}", f"arn:aws:s3:::{BUCKET}/*"],
+            }
+        ],
+    }
+    client.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps(public_read))
+    anonymous = run(*to, env=bare)
+    assert anonymous.returncode == 0, anonymous.stdout + anonymous.stderr
+
     client.delete_object(Bucket=BUCKET, Key=objects[1].key)
-    broken = run("--json")
+    broken = run("--json", *to)
     assert broken.returncode == 1
     assert json.loads(broken.stdout)["missing_objects"] == [objects[1].key]
 
@@ -238,12 +320,17 @@ def test_management_command_names_problems_and_exits_non_zero(
 
     monkeypatch.setattr("exports.destinations.s3.client_for", lambda location: s3)
     monkeypatch.setattr("exports.verification.client_for", lambda location: s3)
-    call_command("verify_export", str(location.pk))
-    assert "3/3 digest files valid" in capsys.readouterr().out
+    to = ("--to", "2026-03-01T15:00:00Z")
+    call_command("verify_export", str(location.pk), *to)
+    assert "5/5 digest files valid" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exit_info:  # default --to: two hours ago
+        call_command("verify_export", str(location.pk))
+    assert exit_info.value.code == 1
+    assert "First missing hour: 2026-03-01T15:00:00Z" in capsys.readouterr().out
     objects, _ = exported
     s3.delete_object(Bucket=BUCKET, Key=objects[0].key)
     with pytest.raises(SystemExit) as exit_info:
-        call_command("verify_export", str(location.pk), "--from", "2026-03-01")
+        call_command("verify_export", str(location.pk), "--from", "2026-03-01", *to)
     assert exit_info.value.code == 1
     assert f"1 log file missing: {objects[0].key}" in capsys.readouterr().out
 
@@ -263,19 +350,23 @@ def test_admin_action_shows_the_result(exported, s3, location, monkeypatch, clie
         follow=True,
     )
     texts = [str(m) for m in response.context["messages"]]
-    assert any("3/3 digest files valid" in t and t.endswith("OK") for t in texts)
+    assert any("5/5 digest files valid" in t and t.endswith("OK") for t in texts)
     digests = client.get(reverse("admin:exports_exportdigest_changelist"))
     key_notes = [str(m) for m in digests.context["messages"]]
     assert any(signing.current_public_key().fingerprint in t for t in key_notes)
 
 
-def test_hourly_task_writes_every_locations_digests(s3, location, monkeypatch):
+def test_hourly_task_writes_every_locations_digests(
+    s3, location, monkeypatch, settings
+):
     """The hourly task writes due digests for each location."""
     from exports.digest_tasks import digests_write_all
     from exports.models import ExportDigest
     from tests.exports.digest_fixtures import put_exported_objects
 
     monkeypatch.setattr("exports.destinations.s3.client_for", lambda location: s3)
+    settings.AUDITSITE_EXPORT_DIGEST_HOURS_PER_CALL = 3
     put_exported_objects(s3, location, [datetime(2020, 1, 1, tzinfo=UTC)])
-    assert digests_write_all() == 1
-    assert ExportDigest.objects.get().hour_start == datetime(2020, 1, 1, tzinfo=UTC)
+    assert digests_write_all() == 3  # bounded: the next call goes on
+    first = ExportDigest.objects.order_by("hour_start").first()
+    assert first.hour_start == datetime(2020, 1, 1, tzinfo=UTC)

@@ -172,10 +172,10 @@ class Command(BaseCommand):
 
     def _digest(self, *, id, **_):
         try:
-            written = services.digest_write_due(location=_location(id))
+            written = services.digest_write_all_due(location=_location(id))
         except Exception as exc:  # the destination refused: say so, no traceback
             raise CommandError(f"digest writing failed: {exc}") from None
-        self.stdout.write(f"wrote {len(written)} digests")
+        self.stdout.write(f"wrote {written} digests")
 
     def _delete(self, *, id, **_):
         services.export_location_delete(actor=Actor.system(), location=_location(id))

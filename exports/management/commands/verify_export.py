@@ -1,9 +1,11 @@
 """`python manage.py verify_export LOCATION [--from DATE --to DATE] [--json]`."""
 
 import json
+from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 import verify_export
 from exports.models import ExportLocation
@@ -13,14 +15,20 @@ from exports.verification import export_location_verify_integrity
 class Command(BaseCommand):
     help = (
         "Check an export location's bucket: digest signatures and chain, every "
-        "object's SHA-256 and size, coverage with no gap, unlisted objects. "
-        "Exits non-zero when anything is wrong."
+        "object's SHA-256 and size, coverage with no gap, unlisted objects, and "
+        "a digest for every hour up to --to (default: two hours ago). Exits "
+        "non-zero when anything is wrong or nothing is verified yet."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("location", help="Export location id.")
         parser.add_argument("--from", dest="start", help="YYYY-MM-DD or ISO time.")
-        parser.add_argument("--to", dest="end", help="YYYY-MM-DD (inclusive) or ISO.")
+        parser.add_argument(
+            "--to",
+            dest="end",
+            help="YYYY-MM-DD (inclusive) or ISO; every hour up to it must have a "
+            "digest (default: two hours ago).",
+        )
         parser.add_argument("--json", action="store_true", dest="as_json")
 
     def handle(self, *args, location, start, end, as_json, **options):
@@ -28,10 +36,12 @@ class Command(BaseCommand):
             target = ExportLocation.objects.get(pk=location)
         except (ExportLocation.DoesNotExist, ValidationError, ValueError) as exc:
             raise CommandError(f"No export location {location}") from exc
+        end = verify_export.parse_moment(end, end=True) if end else None
         report = export_location_verify_integrity(
             location=target,
             start=verify_export.parse_moment(start) if start else None,
-            end=verify_export.parse_moment(end, end=True) if end else None,
+            end=end,
+            until=end or timezone.now() - timedelta(hours=2),
         )
         if as_json:
             self.stdout.write(json.dumps(report.as_dict(), indent=2))
