@@ -33,9 +33,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from audit.catalog import BUILTIN_BY_TYPE, OPERATOR, ORG, USER
-from audit.formats import SPEC_FIELDS
 from audit.models import AuditEvent, CausedByType, EventType, Organization, User
 from audit.services import Actor
+from audit.spec import JSON_COLUMNS, SPEC_FIELDS, STORED_COLUMNS
 
 MAX_BATCH_ITEMS = 1000
 MAX_BODY_BYTES = 5 * 1024 * 1024
@@ -44,26 +44,9 @@ MAX_BODY_BYTES = 5 * 1024 * 1024
 # events read back from the API can be posted again as they are.
 ACCEPTED_FIELDS = frozenset({*SPEC_FIELDS, "description"})
 CAUSED_BY_TYPES = frozenset(CausedByType.values)
-COLUMNS = (
-    "uuid",
-    "user_id",
-    "user_email",
-    "org_id",
-    "org_name",
-    "event_type",
-    "category",
-    "event_data",
-    "created_at",
-    "caused_by_type",
-    "caused_by_id",
-    "caused_by_metadata",
-    "caused_by_source_ip",
-    "caused_by_user_agent",
-    "impersonator_id",
-    "impersonator_metadata",
-    "recorded_at",
-)
-_JSON_COLUMNS = ("event_data", "caused_by_metadata", "impersonator_metadata")
+# What one stored row holds (a COPY lists these columns).
+COLUMNS = STORED_COLUMNS
+_JSON_COLUMNS = JSON_COLUMNS
 
 
 @dataclass(frozen=True)

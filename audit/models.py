@@ -10,8 +10,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from audit.catalog import OPERATOR, ORG, USER, format_value, render_description
+from audit.catalog import OPERATOR, ORG, USER
 from audit.expressions import CurrentTxid
+from audit.spec import event_actor_label, event_describe
 
 
 class UserManager(BaseUserManager):
@@ -293,8 +294,7 @@ class AuditEvent(models.Model):
 
     @property
     def actor_label(self) -> str:
-        metadata = self.caused_by_metadata or {}
-        return metadata.get("email") or metadata.get("name") or self.caused_by_type
+        return event_actor_label(self)
 
     def description(self, template: str | None = None) -> str:
         """The human sentence for this event, from its type's template."""
@@ -302,18 +302,7 @@ class AuditEvent(models.Model):
             from audit.selectors import event_type_templates
 
             template = event_type_templates().get(self.event_type)
-        if template is None:
-            return f"{self.event_type} {format_value(self.details)}"
-        context = {
-            "user": self.user_email
-            or (str(self.user_id) if self.user_id else "(no user)"),
-            "org": self.org_name or (str(self.org_id) if self.org_id else "(no org)"),
-            "actor": self.actor_label,
-            "impersonator": (self.impersonator_metadata or {}).get("email")
-            or self.impersonator_id
-            or "(nobody)",
-        }
-        return render_description(template, context, self.details)
+        return event_describe(self, template)
 
 
 class EventDayCount(models.Model):

@@ -165,9 +165,7 @@ def main() -> None:
                 rows = cursor.fetchall()
                 if not rows:
                     break
-                body = formats.render(
-                    "ndjson.gz", (ExportRow._make(r).spec() for r in rows)
-                )
+                body = formats.render("ndjson.gz", (ExportRow._make(r) for r in rows))
                 gz_bytes += len(body)
                 rows_seen += len(rows)
                 last = (rows[-1][-2], rows[-1][-1])
