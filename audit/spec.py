@@ -139,6 +139,21 @@ def spec_from_event(event: Any, *, precise_time: bool = False) -> dict[str, Any]
     )
 
 
+# The cause columns, filled from an ``audit.actors.Actor`` (same order).
+CAUSE_COLUMNS: tuple[str, ...] = tuple(c for c in SPEC_COLUMNS if c.startswith(
+    ("caused_by_", "impersonator_")))  # fmt: skip
+_ACTOR_ATTRIBUTES = ("type", "id", "metadata", "source_ip", "user_agent",
+                     "impersonator_id", "impersonator_metadata")  # fmt: skip
+
+
+def actor_columns(actor: Any) -> dict[str, Any]:
+    """The ``caused_by_*`` and ``impersonator_*`` column values of an actor."""
+    return {
+        column: getattr(actor, attribute)
+        for column, attribute in zip(CAUSE_COLUMNS, _ACTOR_ATTRIBUTES, strict=True)
+    }
+
+
 def event_actor_label(event: Any) -> str:
     """Who caused an event, for humans: an email or name, else the cause type."""
     metadata = event.caused_by_metadata or {}
