@@ -146,3 +146,60 @@ def test_new_formats_round_trip(make_location, aws, file_format):
     else:
         ids = [record["id"] for record in parsed]
     assert ids == [str(e.uuid) for e in events]
+
+
+@pytest.mark.parametrize("file_format", ["parquet", "ocsf"])
+def test_api_and_command_line_take_the_new_formats(
+    staff, aws, tmp_path, capsys, file_format
+):
+    """The API and `exports create` create parquet and ocsf locations."""
+    import json
+
+    from django.core.management import call_command
+    from rest_framework.test import APIClient
+
+    from exports.models import ExportLocation
+
+    api = APIClient()
+    api.force_authenticate(staff)
+    response = api.post(
+        "/api/v1/export-locations/",
+        {
+            "name": "api",
+            "bucket": "customer-audit",
+            "access_key_id": "AKIAEXAMPLE",
+            "secret_access_key": "very-secret",
+            "interval": "EVERY_HOUR",
+            "file_format": file_format,
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["file_format"] == file_format
+    config = tmp_path / "config.json"
+    config.write_text(
+        json.dumps(
+            {
+                "interval": "EVERY_HOUR",
+                "bucket": "customer-audit",
+                "path": "cli",
+                "region": "us-east-1",
+                "accessKeyId": "AKIAEXAMPLE",
+                "secretAccessKey": "secret",
+                "format": file_format,
+            }
+        )
+    )
+    call_command("exports", "create", "--auth", "access-key", str(config))
+    formats_made = ExportLocation.objects.values_list("file_format", flat=True)
+    assert list(formats_made) == [file_format, file_format]
+
+
+def test_admin_form_offers_every_format(staff_client):
+    """The admin's add form lists json, ndjson.gz, csv, parquet and ocsf."""
+    from exports.models import ExportLocation
+
+    assert set(formats.FORMATS) == set(ExportLocation.FileFormat.values)
+    page = staff_client.get("/admin/exports/exportlocation/add/").content.decode()
+    for value in formats.FORMATS:
+        assert f'value="{value}"' in page
