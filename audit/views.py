@@ -40,8 +40,6 @@ from audit.models import AuditSettings, Category, CustomerExport, Role
 from audit.pagination import keyset_page
 from audit.services import customer_exports
 
-EXPORT_CHUNK_SIZE = 2000
-
 
 def viewer_zone(user) -> zoneinfo.ZoneInfo:
     """The viewer's time zone: their profile's, else UTC."""
