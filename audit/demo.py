@@ -23,6 +23,7 @@ from audit import services
 from audit.catalog import builtin_catalog
 from audit.models import AuditEvent, Membership, Organization, Plan, Role, User
 from audit.services import Actor
+from audit.spec import STORED_COLUMNS
 
 STAFF_EMAIL = "admin@example.com"
 STAFF_PASSWORD = "auditsite-admin"
@@ -73,25 +74,8 @@ CAUSES = [
     ("Impersonation", 5),
     ("Scim", 10),
 ]
-COLUMNS = [
-    "uuid",
-    "user_id",
-    "user_email",
-    "org_id",
-    "org_name",
-    "event_type",
-    "category",
-    "event_data",
-    "created_at",
-    "recorded_at",
-    "caused_by_type",
-    "caused_by_id",
-    "caused_by_metadata",
-    "caused_by_source_ip",
-    "caused_by_user_agent",
-    "impersonator_id",
-    "impersonator_metadata",
-]
+# The order of the values in a generated row (``_rows``, ``_GENERATE_SQL``).
+COLUMNS = STORED_COLUMNS
 # Realistic before/after values for the types whose template shows them.
 OLD_NEW: dict[str, dict] = {
     "OrgUpdated": {"old": {"plan": "free"}, "new": {"plan": "growth"}},
@@ -319,9 +303,7 @@ def _rows(
                 org.pk,
                 org.name,
                 entry["event_type"],
-                entry["category"],
                 {entry["event_type"]: _details(entry, user.email, rng)},
-                created,
                 created,
                 cause,
                 caused_by_id,
@@ -330,6 +312,8 @@ def _rows(
                 rng.choice(USER_AGENTS),
                 impersonator_id,
                 impersonator_meta,
+                entry["category"],
+                created,
             )
 
     return generate()
@@ -343,18 +327,14 @@ _EMAIL_MARK = "__user_email__"
 # the wire): the same distribution as ``_rows``, drawn with random() against
 # the small lookup tables ``_seed_lookups`` fills.
 _GENERATE_SQL = """
-INSERT INTO audit_auditevent (
-    uuid, user_id, user_email, org_id, org_name, event_type, category, event_data,
-    created_at, recorded_at, caused_by_type, caused_by_id, caused_by_metadata,
-    caused_by_source_ip, caused_by_user_agent, impersonator_id, impersonator_metadata
-)
+INSERT INTO audit_auditevent ({columns})
 SELECT
     gen_random_uuid(),
     CASE WHEN t.about_user THEN m.user_id END,
     CASE WHEN t.about_user THEN m.email ELSE '' END,
-    o.id, o.name, t.event_type, t.category,
+    o.id, o.name, t.event_type,
     replace(d.event_data, %(mark)s, m.email)::jsonb,
-    x.created_at, x.created_at,
+    x.created_at,
     c.cause,
     CASE c.cause WHEN 'Employee' THEN s.id WHEN 'ApiKey' THEN 'key_demo01'
          WHEN 'Scim' THEN 'scim_okta' ELSE m.user_id::text END,
@@ -365,7 +345,9 @@ SELECT
     ('203.0.113.' || (1 + floor(x.r_ip * 254))::int)::inet,
     (%(agents)s::text[])[1 + floor(x.r_ua * %(agent_count)s)::int],
     CASE WHEN c.cause = 'Impersonation' THEN s.id END,
-    CASE WHEN c.cause = 'Impersonation' THEN jsonb_build_object('email', s.email) END
+    CASE WHEN c.cause = 'Impersonation' THEN jsonb_build_object('email', s.email) END,
+    t.category,
+    x.created_at
 FROM (
     SELECT g,
         %(start)s::timestamptz + (g + random()) * %(step)s::interval AS created_at,
@@ -524,7 +506,9 @@ def _write_postgres(
     transaction, like any other insert (the rollup triggers see every row).
     """
     span = timedelta(days=90)
-    sql = _GENERATE_SQL.replace("{cause_cases}", _cause_cases())
+    sql = _GENERATE_SQL.replace("{cause_cases}", _cause_cases()).replace(
+        "{columns}", ", ".join(COLUMNS)
+    )
     params = {
         "mark": _EMAIL_MARK,
         "agents": USER_AGENTS,

@@ -34,9 +34,15 @@ from django.utils import timezone
 
 from audit import hooks
 from audit.catalog import BUILTIN_BY_TYPE, OPERATOR, ORG, USER
-from audit.formats import SPEC_FIELDS
 from audit.models import AuditEvent, CausedByType, EventType, Organization, User
 from audit.services import Actor
+from audit.spec import (
+    CAUSE_COLUMNS,
+    JSON_COLUMNS,
+    SPEC_FIELDS,
+    STORED_COLUMNS,
+    actor_columns,
+)
 
 MAX_BATCH_ITEMS = 1000
 MAX_BODY_BYTES = 5 * 1024 * 1024
@@ -45,26 +51,9 @@ MAX_BODY_BYTES = 5 * 1024 * 1024
 # events read back from the API can be posted again as they are.
 ACCEPTED_FIELDS = frozenset({*SPEC_FIELDS, "description"})
 CAUSED_BY_TYPES = frozenset(CausedByType.values)
-COLUMNS = (
-    "uuid",
-    "user_id",
-    "user_email",
-    "org_id",
-    "org_name",
-    "event_type",
-    "category",
-    "event_data",
-    "created_at",
-    "caused_by_type",
-    "caused_by_id",
-    "caused_by_metadata",
-    "caused_by_source_ip",
-    "caused_by_user_agent",
-    "impersonator_id",
-    "impersonator_metadata",
-    "recorded_at",
-)
-_JSON_COLUMNS = ("event_data", "caused_by_metadata", "impersonator_metadata")
+# What one stored row holds (a COPY lists these columns).
+COLUMNS = STORED_COLUMNS
+_JSON_COLUMNS = JSON_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -392,15 +381,7 @@ class _Validator:
             for name in ("caused_by_id", "caused_by_metadata"):
                 if item.get(name) is not None:
                     self.error(index, name, "needs caused_by_type")
-            cause = {
-                "caused_by_type": actor.type,
-                "caused_by_id": actor.id,
-                "caused_by_metadata": actor.metadata,
-                "caused_by_source_ip": actor.source_ip,
-                "caused_by_user_agent": actor.user_agent,
-                "impersonator_id": actor.impersonator_id,
-                "impersonator_metadata": actor.impersonator_metadata,
-            }
+            cause = actor_columns(actor)
         elif cause_type not in CAUSED_BY_TYPES:
             self.error(
                 index,
@@ -409,15 +390,7 @@ class _Validator:
             )
             return {}
         else:
-            cause = {
-                "caused_by_type": cause_type,
-                "caused_by_id": None,
-                "caused_by_metadata": None,
-                "caused_by_source_ip": None,
-                "caused_by_user_agent": None,
-                "impersonator_id": None,
-                "impersonator_metadata": None,
-            }
+            cause = {**dict.fromkeys(CAUSE_COLUMNS), "caused_by_type": cause_type}
         for name, max_length in (
             ("caused_by_id", 100),
             ("caused_by_user_agent", 2000),

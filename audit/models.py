@@ -10,8 +10,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from audit.catalog import OPERATOR, ORG, USER, format_value, render_description
+from audit.catalog import OPERATOR, ORG, USER
 from audit.expressions import CurrentTxid
+from audit.spec import event_actor_label, event_describe
 
 
 class UserManager(BaseUserManager):
@@ -298,8 +299,7 @@ class AuditEvent(models.Model):
 
     @property
     def actor_label(self) -> str:
-        metadata = self.caused_by_metadata or {}
-        return metadata.get("email") or metadata.get("name") or self.caused_by_type
+        return event_actor_label(self)
 
     def description(self, template: str | None = None) -> str:
         """The human sentence for this event, from its type's template."""
@@ -307,18 +307,7 @@ class AuditEvent(models.Model):
             from audit.selectors import event_type_templates
 
             template = event_type_templates().get(self.event_type)
-        if template is None:
-            return f"{self.event_type} {format_value(self.details)}"
-        context = {
-            "user": self.user_email
-            or (str(self.user_id) if self.user_id else "(no user)"),
-            "org": self.org_name or (str(self.org_id) if self.org_id else "(no org)"),
-            "actor": self.actor_label,
-            "impersonator": (self.impersonator_metadata or {}).get("email")
-            or self.impersonator_id
-            or "(nobody)",
-        }
-        return render_description(template, context, self.details)
+        return event_describe(self, template)
 
 
 class EventDayCount(models.Model):
@@ -440,3 +429,53 @@ class ApiKey(models.Model):
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+
+class CustomerExport(models.Model):
+    """One org-page export built in the background (issue 13): the job and its file.
+
+    Above ``AUDITSITE_CUSTOMER_EXPORT_ASYNC_THRESHOLD`` events an export is
+    not streamed: a django-q2 task writes the file into the
+    ``customer_exports`` storage, and the requester downloads it from the
+    export's page through a short-lived link. ``marker_seq`` is the ``seq``
+    of the export's own `UserExportInitiated` event: the file holds the
+    events recorded before it. Jobs and files are deleted after
+    ``AUDITSITE_CUSTOMER_EXPORT_KEEP_HOURS``.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for a worker"
+        RUNNING = "running", "Building"
+        DONE = "done", "Ready"
+        FAILED = "failed", "Failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    requester = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    filters = models.JSONField(default=dict, blank=True)
+    file_format = models.CharField(max_length=10)
+    marker_seq = models.BigIntegerField()
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    total = models.BigIntegerField(default=0, help_text="Events to write.")
+    written = models.BigIntegerField(default=0, help_text="Events written so far.")
+    file_name = models.CharField(max_length=300, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(help_text="When the job and its file go.")
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["expires_at"], name="customerexport_expiry")]
+
+    def __str__(self) -> str:
+        return f"{self.org_id} {self.file_format} export {self.id}"
+
+    @property
+    def progress_percent(self) -> int:
+        """How far the build is, 0 to 100."""
+        if self.status == self.Status.DONE:
+            return 100
+        return int(100 * self.written / self.total) if self.total else 0

@@ -5,12 +5,14 @@ API in the OpenAPI schema.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from rest_framework import serializers
 
 from audit import formats
 from audit.models import AuditEvent, CausedByType
+from audit.spec import SPEC, Kind, SpecField
 
 
 def event_as_spec(event: AuditEvent, description: str | None = None) -> dict[str, Any]:
@@ -21,26 +23,68 @@ def event_as_spec(event: AuditEvent, description: str | None = None) -> dict[str
     return data
 
 
+def _output_field(field: SpecField) -> serializers.Field:
+    """How the API documents one SPEC field it returns."""
+    if field.name == "caused_by_type":
+        return serializers.ChoiceField(choices=CausedByType.choices)
+    if field.name == "event_data":
+        return serializers.DictField(
+            help_text='{"<event_type>": {...details...}}', child=serializers.JSONField()
+        )
+    nullable = field.name not in ("id", "event_type")
+    return {
+        Kind.ID: lambda: serializers.UUIDField(allow_null=nullable),
+        Kind.TEXT: lambda: serializers.CharField(allow_null=nullable),
+        Kind.IP: lambda: serializers.IPAddressField(allow_null=True),
+        Kind.JSON: lambda: serializers.JSONField(allow_null=True),
+        Kind.TIME: lambda: serializers.FloatField(help_text="Unix seconds."),
+    }[field.kind]()
+
+
+# Input fields that differ from their kind's default (types, help texts).
+_INPUT_FIELDS: dict[str, Callable[[], serializers.Field]] = {
+    "id": lambda: serializers.UUIDField(
+        required=False,
+        help_text="Client-chosen UUID: sending it again stores nothing new.",
+    ),
+    "user_email": lambda: serializers.EmailField(required=False, allow_null=True),
+    "event_type": lambda: serializers.CharField(help_text="A catalog or custom type."),
+    "event_data": lambda: serializers.DictField(
+        required=False,
+        child=serializers.DictField(),
+        help_text='{"<event_type>": {...details...}}; default: no details.',
+    ),
+    "created_at": lambda: serializers.FloatField(
+        required=False,
+        help_text="Unix seconds or an ISO 8601 string (UTC if no offset); "
+        "default: now. At most AUDITSITE_INGEST_MAX_FUTURE_SECONDS ahead.",
+    ),
+    "caused_by_type": lambda: serializers.ChoiceField(
+        choices=CausedByType.choices,
+        required=False,
+        help_text="Default: ApiKey, with caused_by_id the key's prefix.",
+    ),
+}
+
+
+def _input_field(field: SpecField) -> serializers.Field:
+    """How the API accepts one SPEC field on ingestion (every one optional)."""
+    if field.name in _INPUT_FIELDS:
+        return _INPUT_FIELDS[field.name]()
+    return {
+        Kind.ID: lambda: serializers.UUIDField(required=False, allow_null=True),
+        Kind.TEXT: lambda: serializers.CharField(required=False, allow_null=True),
+        Kind.IP: lambda: serializers.IPAddressField(required=False, allow_null=True),
+        Kind.JSON: lambda: serializers.DictField(required=False, allow_null=True),
+    }[field.kind]()
+
+
 class EventSerializer(serializers.Serializer):
     """An audit event as the API returns it (SPEC section 3 plus description)."""
 
-    id = serializers.UUIDField()
-    user_id = serializers.UUIDField(allow_null=True)
-    user_email = serializers.CharField(allow_null=True)
-    org_id = serializers.UUIDField(allow_null=True)
-    org_name = serializers.CharField(allow_null=True)
-    event_type = serializers.CharField()
-    event_data = serializers.DictField(
-        help_text='{"<event_type>": {...details...}}', child=serializers.JSONField()
-    )
-    created_at = serializers.FloatField(help_text="Unix seconds.")
-    caused_by_type = serializers.ChoiceField(choices=CausedByType.choices)
-    caused_by_id = serializers.CharField(allow_null=True)
-    caused_by_metadata = serializers.JSONField(allow_null=True)
-    caused_by_source_ip = serializers.IPAddressField(allow_null=True)
-    caused_by_user_agent = serializers.CharField(allow_null=True)
-    impersonator_id = serializers.CharField(allow_null=True)
-    impersonator_metadata = serializers.JSONField(allow_null=True)
+    # One declared field per SPEC field, in order (a class body's namespace
+    # is a plain dict, so this is the same as writing them out one by one).
+    locals().update({f.name: _output_field(f) for f in SPEC})
     description = serializers.CharField(
         help_text="Human sentence rendered from the event type's template."
     )
@@ -58,36 +102,7 @@ class EventInputSerializer(serializers.Serializer):
     filled in. A user event needs a user, an org event an org.
     """
 
-    id = serializers.UUIDField(
-        required=False,
-        help_text="Client-chosen UUID: sending it again stores nothing new.",
-    )
-    user_id = serializers.UUIDField(required=False, allow_null=True)
-    user_email = serializers.EmailField(required=False, allow_null=True)
-    org_id = serializers.UUIDField(required=False, allow_null=True)
-    org_name = serializers.CharField(required=False, allow_null=True)
-    event_type = serializers.CharField(help_text="A catalog or custom type.")
-    event_data = serializers.DictField(
-        required=False,
-        child=serializers.DictField(),
-        help_text='{"<event_type>": {...details...}}; default: no details.',
-    )
-    created_at = serializers.FloatField(
-        required=False,
-        help_text="Unix seconds or an ISO 8601 string (UTC if no offset); "
-        "default: now. At most AUDITSITE_INGEST_MAX_FUTURE_SECONDS ahead.",
-    )
-    caused_by_type = serializers.ChoiceField(
-        choices=CausedByType.choices,
-        required=False,
-        help_text="Default: ApiKey, with caused_by_id the key's prefix.",
-    )
-    caused_by_id = serializers.CharField(required=False, allow_null=True)
-    caused_by_metadata = serializers.DictField(required=False, allow_null=True)
-    caused_by_source_ip = serializers.IPAddressField(required=False, allow_null=True)
-    caused_by_user_agent = serializers.CharField(required=False, allow_null=True)
-    impersonator_id = serializers.CharField(required=False, allow_null=True)
-    impersonator_metadata = serializers.DictField(required=False, allow_null=True)
+    locals().update({f.name: _input_field(f) for f in SPEC})  # as above
 
 
 class IngestResultSerializer(serializers.Serializer):

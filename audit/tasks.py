@@ -13,3 +13,17 @@ def events_purge() -> dict:
     for line in report.lines():
         logger.info("retention purge: %s", line)
     return report.as_dict()
+
+
+def customer_export_build(export_id: str) -> str:
+    """Build one background customer export (enqueued by the org page)."""
+    from audit.services.customer_exports import customer_export_build as build
+
+    return build(export_id=export_id).status
+
+
+def customer_exports_purge() -> int:
+    """Delete expired customer exports (schedule `audit-customer-exports-purge`)."""
+    from audit.services.customer_exports import customer_exports_purge as purge
+
+    return purge()

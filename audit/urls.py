@@ -13,6 +13,16 @@ urlpatterns = [
         name="org-audit-log-export",
     ),
     path(
+        "orgs/<slug:slug>/audit-log/exports/<uuid:export_id>/",
+        views.customer_export_detail,
+        name="org-customer-export",
+    ),
+    path(
+        "orgs/<slug:slug>/audit-log/exports/download/<str:token>",
+        views.customer_export_download,
+        name="org-customer-export-download",
+    ),
+    path(
         "orgs/<slug:slug>/audit-log/<uuid:event_id>/",
         views.event_detail,
         name="org-audit-event",

@@ -14,10 +14,12 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 from django import forms
+from django.conf import settings as django_settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import (
+    FileResponse,
     Http404,
     HttpRequest,
     HttpResponse,
@@ -33,11 +35,10 @@ from audit import selectors, services
 from audit.actors import actor_for_request
 from audit.charts import chart_range, events_per_day_chart
 from audit.filters import OrgAuditEventFilter
-from audit.formats import csv_chunks, json_array_chunks
-from audit.models import AuditSettings, Category, Role
+from audit.formats import parquet
+from audit.models import AuditSettings, Category, CustomerExport, Role
 from audit.pagination import keyset_page
-
-EXPORT_CHUNK_SIZE = 2000
+from audit.services import customer_exports
 
 
 def viewer_zone(user) -> zoneinfo.ZoneInfo:
@@ -170,7 +171,11 @@ def audit_log(request: HttpRequest, slug: str) -> HttpResponse:
         "categories": Category.choices,
         "caused_by_choices": selectors.visible_caused_by_choices(settings=settings),
         "current": current,
-        "export_formats": [("csv", "Export CSV"), ("json", "Export JSON")],
+        "export_formats": [
+            ("csv", "Export CSV"),
+            ("json", "Export JSON"),
+            ("parquet", "Export Parquet"),
+        ],
         "export_fields": [
             (name, value)
             for name, values in params.items()
@@ -220,17 +225,21 @@ def event_detail(request: HttpRequest, slug: str, event_id: str) -> HttpResponse
 EXPORT_FORMATS = {
     "csv": ("text/csv; charset=utf-8", "csv"),
     "json": ("application/json; charset=utf-8", "json"),
+    "parquet": (parquet.CONTENT_TYPE, parquet.EXTENSION),
 }
 
 
 @login_required
 @require_POST
 def audit_log_export(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
-    """Stream the current filtered view as CSV or JSON; records `UserExportInitiated`.
+    """Stream the current filtered view as CSV, JSON or Parquet; records
+    `UserExportInitiated`.
 
     The filters come in the POST body (the page's hidden fields), so that an
     export is never triggered by merely following a link. The export holds
-    the events recorded before its own `UserExportInitiated` event.
+    the events recorded before its own `UserExportInitiated` event. Above
+    ``AUDITSITE_CUSTOMER_EXPORT_ASYNC_THRESHOLD`` events it is built in the
+    background instead, and the member is sent to the export's page.
     """
     if fmt not in EXPORT_FORMATS:
         raise Http404("Unknown export format.")
@@ -239,6 +248,15 @@ def audit_log_export(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
     request.GET = request.POST  # the filterset reads the same parameters
     filterset, events = _filtered(request, org, settings)
     params = filterset.active_params() if filterset.is_bound else {}
+    if customer_exports.export_is_large(events):
+        job = customer_exports.customer_export_start(
+            actor=actor_for_request(request),
+            user=request.user,
+            org=org,
+            file_format=fmt,
+            filters=params,
+        )
+        return redirect("org-customer-export", slug=org.slug, export_id=job.id)
     marker = services.audit_log_export_start(
         actor=actor_for_request(request),
         user=request.user,
@@ -246,12 +264,8 @@ def audit_log_export(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
         format=fmt,
         filters=params,
     )
-    events = events.filter(seq__lt=marker.seq).order_by("-created_at", "-seq")
-    rows = events.iterator(chunk_size=EXPORT_CHUNK_SIZE)
-    if fmt == "csv":
-        chunks = csv_chunks(rows, selectors.event_type_templates())
-    else:
-        chunks = json_array_chunks(rows)
+    rows = customer_exports.export_rows(events.filter(seq__lt=marker.seq))
+    chunks = customer_exports.export_chunks(fmt, rows)
     content_type, extension = EXPORT_FORMATS[fmt]
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     response = StreamingHttpResponse(chunks, content_type=content_type)
@@ -339,3 +353,58 @@ def healthz(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+@login_required
+@require_GET
+@in_viewer_zone
+def customer_export_detail(request: HttpRequest, slug: str, export_id) -> HttpResponse:
+    """A background export's page: its progress, then its short-lived link.
+
+    Only the member who asked sees it, and only while they may see the org.
+    """
+    settings = AuditSettings.load()
+    org = selectors.org_for_viewer(user=request.user, slug=slug, settings=settings)
+    job = CustomerExport.objects.filter(
+        pk=export_id, org=org, requester=request.user
+    ).first()
+    if job is None:
+        raise Http404("No such export.")
+    building = job.status in (
+        CustomerExport.Status.PENDING,
+        CustomerExport.Status.RUNNING,
+    )
+    context = {
+        **_nav_context(request, org, "log", settings),
+        "job": job,
+        "building": building,
+        "link": customer_exports.customer_export_link(job=job)
+        if job.status == CustomerExport.Status.DONE
+        else "",
+        "link_minutes": django_settings.AUDITSITE_CUSTOMER_EXPORT_LINK_SECONDS // 60,
+    }
+    return render(request, "audit/customer_export.html", context)
+
+
+@login_required
+@require_GET
+def customer_export_download(request: HttpRequest, slug: str, token: str):
+    """Serve a built export from local storage through its signed link.
+
+    The link is the requester's, for this org, within its lifetime, and the
+    member must still be allowed to see the org; anything else is a 404.
+    """
+    org = selectors.org_for_viewer(user=request.user, slug=slug)
+    try:
+        job = customer_exports.customer_export_for_link(
+            token=token, user=request.user, org=org
+        )
+    except customer_exports.ExportLinkInvalid:
+        raise Http404("This link is not valid (any more).") from None
+    content_type, _ = EXPORT_FORMATS[job.file_format]
+    return FileResponse(
+        customer_exports.export_storage().open(job.file_name, "rb"),
+        as_attachment=True,
+        filename=job.file_name.rsplit("/", 1)[-1],
+        content_type=content_type,
+    )

@@ -161,6 +161,56 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
+# Customer exports in the background (issue 13, h13). Above this many events
+# the org page's export is built by a django-q2 task into the
+# "customer_exports" storage instead of streaming: an S3 bucket when
+# AUDITSITE_CUSTOMER_EXPORT_BUCKET is set (django-storages; credentials from
+# the usual AWS environment or instance role), else files under
+# AUDITSITE_CUSTOMER_EXPORT_DIR (what `make run` uses). The download link
+# lasts AUDITSITE_CUSTOMER_EXPORT_LINK_SECONDS (a presigned URL on S3, a
+# signed URL to our own view on local files); jobs and files are deleted
+# after AUDITSITE_CUSTOMER_EXPORT_KEEP_HOURS.
+AUDITSITE_CUSTOMER_EXPORT_ASYNC_THRESHOLD = int(
+    os.environ.get("AUDITSITE_CUSTOMER_EXPORT_ASYNC_THRESHOLD", "50000")
+)
+AUDITSITE_CUSTOMER_EXPORT_LINK_SECONDS = int(
+    os.environ.get("AUDITSITE_CUSTOMER_EXPORT_LINK_SECONDS", "600")
+)
+AUDITSITE_CUSTOMER_EXPORT_KEEP_HOURS = int(
+    os.environ.get("AUDITSITE_CUSTOMER_EXPORT_KEEP_HOURS", "24")
+)
+AUDITSITE_CUSTOMER_EXPORT_BUCKET = os.environ.get(
+    "AUDITSITE_CUSTOMER_EXPORT_BUCKET", ""
+)
+AUDITSITE_CUSTOMER_EXPORT_REGION = os.environ.get(
+    "AUDITSITE_CUSTOMER_EXPORT_REGION", "us-east-1"
+)
+AUDITSITE_CUSTOMER_EXPORT_ENDPOINT_URL = os.environ.get(
+    "AUDITSITE_CUSTOMER_EXPORT_ENDPOINT_URL", ""
+)
+AUDITSITE_CUSTOMER_EXPORT_DIR = os.environ.get(
+    "AUDITSITE_CUSTOMER_EXPORT_DIR", str(BASE_DIR / "var" / "customer-exports")
+)
+if AUDITSITE_CUSTOMER_EXPORT_BUCKET:
+    STORAGES["customer_exports"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AUDITSITE_CUSTOMER_EXPORT_BUCKET,
+            "region_name": AUDITSITE_CUSTOMER_EXPORT_REGION,
+            "endpoint_url": AUDITSITE_CUSTOMER_EXPORT_ENDPOINT_URL or None,
+            "querystring_auth": True,
+            "querystring_expire": AUDITSITE_CUSTOMER_EXPORT_LINK_SECONDS,
+            "signature_version": "s3v4",
+            "file_overwrite": False,
+            "default_acl": None,
+        },
+    }
+else:
+    STORAGES["customer_exports"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": AUDITSITE_CUSTOMER_EXPORT_DIR, "base_url": None},
+    }
+
 # Outgoing email (password reset links). The console backend prints them to
 # the server's output; production sets an SMTP server.
 EMAIL_BACKEND = os.environ.get(

@@ -151,7 +151,7 @@ def throughput(*, endpoint: str, total: int) -> None:
             rows = cursor.fetchall()
             if not rows:
                 break
-            body = formats.render("ndjson.gz", (export_row(r).spec() for r in rows))
+            body = formats.render("ndjson.gz", (export_row(r) for r in rows))
             gz_bytes += len(body)
             rows_seen += len(rows)
             last = (rows[-1][-2], rows[-1][-1])

@@ -19,9 +19,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import datetime
 from typing import Any, NamedTuple
-from uuid import UUID
 
 import orjson
 from django.db import connection, transaction
@@ -29,9 +28,10 @@ from django.db.models import F, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from audit.formats import SPEC_COLUMNS, spec_from_row
 from audit.models import AuditEvent, AuditSettings, Category
 from audit.selectors import events_without_hidden_kinds
+from audit.spec import ROW_FIELDS, RowMethods
+from exports.formats import FORMAT_VERSION
 from exports.models import (
     ExportLocation,
     ExportObject,
@@ -44,44 +44,22 @@ LAG_COUNT_CAP = 100_000
 DEFAULT_CATEGORIES = [Category.ORG.value, Category.USER.value]
 
 
-class ExportRow(NamedTuple):
-    """One event as an export reads it: the SPEC columns, then its position."""
+class ExportRow(
+    NamedTuple("ExportRowFields", [*ROW_FIELDS, ("txid", int), ("seq", int)]),
+    RowMethods,
+):  # type: ignore[misc]
+    """One event as an export reads it: the SPEC columns and category (the
+    fields of ``audit.spec.SpecRow``), then its position."""
 
-    uuid: UUID
-    user_id: Any
-    user_email: str
-    org_id: Any
-    org_name: str
-    event_type: str
-    event_data: dict
-    created_at: datetime
-    caused_by_type: str
-    caused_by_id: str
-    caused_by_metadata: Any
-    caused_by_source_ip: Any
-    caused_by_user_agent: str
-    impersonator_id: Any
-    impersonator_metadata: Any
-    txid: int
-    seq: int
+    __slots__ = ()
 
     @property
     def position(self) -> str:
         """This event's place in export order."""
         return position_encode(self.txid, self.seq)
 
-    @property
-    def day(self) -> date:
-        """The UTC day of ``created_at``: the object partition it belongs to."""
-        return self.created_at.astimezone(UTC).date()
-
-    def spec(self) -> dict[str, Any]:
-        """The SPEC section 3 dict of this event."""
-        return spec_from_row(self[: len(SPEC_COLUMNS)])
-
 
 EXPORT_COLUMNS = ExportRow._fields
-assert EXPORT_COLUMNS[: len(SPEC_COLUMNS)] == SPEC_COLUMNS
 
 
 _HORIZON_SQL = """
@@ -142,11 +120,13 @@ def export_selection(
     with each range it cuts (``ExportLocation.planned_selection``, then
     ``ExportObject.selection``) and a re-cut after a crash or a replay uses the
     recorded one: same range, same selection, same key, same bytes. A change
-    of settings or filters applies from the next new range on.
+    of settings or filters applies from the next new range on, and so does a
+    new version of a writer (``format_version``, see ``exports.formats``).
     """
     audit_settings = audit_settings or AuditSettings.load()
     return {
         "format": location.file_format,
+        "format_version": FORMAT_VERSION,
         "categories": sorted(location.categories or []),
         "event_types": sorted(location.event_types or []),
         "orgs": sorted(str(o) for o in location.orgs or []),

@@ -23,6 +23,7 @@ from audit.models import (
     Organization,
     User,
 )
+from audit.spec import actor_columns
 
 
 def _category_of(event_type: str) -> str:
@@ -61,13 +62,7 @@ def event_record(
         event_data={event_type: details or {}},
         created_at=created_at or now,
         recorded_at=now,
-        caused_by_type=actor.type,
-        caused_by_id=actor.id,
-        caused_by_metadata=actor.metadata,
-        caused_by_source_ip=actor.source_ip,
-        caused_by_user_agent=actor.user_agent,
-        impersonator_id=actor.impersonator_id,
-        impersonator_metadata=actor.impersonator_metadata,
+        **actor_columns(actor),
     )
     hooks.events_recorded()
     return event

@@ -4,18 +4,15 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from audit.formats import json_text
+
 EXTENSION = "json"
 CONTENT_TYPE = "application/json"
 
 
-def dumps(value: Any) -> str:
-    """Compact, deterministic JSON text (shared by the other formats)."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-def render(events: Iterable[dict[str, Any]]) -> bytes:
-    """The JSON array of ``events``."""
-    return ("[" + ",".join(dumps(e) for e in events) + "]").encode()
+def render(rows: Iterable[Any], *, version: int) -> bytes:
+    """The JSON array of the rows' SPEC dicts (``version``: unused so far)."""
+    return ("[" + ",".join(json_text(row.spec()) for row in rows) + "]").encode()
 
 
 def parse(data: bytes) -> list[dict[str, Any]]:

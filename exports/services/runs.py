@@ -298,7 +298,7 @@ def _plan_record(lease: Lease, step: Step) -> bool:
 
 
 def _render(location: ExportLocation, step: Step) -> Batch:
-    body = formats.render(step.file_format, (row.spec() for row in step.rows))
+    body = formats.render_selection(step.selection, step.rows)
     return Batch(
         name=object_name(
             location,

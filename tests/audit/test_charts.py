@@ -190,7 +190,7 @@ def test_other_time_zone_counts_local_days():
 
 
 def test_rollup_row_goes_down_then_away_as_its_events_are_deleted():
-    """Deleting some of a rollup row's events lowers it; deleting the rest removes it."""
+    """Deleting some of a rollup row's events lowers it; the rest remove it."""
     from audit.services import events_delete_for_retention
     from tests.factories import AuditEventFactory, OrganizationFactory
 

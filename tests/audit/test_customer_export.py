@@ -178,3 +178,32 @@ def test_csv_columns_are_the_spec_fields_then_category_and_description(
     assert row["category"] == "user"
     assert row["description"] == "ant@acme.example was locked by ops@operator.example"
     assert json.loads(row["caused_by_metadata"]) == {"email": "ops@operator.example"}
+
+
+def test_parquet_export_holds_the_filtered_events_typed(member_client, org, other_org):
+    """The Parquet export holds the filtered view as typed SPEC columns."""
+    import pyarrow.parquet as pq
+
+    mine = event_for(org, event_type="UserCreated")
+    event_for(org, event_type="UserDeleted")
+    event_for(other_org, event_type="UserCreated")
+    response = member_client.post(
+        export_url(org, "parquet"), {"event_type": "UserCreated"}
+    )
+    assert response.status_code == 200
+    assert response["Content-Disposition"].endswith('.parquet"')
+    data = b"".join(response.streaming_content)
+    table = pq.read_table(io.BytesIO(data))
+    assert table.schema.names == list(SPEC_EVENT_FIELDS)
+    assert str(table.schema.field("created_at").type) == "timestamp[us, tz=UTC]"
+    rows = table.to_pylist()
+    assert [r["id"] for r in rows] == [str(mine.uuid)]
+    assert rows[0]["created_at"] == mine.created_at
+
+
+def test_org_page_offers_csv_json_and_parquet(member_client, org):
+    """The org page has an export button per format: CSV, JSON, Parquet."""
+    page = member_client.get(reverse("org-audit-log", args=[org.slug]))
+    html = page.content.decode()
+    for fmt in ("csv", "json", "parquet"):
+        assert export_url(org, fmt) in html

@@ -18,6 +18,7 @@ from exports.models import ExportObject
 from tests.exports.conftest import BUCKET
 from tests.exports.e2e_support import manage_py, s3_client, stop, wait_for
 from tests.factories import OrganizationFactory, UserFactory
+from tests.spec import SPEC_EVENT_FIELDS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 EVENTS = 45
@@ -108,7 +109,7 @@ def test_qcluster_delivers_continuous_location_once(
     assert sorted(e["id"] for e in delivered) == sorted(expected)  # each once
     for event in delivered:
         assert event == expected[event["id"]]  # SPEC fields, values, order
-        assert list(event) == list(formats.SPEC_FIELDS)
+        assert list(event) == list(SPEC_EVENT_FIELDS)
     assert len(objects) == 3  # 20 + 20 + 5 events
     pattern = re.compile(
         rf"^e2e/year=\d{{4}}/month=\d\d/day=\d\d/{location.pk}_\d{{20}}-\d{{20}}_"
