@@ -223,6 +223,27 @@ AUDITSITE_EXPORT_CONTINUOUS_COALESCE_SECONDS = float(
 AUDITSITE_EXPORT_CONTINUOUS_WAIT_SECONDS = float(
     os.environ.get("AUDITSITE_EXPORT_CONTINUOUS_WAIT_SECONDS", "10")
 )
+# HTTP destinations (Datadog, Splunk HEC, webhooks; exports/destinations/http.py):
+# per-request timeout and attempts, the longest Retry-After waited within a
+# run, the backoff between failed runs (doubling from BACKOFF_SECONDS up to
+# BACKOFF_MAX_SECONDS, or the receiver's Retry-After if longer), and how many
+# failed runs in a row pause a location (any destination).
+AUDITSITE_EXPORT_HTTP_TIMEOUT = float(
+    os.environ.get("AUDITSITE_EXPORT_HTTP_TIMEOUT", "10")
+)
+AUDITSITE_EXPORT_HTTP_MAX_ATTEMPTS = int(
+    os.environ.get("AUDITSITE_EXPORT_HTTP_MAX_ATTEMPTS", "3")
+)
+AUDITSITE_EXPORT_HTTP_RETRY_WAIT_MAX = float(
+    os.environ.get("AUDITSITE_EXPORT_HTTP_RETRY_WAIT_MAX", "5")
+)
+AUDITSITE_EXPORT_BACKOFF_SECONDS = float(
+    os.environ.get("AUDITSITE_EXPORT_BACKOFF_SECONDS", "30")
+)
+AUDITSITE_EXPORT_BACKOFF_MAX_SECONDS = float(
+    os.environ.get("AUDITSITE_EXPORT_BACKOFF_MAX_SECONDS", "900")
+)
+AUDITSITE_EXPORT_PAUSE_AFTER = int(os.environ.get("AUDITSITE_EXPORT_PAUSE_AFTER", "50"))
 # The AWS identity auditsite assumes customer roles with (shown in trust policies).
 AUDITSITE_AWS_PRINCIPAL_ARN = os.environ.get("AUDITSITE_AWS_PRINCIPAL_ARN", "")
 AUDITSITE_AWS_ACCESS_KEY_ID = os.environ.get("AUDITSITE_AWS_ACCESS_KEY_ID", "")

@@ -45,11 +45,13 @@ class ExportLocationViewSet(viewsets.ModelViewSet):
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
         secret = data.pop("secret_access_key", None)
+        destination_secret = data.pop("destination_secret", None)
         serializer.instance = _translated(
             services.export_location_update,
             actor=actor_for_request(self.request),
             location=serializer.instance,
             secret_access_key=secret,
+            destination_secret=destination_secret,
             **data,
         )
 
