@@ -191,7 +191,6 @@ class ExportLocationAdmin(ServiceDeleteMixin, admin.ModelAdmin):
         "destination",
         "target",
         "interval",
-        "enabled",
         "health",
         "last_check",
     ]

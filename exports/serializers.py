@@ -79,6 +79,8 @@ class ExportLocationSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
+        # The service names a location after its bucket or endpoint if unnamed.
+        extra_kwargs = {"name": {"required": False}}
         read_only_fields = [
             "connection_status",
             "connection_checked_at",
