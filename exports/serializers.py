@@ -150,6 +150,14 @@ class ExportRunSerializer(serializers.ModelSerializer):
         return obj.duration.total_seconds() if obj.duration else None
 
 
+class QueuedSerializer(serializers.Serializer):
+    queued = serializers.BooleanField()
+
+
+class ReplayResultSerializer(serializers.Serializer):
+    objects = serializers.IntegerField(help_text="Ranges that will be re-sent.")
+
+
 class ReplaySerializer(serializers.Serializer):
     # "from" is a Python keyword, so the field is declared by name below.
     pass
