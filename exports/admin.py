@@ -23,6 +23,7 @@ from exports.models import ExportLocation
 from exports.selectors import export_location_health
 
 ALL_HINT = "Nothing selected = all."
+S3_FIELDSETS = {"S3 bucket", "Authentication"}
 
 
 def _event_type_choices() -> list[tuple[str, str]]:
@@ -290,9 +291,22 @@ class ExportLocationAdmin(ServiceDeleteMixin, admin.ModelAdmin):
         return self.inlines if _saved(obj) else []
 
     def get_fieldsets(self, request, obj=None):
-        if _saved(obj):
+        if not _saved(obj):
+            return self.fieldsets
+        if obj.destination == ExportLocation.Destination.S3:
             return [*self.fieldsets, self.status_fieldset]
-        return self.fieldsets
+        # A stream: no S3 sections, no bucket policy.
+        name, options = self.status_fieldset
+        status = (
+            name,
+            {
+                **options,
+                "fields": [f for f in options["fields"] if f != "bucket_policy"],
+            },
+        )
+        return [
+            fieldset for fieldset in self.fieldsets if fieldset[0] not in S3_FIELDSETS
+        ] + [status]
 
     @admin.display(description="External ID")
     def external_id(self, obj):

@@ -275,7 +275,28 @@ def test_add_form_creates_a_datadog_stream_with_a_write_only_key(staff_client, d
     page = staff_client.get(_change_url(location)).content.decode()
     assert "dd-api-key-000" not in page
     assert location.destination_secret_encrypted not in page
-    assert "S3 locations only." in page  # no bucket policy for a stream
+    assert ">S3 bucket</h2>" not in page and ">Authentication</h2>" not in page
+    assert "bucket policy" not in page.lower()
+    assert 'name="destination_options"' in page and ">Status</h2>" in page
+    response = staff_client.post(
+        _change_url(location),
+        {
+            "name": "DD renamed",
+            "endpoint_url": "https://127.0.0.1:9/",
+            "destination_options": '{"service": "billing", "tags": ["env:prod"]}',
+            "destination_secret": "",
+            "interval": "EVERY_HOUR",
+            "file_format": "json",
+            "enabled": "on",
+            "runs-TOTAL_FORMS": "0",
+            "runs-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302, response.content[:3000]
+    changed = ExportLocation.objects.get()
+    assert changed.name == "DD renamed" and changed.destination == "datadog"
+    assert changed.destination_options["tags"] == ["env:prod"]
+    assert changed.destination_secret_encrypted == location.destination_secret_encrypted
 
 
 def test_run_history_shows_human_durations_sizes_and_real_statuses(staff_client, db):
