@@ -333,5 +333,8 @@ LOGGING = {
         "django-q": {"level": "INFO" if AUDITSITE_LOG_VERBOSE else "WARNING"},
         # django-axes logs every login at INFO; the audit log records them.
         "axes": {"level": "INFO" if AUDITSITE_LOG_VERBOSE else "WARNING"},
+        # httpx logs every request of the HTTP destinations at INFO; the runs
+        # record what was delivered.
+        "httpx": {"level": "INFO" if AUDITSITE_LOG_VERBOSE else "WARNING"},
     },
 }

@@ -104,30 +104,39 @@ class DatadogDestination(HttpDestination):
         # Read here, on the run's own thread: deliveries run on a pool thread
         # that has no business with the database.
         self.categories = dict(EventType.objects.values_list("event_type", "category"))
-
-    def _tags(self) -> str:
-        tags = self.options.get("tags") or []
-        return ",".join(str(t) for t in tags)
+        self.service = self.options.get("service") or DEFAULT_SERVICE
+        self.custom_tags = ",".join(str(t) for t in self.options.get("tags") or [])
+        self.hostname = self.options.get("hostname") or ""
 
     def entry(self, row, *, category: str) -> dict:
-        event = row.spec()
+        """The log entry of one event, truncated to ``MAX_ENTRY_BYTES``."""
+        return truncate(self._entry(row, category=category))
+
+    def encoded_entry(self, row) -> bytes:
+        """``entry`` as JSON bytes, encoding it once when it fits (nearly always)."""
+        entry = self._entry(row, category=self.categories.get(row.event_type, ""))
+        encoded = json_bytes(entry)
+        if len(encoded) <= MAX_ENTRY_BYTES:
+            return encoded
+        return json_bytes(truncate(entry))
+
+    def _entry(self, row, *, category: str) -> dict:
         org = row.org_id or "none"
         tags = f"event_type:{row.event_type},category:{category},org:{org}"
-        custom = self._tags()
         entry = {
             "ddsource": "auditsite",
-            "service": self.options.get("service") or DEFAULT_SERVICE,
-            "ddtags": f"{tags},{custom}" if custom else tags,
+            "service": self.service,
+            "ddtags": f"{tags},{self.custom_tags}" if self.custom_tags else tags,
             "message": (
                 f"{row.event_type}: user {row.user_email or '-'}, "
                 f"org {row.org_name or '-'}"
             ),
             "timestamp": round(row.created_at.timestamp() * 1000),
-            "audit": event,
+            "audit": row.spec(),
         }
-        if self.options.get("hostname"):
-            entry["hostname"] = self.options["hostname"]
-        return truncate(entry)
+        if self.hostname:
+            entry["hostname"] = self.hostname
+        return entry
 
     def _headers(self) -> dict[str, str]:
         return {
@@ -137,12 +146,7 @@ class DatadogDestination(HttpDestination):
         }
 
     def requests_for(self, batch: Batch) -> list[Request]:
-        encoded = (
-            json_bytes(
-                self.entry(row, category=self.categories.get(row.event_type, ""))
-            )
-            for row in batch.rows
-        )
+        encoded = (self.encoded_entry(row) for row in batch.rows)
         url, headers = intake_url(self.location), self._headers()
         return [
             Request(
@@ -162,7 +166,7 @@ class DatadogDestination(HttpDestination):
     def verification_request(self) -> Request:
         entry = {
             "ddsource": "auditsite",
-            "service": self.options.get("service") or DEFAULT_SERVICE,
+            "service": self.service,
             "ddtags": "auditsite:verification",
             "message": "auditsite verification",
             "timestamp": round(now_epoch() * 1000),

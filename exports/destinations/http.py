@@ -32,6 +32,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import orjson
 from django.conf import settings
 
 from exports.crypto import secret_decrypt
@@ -70,13 +71,16 @@ class Request:
 
 
 def gzipped(body: bytes) -> bytes:
-    """``body`` gzip'd (level 6: Datadog's own agents' default)."""
-    return gzip.compress(body, compresslevel=6, mtime=0)
+    """``body`` gzip'd at level 1: about four times faster than level 6 on
+    audit events, for bodies about a quarter larger (bench/streams.py)."""
+    return gzip.compress(body, compresslevel=1, mtime=0)
 
 
 def json_bytes(value: Any) -> bytes:
-    """Compact UTF-8 JSON, as every HTTP destination sends it."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+    """Compact UTF-8 JSON, as every HTTP destination sends it (orjson: several
+    times faster than the standard library, and the same bytes as
+    ``json.dumps(value, separators=(",", ":"), ensure_ascii=False)``)."""
+    return orjson.dumps(value)
 
 
 def chunked(
