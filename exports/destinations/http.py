@@ -27,7 +27,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -212,11 +212,6 @@ def send(request: Request) -> DeliveryResult:
 def now_epoch() -> float:
     """Now in Unix seconds (one place, so tests can pin it)."""
     return time.time()
-
-
-def epoch_of(moment: datetime) -> float:
-    """A datetime in Unix seconds with its microseconds."""
-    return moment.timestamp()
 
 
 class HttpDestination:

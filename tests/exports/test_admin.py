@@ -226,9 +226,9 @@ def test_changelist_shows_one_health_status_per_location(staff_client, db):
     ExportLocation.objects.filter(pk=healthy.pk).update(
         last_checked_at=datetime(2026, 11, 23, 6, 32, 10, tzinfo=UTC)
     )
-    events = AuditEventFactory.create_batch(3)
-    AuditEvent.objects.filter(pk__in=[e.pk for e in events]).update(
-        recorded_at=timezone.now() - timedelta(minutes=20)
+    # Recorded 20 minutes ago (audit events are immutable once stored).
+    AuditEventFactory.create_batch(
+        3, recorded_at=timezone.now() - timedelta(minutes=20)
     )
     # Only "Lagging" is behind: move the others' cursors past the events.
     last = events_matching(location=healthy).order_by("-txid", "-seq").first()
