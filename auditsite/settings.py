@@ -283,6 +283,27 @@ AUDITSITE_EXPORT_CONTINUOUS_LOOKUP_SECONDS = float(
 AUDITSITE_EXPORT_DIGEST_HOURS_PER_CALL = int(
     os.environ.get("AUDITSITE_EXPORT_DIGEST_HOURS_PER_CALL", "168")
 )
+# HTTP destinations (Datadog, Splunk HEC, webhooks; exports/destinations/http.py):
+# per-request timeout and attempts, the longest Retry-After waited within a
+# run, the backoff between failed runs (doubling from BACKOFF_SECONDS up to
+# BACKOFF_MAX_SECONDS, or the receiver's Retry-After if longer), and how many
+# failed runs in a row pause a location (any destination).
+AUDITSITE_EXPORT_HTTP_TIMEOUT = float(
+    os.environ.get("AUDITSITE_EXPORT_HTTP_TIMEOUT", "10")
+)
+AUDITSITE_EXPORT_HTTP_MAX_ATTEMPTS = int(
+    os.environ.get("AUDITSITE_EXPORT_HTTP_MAX_ATTEMPTS", "3")
+)
+AUDITSITE_EXPORT_HTTP_RETRY_WAIT_MAX = float(
+    os.environ.get("AUDITSITE_EXPORT_HTTP_RETRY_WAIT_MAX", "5")
+)
+AUDITSITE_EXPORT_BACKOFF_SECONDS = float(
+    os.environ.get("AUDITSITE_EXPORT_BACKOFF_SECONDS", "30")
+)
+AUDITSITE_EXPORT_BACKOFF_MAX_SECONDS = float(
+    os.environ.get("AUDITSITE_EXPORT_BACKOFF_MAX_SECONDS", "900")
+)
+AUDITSITE_EXPORT_PAUSE_AFTER = int(os.environ.get("AUDITSITE_EXPORT_PAUSE_AFTER", "50"))
 # The AWS identity auditsite assumes customer roles with (shown in trust policies).
 AUDITSITE_AWS_PRINCIPAL_ARN = os.environ.get("AUDITSITE_AWS_PRINCIPAL_ARN", "")
 # Port of the local moto S3 server that `make run` (manage.py devserver) starts.
@@ -374,5 +395,8 @@ LOGGING = {
         "django-q": {"level": "INFO" if AUDITSITE_LOG_VERBOSE else "WARNING"},
         # django-axes logs every login at INFO; the audit log records them.
         "axes": {"level": "INFO" if AUDITSITE_LOG_VERBOSE else "WARNING"},
+        # httpx logs every request of the HTTP destinations at INFO; the runs
+        # record what was delivered.
+        "httpx": {"level": "INFO" if AUDITSITE_LOG_VERBOSE else "WARNING"},
     },
 }

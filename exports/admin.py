@@ -1,4 +1,5 @@
-"""Admin for export locations: write-only secret, verify/run/replay actions."""
+"""Admin for export locations: write-only secrets, one health status,
+verify/run/replay actions, and the run history in human units."""
 
 import json
 from datetime import timedelta
@@ -17,10 +18,12 @@ from audit.admin.base import ServiceDeleteMixin
 from audit.models import Category, EventType, Organization
 from exports import services
 from exports.admin_digests import verify_integrity
-from exports.models import ExportLocation, ExportObject, ExportRun
-from exports.selectors import export_location_lag
+from exports.admin_runs import ExportRunInline, moment_html
+from exports.models import ExportLocation
+from exports.selectors import export_location_health
 
 ALL_HINT = "Nothing selected = all."
+S3_FIELDSETS = {"S3 bucket", "Authentication"}
 
 
 def _event_type_choices() -> list[tuple[str, str]]:
@@ -59,6 +62,14 @@ class ExportLocationForm(forms.ModelForm):
         help_text="Write-only: never shown again. On a change, leave empty to "
         "keep the stored secret.",
     )
+    destination_secret = forms.CharField(
+        label="API key / token / signing secret",
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"class": "vTextField"}),
+        help_text="Datadog API key, Splunk HEC token or webhook HMAC secret. "
+        "Write-only: never shown again. On a change, leave empty to keep it.",
+    )
     categories = forms.MultipleChoiceField(
         choices=Category.choices,
         required=False,
@@ -88,12 +99,17 @@ class ExportLocationForm(forms.ModelForm):
             "endpoint_url": "Endpoint URL",
             "role_arn": "Role ARN",
             "access_key_id": "Access key ID",
+            "destination_options": "Destination options",
         }
         help_texts = {
             "name": "Shown in lists; defaults to the bucket name.",
             "path_prefix": "Objects go under <prefix>/year=YYYY/month=MM/day=DD/.",
-            "endpoint_url": "Only for S3-compatible stores (MinIO, Ceph, R2); "
-            "empty = AWS.",
+            "endpoint_url": "S3: only for S3-compatible stores (MinIO, Ceph, R2), "
+            "empty = AWS. Datadog: the intake URL, empty = the site option's "
+            "(US1 by default). Splunk: the HEC base URL. Webhook: the https URL.",
+            "destination_options": 'JSON. Datadog: "service", "tags" (list), '
+            '"hostname", "site" (US1, US3, US5, EU, AP1, AP2, US1-FED). Splunk: '
+            '"index", "source", "sourcetype". S3 and webhooks: none ({}).',
             "role_arn": "e.g. arn:aws:iam::123456789012:role/auditsite-export",
             "enabled": "Disabled locations are not run; the cursor is kept.",
         }
@@ -106,6 +122,17 @@ class ExportLocationForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["name"].required = False
+        if "destination" in self.fields:
+            self.fields["destination"].required = False
+            if not self.instance._state.adding:
+                self.fields["destination"].disabled = True
+                self.fields[
+                    "destination"
+                ].help_text = (
+                    "Fixed once created: create a new location for another one."
+                )
+        if "destination_options" in self.fields:
+            self.fields["destination_options"].required = False
         # Keep values the catalog no longer has (a deleted custom type or org)
         # selectable, so an unrelated edit does not fail or drop them.
         for name, choices in (
@@ -126,6 +153,7 @@ class ExportLocationForm(forms.ModelForm):
             services.export_location_check(
                 location=None if adding else self.instance,
                 secret_access_key=data.get("secret_access_key") or None,
+                destination_secret=data.get("destination_secret") or None,
                 **fields,
             )
         except ValidationError as exc:
@@ -152,28 +180,6 @@ class ReplayFromDateForm(forms.Form):
         return since
 
 
-class ExportRunInline(admin.TabularInline):
-    model = ExportRun
-    extra = 0
-    can_delete = False
-    max_num = 0
-    fields = readonly_fields = [
-        "started_at",
-        "status",
-        "events",
-        "bytes",
-        "object_count",
-        "duration",
-        "error",
-        "replay",
-    ]
-    ordering = ["-started_at"]
-
-    def get_queryset(self, request):
-        recent = timezone.now() - timedelta(days=7)
-        return super().get_queryset(request).filter(started_at__gte=recent)
-
-
 def _saved(obj) -> bool:
     return obj is not None and not obj._state.adding
 
@@ -183,17 +189,20 @@ class ExportLocationAdmin(ServiceDeleteMixin, admin.ModelAdmin):
     form = ExportLocationForm
     list_display = [
         "name",
-        "bucket",
+        "destination",
+        "target",
         "interval",
-        "file_format",
-        "enabled",
-        "connection_status",
-        "in_error",
-        "last_checked_at",
+        "health",
+        "last_check",
     ]
-    list_filter = ["enabled", "in_error", "interval"]
-    radio_fields = {"auth_type": admin.HORIZONTAL, "file_format": admin.HORIZONTAL}
+    list_filter = ["destination", "enabled", "in_error", "interval"]
+    radio_fields = {
+        "destination": admin.VERTICAL,
+        "auth_type": admin.HORIZONTAL,
+        "file_format": admin.HORIZONTAL,
+    }
     readonly_fields = [
+        "health",
         "external_id",
         "trust_policy",
         "connection_status",
@@ -212,17 +221,26 @@ class ExportLocationAdmin(ServiceDeleteMixin, admin.ModelAdmin):
             {
                 "fields": [
                     "name",
-                    ("bucket", "region"),
-                    "path_prefix",
+                    "destination",
                     "endpoint_url",
+                    "destination_secret",
+                    "destination_options",
                 ]
+            },
+        ),
+        (
+            "S3 bucket",
+            {
+                "description": "S3 locations only.",
+                "fields": [("bucket", "region"), "path_prefix"],
             },
         ),
         (
             "Authentication",
             {
-                "description": "Access key: its ID and secret. Assumed IAM role: "
-                "the role's ARN; its trust policy must require the External ID.",
+                "description": "S3 locations only. Access key: its ID and secret. "
+                "Assumed IAM role: the role's ARN; its trust policy must require "
+                "the External ID.",
                 "fields": [
                     "auth_type",
                     ("access_key_id", "secret_access_key"),
@@ -245,6 +263,7 @@ class ExportLocationAdmin(ServiceDeleteMixin, admin.ModelAdmin):
         "Status",
         {
             "fields": [
+                "health",
                 ("connection_status", "connection_checked_at"),
                 ("in_error", "consecutive_failures"),
                 "last_error",
@@ -272,9 +291,22 @@ class ExportLocationAdmin(ServiceDeleteMixin, admin.ModelAdmin):
         return self.inlines if _saved(obj) else []
 
     def get_fieldsets(self, request, obj=None):
-        if _saved(obj):
+        if not _saved(obj):
+            return self.fieldsets
+        if obj.destination == ExportLocation.Destination.S3:
             return [*self.fieldsets, self.status_fieldset]
-        return self.fieldsets
+        # A stream: no S3 sections, no bucket policy.
+        name, options = self.status_fieldset
+        status = (
+            name,
+            {
+                **options,
+                "fields": [f for f in options["fields"] if f != "bucket_policy"],
+            },
+        )
+        return [
+            fieldset for fieldset in self.fieldsets if fieldset[0] not in S3_FIELDSETS
+        ] + [status]
 
     @admin.display(description="External ID")
     def external_id(self, obj):
@@ -282,19 +314,37 @@ class ExportLocationAdmin(ServiceDeleteMixin, admin.ModelAdmin):
             return "Shown once the location is saved."
         return format_html("<code>{}</code>", obj.external_id)
 
-    @admin.display(description="Lag (not yet exported)")
+    @admin.display(description="Bucket or endpoint")
+    def target(self, obj):
+        if obj.destination == ExportLocation.Destination.S3:
+            return obj.bucket
+        return obj.endpoint_url or (obj.destination_options or {}).get("site", "US1")
+
+    @admin.display(description="Health")
+    def health(self, obj):
+        if not _saved(obj):
+            return "-"
+        health = export_location_health(location=obj)
+        return format_html(
+            '<span class="export-health export-health-{}">{}</span>',
+            health.state,
+            health.text,
+        )
+
+    @admin.display(description="Last check", ordering="last_checked_at")
+    def last_check(self, obj):
+        return moment_html(obj.last_checked_at)
+
+    @admin.display(description="Not yet exported")
     def lag(self, obj):
         if not _saved(obj):
             return "-"
-        lag = export_location_lag(location=obj)
-        return (
-            f"{lag['pending_events']} events pending; oldest recorded "
-            f"{lag['oldest_pending_age_seconds']} s ago; newest at "
-            f"{lag['newest_pending_at'] or '-'}"
-        )
+        return export_location_health(location=obj).lag_text
 
     @admin.display(description="Minimal bucket policy")
     def bucket_policy(self, obj):
+        if obj is not None and obj.destination != ExportLocation.Destination.S3:
+            return "S3 locations only."
         return format_html(
             "<pre>{}</pre>", json.dumps(services.bucket_policy_for(obj), indent=2)
         )
@@ -309,25 +359,35 @@ class ExportLocationAdmin(ServiceDeleteMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         actor = actor_for_request(request)
-        data = {f: form.cleaned_data[f] for f in services.EDITABLE_FIELDS}
+        data = {
+            f: form.cleaned_data[f]
+            for f in services.EDITABLE_FIELDS
+            if f in form.cleaned_data
+        }
         secret = form.cleaned_data.get("secret_access_key") or ""
+        destination_secret = form.cleaned_data.get("destination_secret") or ""
         if change:
+            data.pop("destination", None)
             services.export_location_update(
                 actor=actor,
                 location=ExportLocation.objects.get(pk=obj.pk),
                 secret_access_key=secret,
+                destination_secret=destination_secret,
                 **data,
             )
         else:
             created = services.export_location_create(
-                actor=actor, secret_access_key=secret, **data
+                actor=actor,
+                secret_access_key=secret,
+                destination_secret=destination_secret,
+                **data,
             )
             obj.pk = created.pk
 
     def delete_with_service(self, *, actor, obj):
         services.export_location_delete(actor=actor, location=obj)
 
-    @admin.action(description="Verify (write a test object)")
+    @admin.action(description="Verify (send a test delivery)")
     def verify(self, request, queryset):
         actor = actor_for_request(request)
         for location in queryset:
@@ -381,44 +441,3 @@ class ExportLocationAdmin(ServiceDeleteMixin, admin.ModelAdmin):
                 actor=actor, location=location, since=since
             )
             self.message_user(request, f"{location}: re-sending {count} objects")
-
-
-@admin.register(ExportRun)
-class ExportRunAdmin(admin.ModelAdmin):
-    list_display = [
-        "location",
-        "started_at",
-        "status",
-        "events",
-        "bytes",
-        "object_count",
-        "duration",
-        "replay",
-        "error",
-    ]
-    list_filter = ["status", "replay"]
-    list_select_related = ["location"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(ExportObject)
-class ExportObjectAdmin(admin.ModelAdmin):
-    list_display = ["key", "location", "event_count", "size_bytes", "created_at"]
-    list_select_related = ["location"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -1,4 +1,5 @@
-"""Reads for exports: the events a location still has to deliver, its lag.
+"""Reads for exports: the events a location still has to deliver, its lag and
+health.
 
 Export order is ``(txid, seq)``: the inserting transaction's id, then the
 sequence number. On PostgreSQL sequence numbers are taken at INSERT but
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -303,3 +305,70 @@ def export_runs_for(*, location: ExportLocation) -> QuerySet[ExportRun]:
 def export_objects_for(*, location: ExportLocation) -> QuerySet[ExportObject]:
     """The objects a location delivered, in export order."""
     return ExportObject.objects.filter(location=location).order_by("position_to")
+
+
+@dataclass(frozen=True)
+class LocationHealth:
+    """One status for a location, as the admin, API and command show it.
+
+    ``state`` is ``ok``, ``lagging``, ``error`` or ``paused``; ``text`` is the
+    line to show (``OK``, ``lagging 120 events, oldest 14 min``,
+    ``error: <message>``, ``paused``). A location is lagging when its oldest
+    undelivered event is older than one interval plus a minute of grace
+    (events within that are simply waiting for the next run).
+    """
+
+    state: str
+    text: str
+    pending_events: int
+    pending_events_capped: bool
+    oldest_pending_minutes: int
+
+    @property
+    def lag_text(self) -> str:
+        """``Nothing pending`` or ``120 events, the oldest recorded 14 min ago``."""
+        if not self.pending_events:
+            return "Nothing pending"
+        more = "+" if self.pending_events_capped else ""
+        noun = "event" if self.pending_events == 1 else "events"
+        return (
+            f"{self.pending_events}{more} {noun}, the oldest recorded "
+            f"{self.oldest_pending_minutes} min ago"
+        )
+
+
+LAG_GRACE_SECONDS = 60
+
+
+def export_location_health(
+    *, location: ExportLocation, lag: dict | None = None
+) -> LocationHealth:
+    """The location's health: paused, else in error, else lagging, else OK."""
+    from exports.services.locations import SCHEDULE_MINUTES
+
+    lag = lag if lag is not None else export_location_lag(location=location)
+    pending = lag["pending_events"]
+    age = lag["oldest_pending_age_seconds"]
+    minutes = age // 60
+    values = {
+        "pending_events": pending,
+        "pending_events_capped": lag["pending_events_capped"],
+        "oldest_pending_minutes": minutes,
+    }
+    if not location.enabled:
+        text = (
+            f"paused (error: {location.last_error})" if location.in_error else "paused"
+        )
+        return LocationHealth(state="paused", text=text, **values)
+    if location.in_error:
+        message = location.last_error or location.connection_status or "unknown"
+        return LocationHealth(state="error", text=f"error: {message}", **values)
+    allowance = SCHEDULE_MINUTES[location.interval] * 60 + LAG_GRACE_SECONDS
+    if pending and age > allowance:
+        more = "+" if lag["pending_events_capped"] else ""
+        return LocationHealth(
+            state="lagging",
+            text=f"lagging {pending}{more} events, oldest {minutes} min",
+            **values,
+        )
+    return LocationHealth(state="ok", text="OK", **values)

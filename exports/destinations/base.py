@@ -1,12 +1,12 @@
-"""The destination interface the run engine knows (S3 today; Datadog, Splunk
-and webhooks implement it next).
+"""The destination interface the run engine knows: S3, Datadog, Splunk, webhooks.
 
 The engine cuts a range of events, renders it into ``Batch`` es and hands
 each one to ``Destination.deliver``; it never retries on its own (the vendor
-client may, e.g. botocore): a failed delivery fails the run and the next run
-re-cuts the same range. A destination that is ``exactly_once`` (an object
-store with deterministic keys) gets the same key and bytes again; one that is
-not receives the same ``idempotency_key``.
+client may: botocore, or ``destinations.http``): a failed delivery fails the
+run and the next run re-cuts the same range. A destination that is
+``exactly_once`` (an object store with deterministic keys) gets the same key
+and bytes again; one that is not (the HTTP destinations) builds its requests
+from ``Batch.rows`` and sends the same idempotency keys again.
 """
 
 from __future__ import annotations
@@ -29,6 +29,9 @@ class Batch:
     content_type: str
     event_count: int
     idempotency_key: str
+    # The range's rows (exports.selectors.ExportRow): HTTP destinations shape
+    # their own requests from them (Datadog entries, Splunk events, webhooks).
+    rows: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -40,14 +43,20 @@ class DeliveryResult:
     error: str = ""
     # False when a human has to act (permissions, configuration).
     retryable: bool = True
+    # Seconds the next run should wait at least (a receiver's Retry-After; 0:
+    # the engine's own backoff only). None: no backoff (botocore already
+    # retried S3 with its own).
+    retry_after: float | None = None
 
     @classmethod
     def delivered(cls, key: str) -> DeliveryResult:
         return cls(ok=True, key=key)
 
     @classmethod
-    def failed(cls, error: str, *, retryable: bool) -> DeliveryResult:
-        return cls(ok=False, error=error, retryable=retryable)
+    def failed(
+        cls, error: str, *, retryable: bool, retry_after: float | None = None
+    ) -> DeliveryResult:
+        return cls(ok=False, error=error, retryable=retryable, retry_after=retry_after)
 
 
 @runtime_checkable
@@ -65,3 +74,6 @@ class Destination(Protocol):
 
     def deliver(self, batch: Batch) -> DeliveryResult:
         """Deliver one batch (the vendor client's own retries included)."""
+
+    def deliver_to_key(self, key: str, batch: Batch) -> DeliveryResult:
+        """Deliver a replayed batch under the key recorded for it."""

@@ -1,29 +1,33 @@
 """Export locations: the one validated way to create, change, verify, delete.
 
 Every change records its ``operator`` event (SPEC section 7) in the same
-transaction, with the old and new values and never a secret. The admin form,
-the serializer and ``manage.py exports`` only translate
-``ValidationError`` s raised here.
+transaction, with the old and new values and never a secret. The validation
+is ``location_checks.export_location_check``, which create and update call;
+the admin form, the serializer and ``manage.py exports`` only translate the
+``ValidationError`` s raised there.
 """
 
 from __future__ import annotations
 
-import re
-import uuid
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
 
-from audit.models import Category, EventType, Organization
 from audit.services import Actor, event_record
 from exports.crypto import secret_encrypt
 from exports.destinations import destination_for
 from exports.models import ExportLocation, ExportState
+from exports.services.location_checks import (
+    CREDENTIAL_FIELDS,
+    EDITABLE_FIELDS,
+    export_location_check,
+    validation_message,
+)
+
+__all__ = ["EDITABLE_FIELDS", "export_location_check", "validation_message"]
 
 SCHEDULE_MINUTES = {
     ExportLocation.Interval.CONTINUOUS: 1,
@@ -36,25 +40,6 @@ SCHEDULE_MINUTES = {
     ExportLocation.Interval.EVERY_24_HOURS: 1440,
     ExportLocation.Interval.EVERY_DAY: 1440,
 }
-EDITABLE_FIELDS = {
-    "name",
-    "bucket",
-    "region",
-    "path_prefix",
-    "endpoint_url",
-    "auth_type",
-    "access_key_id",
-    "role_arn",
-    "interval",
-    "categories",
-    "event_types",
-    "orgs",
-    "file_format",
-    "enabled",
-}
-# Changing one of these is a credentials change: its values are not logged.
-CREDENTIAL_FIELDS = {"access_key_id", "role_arn", "auth_type"}
-BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 
 
 def bucket_policy_for(location: ExportLocation) -> dict:
@@ -89,153 +74,6 @@ def trust_policy_for(location: ExportLocation) -> dict:
     }
 
 
-# --- validation ------------------------------------------------------------------
-
-
-def _clean_prefix(value: str) -> str:
-    return (value or "").strip().strip("/")
-
-
-def _normalise(field: str, value: Any) -> Any:
-    if field == "path_prefix":
-        return _clean_prefix(value)
-    if field in ("categories", "event_types", "orgs"):
-        if value is None:
-            return []
-        return [str(v) for v in value] if isinstance(value, list | tuple) else value
-    if field in ("bucket", "endpoint_url", "access_key_id", "role_arn", "name"):
-        return (value or "").strip()
-    if field == "region":
-        return (value or "").strip() or "us-east-1"
-    return value
-
-
-def _errors(
-    location: ExportLocation, *, has_secret: bool, stored: ExportLocation | None
-) -> dict[str, list[str]]:
-    """Every problem of an (unsaved) location, by field name.
-
-    An event type or org already stored that no longer exists (a deleted
-    custom type or org) is kept: an unrelated edit must not fail on it.
-    """
-    errors: dict[str, list[str]] = {}
-    try:
-        location.full_clean(exclude=["secret_access_key_encrypted"])
-    except ValidationError as exc:
-        errors.update(exc.message_dict)
-
-    def add(field: str, message: str) -> None:
-        errors.setdefault(field, []).append(message)
-
-    if location.destination == ExportLocation.Destination.S3 and not location.bucket:
-        add("bucket", "This field cannot be blank.")
-    if location.bucket and (
-        not BUCKET_NAME.match(location.bucket) or ".." in location.bucket
-    ):
-        add(
-            "bucket",
-            "Not a valid S3 bucket name: 3 to 63 lowercase letters, digits, dots "
-            "and hyphens, starting and ending with a letter or digit.",
-        )
-    if location.endpoint_url:
-        try:
-            URLValidator(schemes=["http", "https"])(location.endpoint_url)
-        except ValidationError:
-            add("endpoint_url", "Must be an http:// or https:// URL.")
-    for field in ("categories", "event_types", "orgs"):
-        if not isinstance(getattr(location, field), list):
-            add(field, "Must be a list.")
-            setattr(location, field, [])
-    if location.categories:
-        unknown = sorted(set(location.categories) - set(Category.values))
-        if unknown:
-            add("categories", f"Unknown category {', '.join(unknown)}.")
-    if location.event_types:
-        known = set(
-            EventType.objects.filter(event_type__in=location.event_types).values_list(
-                "event_type", flat=True
-            )
-        )
-        kept = set(stored.event_types or []) if stored is not None else set()
-        unknown = sorted(set(location.event_types) - known - kept)
-        if unknown:
-            add("event_types", f"Unknown event type {', '.join(unknown)}.")
-    if location.orgs:
-        bad = []
-        ids = []
-        for value in location.orgs:
-            try:
-                ids.append(uuid.UUID(str(value)))
-            except ValueError:
-                bad.append(str(value))
-        known = {
-            str(pk)
-            for pk in Organization.objects.filter(pk__in=ids).values_list(
-                "pk", flat=True
-            )
-        }
-        kept = {str(o) for o in stored.orgs or []} if stored is not None else set()
-        bad += [str(i) for i in ids if str(i) not in known | kept]
-        if bad:
-            add("orgs", f"Unknown organization {', '.join(sorted(bad))}.")
-    if location.auth_type == ExportLocation.AuthType.ASSUMED_ROLE:
-        if not location.role_arn:
-            add("role_arn", "Required for an assumed IAM role.")
-    elif location.auth_type == ExportLocation.AuthType.ACCESS_KEY:
-        if not location.access_key_id:
-            add("access_key_id", "Required for an access key.")
-        if not has_secret:
-            add("secret_access_key", "Required for an access key.")
-    return errors
-
-
-def export_location_check(
-    *,
-    location: ExportLocation | None = None,
-    secret_access_key: str | None = None,
-    **fields: Any,
-) -> ExportLocation:
-    """The location with ``fields`` applied (unsaved), or ``ValidationError``.
-
-    The one validation of a location; forms, serializers and the command
-    call it (through create/update) and only translate its errors.
-    """
-    unknown = set(fields) - EDITABLE_FIELDS
-    if unknown:
-        raise ValidationError({f: "Not an editable field." for f in sorted(unknown)})
-    candidate = ExportLocation() if location is None else _copy(location)
-    for field, value in fields.items():
-        setattr(candidate, field, _normalise(field, value))
-    name_defaulted = not candidate.name
-    if name_defaulted:
-        candidate.name = candidate.bucket
-    has_secret = bool(secret_access_key) or bool(
-        location is not None and location.secret_access_key_encrypted
-    )
-    errors = _errors(candidate, has_secret=has_secret, stored=location)
-    if name_defaulted and "bucket" in errors:
-        errors.pop("name", None)  # the name was to be the missing bucket's
-    if errors:
-        raise ValidationError(errors)
-    return candidate
-
-
-def _copy(location: ExportLocation) -> ExportLocation:
-    copy = ExportLocation.objects.get(pk=location.pk)
-    return copy
-
-
-def validation_message(exc: ValidationError) -> str:
-    """One line naming each field: ``interval: "X" is not a valid choice.``"""
-    if hasattr(exc, "error_dict"):
-        parts = [
-            f"{field}: {' '.join(str(m) for m in messages)}"
-            for field, messages in exc.message_dict.items()
-        ]
-        return "; ".join(parts)
-    return " ".join(exc.messages)
-
-
 # --- operator events -------------------------------------------------------------
 
 
@@ -253,7 +91,7 @@ def _record(event_type: str, actor: Actor, location: ExportLocation, **details):
         details={
             "location": location.name,
             "location_id": str(location.pk),
-            "destination": "s3",
+            "destination": location.destination,
             **details,
         },
     )
@@ -266,15 +104,23 @@ def export_location_create(
     *,
     actor: Actor,
     secret_access_key: str = "",
+    destination_secret: str = "",
     verify: bool = True,
     **fields: Any,
 ) -> ExportLocation:
     """Validate and create a location with its state and schedule, then verify it.
 
-    Records ``ExportLocationCreated`` (settings, never the secret).
+    Records ``ExportLocationCreated`` (settings, never a secret).
     """
-    location = export_location_check(secret_access_key=secret_access_key, **fields)
+    location = export_location_check(
+        secret_access_key=secret_access_key,
+        destination_secret=destination_secret,
+        **fields,
+    )
     location.secret_access_key_encrypted = secret_encrypt(secret_access_key or "")
+    location.destination_secret_encrypted = (
+        secret_encrypt(destination_secret) if destination_secret else ""
+    )
     with transaction.atomic():
         location.save()
         ExportState.objects.create(location=location)
@@ -295,25 +141,38 @@ def export_location_update(
     actor: Actor,
     location: ExportLocation,
     secret_access_key: str | None = None,
+    destination_secret: str | None = None,
     **changes: Any,
 ) -> ExportLocation:
-    """Validate and apply changes (the secret only when a new one is given).
+    """Validate and apply changes (a secret only when a new one is given).
 
     Records ``ExportLocationChanged`` with old and new values of the changed
     settings, ``ExportLocationCredentialsChanged`` when the key, secret, role
     or auth type changed, and ``ExportLocationPaused``/``Resumed`` for the
-    enabled flag, all in the transaction of the change.
+    enabled flag, all in the transaction of the change. Resuming starts
+    afresh: no backoff, no count of failed runs (the cursor is kept, so the
+    location catches up with no gap).
     """
     with transaction.atomic():
         current = ExportLocation.objects.select_for_update().get(pk=location.pk)
         updated = export_location_check(
-            location=current, secret_access_key=secret_access_key, **changes
+            location=current,
+            secret_access_key=secret_access_key,
+            destination_secret=destination_secret,
+            **changes,
         )
         changed = [f for f in changes if getattr(updated, f) != getattr(current, f)]
         fields = [*changed, "updated_at"]
         if secret_access_key:
             updated.secret_access_key_encrypted = secret_encrypt(secret_access_key)
             fields.append("secret_access_key_encrypted")
+        if destination_secret:
+            updated.destination_secret_encrypted = secret_encrypt(destination_secret)
+            fields.append("destination_secret_encrypted")
+        if "enabled" in changed and updated.enabled:
+            updated.consecutive_failures = 0
+            fields.append("consecutive_failures")
+            ExportState.objects.filter(pk=updated.pk).update(not_before=None)
         updated.save(update_fields=fields)
         export_schedule_sync(location=updated)
         settings_changed = [
@@ -330,6 +189,8 @@ def export_location_update(
         credentials = sorted(set(changed) & CREDENTIAL_FIELDS)
         if secret_access_key:
             credentials.append("secret_access_key")
+        if destination_secret:
+            credentials.append("destination_secret")
         if credentials:
             _record(
                 "ExportLocationCredentialsChanged", actor, updated, fields=credentials
@@ -340,7 +201,13 @@ def export_location_update(
                 actor,
                 updated,
             )
-    for field in EDITABLE_FIELDS | {"secret_access_key_encrypted", "updated_at"}:
+    kept = {
+        "secret_access_key_encrypted",
+        "destination_secret_encrypted",
+        "consecutive_failures",
+        "updated_at",
+    }
+    for field in EDITABLE_FIELDS | kept:
         setattr(location, field, getattr(updated, field))
     return location
 
@@ -354,6 +221,29 @@ def export_location_delete(*, actor: Actor, location: ExportLocation) -> None:
         _record("ExportLocationDeleted", actor, location, old=_public(location))
         _schedules_delete(location.pk)
         location.delete()
+
+
+def export_location_pause_failing(*, location: ExportLocation, reason: str) -> None:
+    """Pause a location whose runs keep failing (``AUDITSITE_EXPORT_PAUSE_AFTER``).
+
+    Called by the run engine inside its finishing transaction: the location
+    is disabled, its schedules removed, and ``ExportLocationPaused`` is
+    recorded with the reason and actor System. Resuming it (enabled again)
+    catches up from the cursor.
+    """
+    ExportLocation.objects.filter(pk=location.pk).update(enabled=False)
+    location.enabled = False
+    _schedules_delete(location.pk)
+    _record(
+        "ExportLocationPaused",
+        Actor.system(),
+        location,
+        reason=(
+            f"{location.consecutive_failures} failed runs in a row; last error: "
+            f"{reason}"
+        ),
+        consecutive_failures=location.consecutive_failures,
+    )
 
 
 # --- schedules ---------------------------------------------------------------------
@@ -403,7 +293,11 @@ def _schedules_delete(location_id) -> None:
 
 
 def export_location_verify(*, actor: Actor, location: ExportLocation) -> str:
-    """Write ``verify-test-<timestamp>`` and record the connection status.
+    """Send the destination's test delivery and record the connection status.
+
+    S3: writes ``verify-test-<timestamp>``; Datadog: one log "auditsite
+    verification"; Splunk: one event; webhook: a signed
+    ``{"type": "verification"}``.
 
     Returns ``SUCCESS`` or the destination's error text; records
     ``ExportLocationVerified`` with it.

@@ -170,6 +170,8 @@ def _lease_acquire(location_id, worker: str) -> Lease | None:
                 return None
         else:
             state = states.get()
+        if state.not_before and state.not_before > now:
+            return None  # backing off (a receiver's Retry-After, failed runs)
         held = (
             bool(state.lease_owner) and state.lease_until and state.lease_until >= now
         )
@@ -311,6 +313,7 @@ def _render(location: ExportLocation, step: Step) -> Batch:
         content_type=formats.CONTENT_TYPES[step.file_format],
         event_count=len(step.rows),
         idempotency_key=idempotency_key(location, step),
+        rows=tuple(step.rows),
     )
 
 
@@ -404,6 +407,7 @@ def export_location_run(*, location_id, worker: str | None = None) -> ExportRun 
     fails the run (the next run re-cuts the same range); a permission error, or
     ``AUDITSITE_EXPORT_ERROR_AFTER`` failures in a row, marks the location in
     error until a run succeeds. The cursor only moves with a delivered object.
+    A location backing off (``ExportState.not_before`` ahead) is not run.
     """
     worker = worker or worker_id()
     lease = _lease_acquire(location_id, worker)
@@ -470,7 +474,10 @@ def _run_finish(lease: Lease, failure: DeliveryResult | None) -> ExportRun:
 
     A run that found nothing to do leaves no history row (a CONTINUOUS
     location runs often); ``ExportLocation.last_checked_at`` shows it ran. It
-    is returned unsaved, with status ``nothing_to_do``.
+    is returned unsaved, with status ``nothing_to_do``. A transient HTTP
+    failure sets ``ExportState.not_before`` (``_backoff_until``); after
+    ``AUDITSITE_EXPORT_PAUSE_AFTER`` failed runs in a row the location pauses
+    itself (``export_location_pause_failing``, an operator event).
     """
     now = timezone.now()
     run = lease.run
@@ -517,11 +524,42 @@ def _run_finish(lease: Lease, failure: DeliveryResult | None) -> ExportRun:
             ]
         )
         ExportState.objects.filter(pk=location.pk, lease_owner=lease.worker).update(
-            lease_owner="", lease_until=None, lease_backend_pid=None
+            lease_owner="",
+            lease_until=None,
+            lease_backend_pid=None,
+            not_before=_backoff_until(location, failure, now),
         )
+        if (
+            failure is not None
+            and location.enabled
+            and location.consecutive_failures >= settings.AUDITSITE_EXPORT_PAUSE_AFTER
+        ):
+            from exports.services.locations import export_location_pause_failing
+
+            export_location_pause_failing(location=location, reason=failure.error)
         if run.pk is not None or run.status != ExportRun.Status.NOTHING_TO_DO:
             run.save()
     return run
+
+
+def _backoff_until(location: ExportLocation, failure: DeliveryResult | None, now):
+    """When the next run may start after a transient HTTP failure (else None).
+
+    ``AUDITSITE_EXPORT_BACKOFF_SECONDS`` doubling with each failed run in a
+    row, up to ``AUDITSITE_EXPORT_BACKOFF_MAX_SECONDS``, or the receiver's
+    ``Retry-After`` when that is longer (capped the same way).
+    """
+    if failure is None or not failure.retryable or failure.retry_after is None:
+        return None
+    doubling = min(location.consecutive_failures - 1, 20)
+    wait = min(
+        settings.AUDITSITE_EXPORT_BACKOFF_MAX_SECONDS,
+        max(
+            failure.retry_after,
+            settings.AUDITSITE_EXPORT_BACKOFF_SECONDS * 2 ** max(doubling, 0),
+        ),
+    )
+    return now + timedelta(seconds=wait) if wait > 0 else None
 
 
 # --- queueing ------------------------------------------------------------------------

@@ -39,7 +39,8 @@ def test_create_list_run_flow(db, aws, tmp_path, capsys):
     assert header.split("\t") == [
         "id",
         "name",
-        "bucket",
+        "destination",
+        "target",
         "interval",
         "enabled",
         "connection",
@@ -47,6 +48,7 @@ def test_create_list_run_flow(db, aws, tmp_path, capsys):
     assert line.split("\t") == [
         str(location.pk),
         BUCKET,
+        "s3",
         BUCKET,
         "EVERY_HOUR",
         "enabled",

@@ -33,14 +33,34 @@ CONFIG_FIELDS = {
 }
 FIELD_KEYS = {field: key for key, field in CONFIG_FIELDS.items()}
 FIELD_KEYS["secret_access_key"] = "secretAccessKey"
+# HTTP destinations (SPEC section 8): their config keys -> fields, the key
+# holding the secret, and the keys that go to destination_options.
+HTTP_DESTINATIONS = ("datadog", "splunk", "webhook")
+HTTP_FIELDS = {
+    "name": "name",
+    "endpointUrl": "endpoint_url",
+    "interval": "interval",
+    "categories": "categories",
+    "eventTypes": "event_types",
+    "orgs": "orgs",
+}
+HTTP_SECRET_KEYS = {"datadog": "apiKey", "splunk": "token", "webhook": "secret"}
+HTTP_OPTION_KEYS = {
+    "datadog": ("service", "tags", "hostname", "site"),
+    "splunk": ("index", "source", "sourcetype"),
+    "webhook": (),
+}
 
 
-def _config_message(exc: ValidationError) -> str:
+def _config_message(exc: ValidationError, destination: str = "s3") -> str:
     """The service's errors as one line, named as config.json names them."""
     if not hasattr(exc, "error_dict"):
         return " ".join(exc.messages)
+    names = dict(FIELD_KEYS)
+    if destination in HTTP_SECRET_KEYS:
+        names["destination_secret"] = HTTP_SECRET_KEYS[destination]
     return "; ".join(
-        f"{FIELD_KEYS.get(field, field)}: {' '.join(messages)}"
+        f"{names.get(field, field)}: {' '.join(messages)}"
         for field, messages in exc.message_dict.items()
     )
 
@@ -54,14 +74,23 @@ def _location(location_id: str) -> ExportLocation:
 
 class Command(BaseCommand):
     help = (
-        "Create, list, verify, run, replay and delete S3 export locations, and "
-        "write their due digests. Runs, objects and digests are read-only."
+        "Create, list, verify, run, replay and delete export locations (S3, "
+        "Datadog, Splunk HEC, webhooks), and write S3 locations' due digests. "
+        "Runs, objects and digests are read-only."
     )
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
         create = sub.add_parser("create", help="create from a config.json")
-        create.add_argument("--auth", choices=sorted(AUTH_TYPES), required=True)
+        create.add_argument(
+            "--auth", choices=sorted(AUTH_TYPES), help="S3: how to authenticate"
+        )
+        create.add_argument(
+            "--destination",
+            choices=["s3", *HTTP_DESTINATIONS],
+            default="s3",
+            help="where to deliver (default s3, which needs --auth)",
+        )
         create.add_argument("config", help="path to config.json")
         listing = sub.add_parser("list", help="list locations")
         listing.add_argument("--json", action="store_true")
@@ -74,7 +103,7 @@ class Command(BaseCommand):
     def handle(self, *args, action, **options):
         getattr(self, f"_{action}")(**options)
 
-    def _create(self, *, auth, config, **_):
+    def _create(self, *, auth, config, destination="s3", **_):
         try:
             with open(config) as handle:
                 data = json.load(handle)
@@ -82,6 +111,13 @@ class Command(BaseCommand):
             raise CommandError(f"cannot read {config}: {exc}") from None
         if not isinstance(data, dict):
             raise CommandError(f"{config} must hold a JSON object")
+        if destination != "s3":
+            if auth:
+                raise CommandError(f"--auth is for S3 locations, not {destination}")
+            self._create_http(destination, data)
+            return
+        if not auth:
+            raise CommandError("an S3 location needs --auth access-key|assumed-role")
         auth_type = AUTH_TYPES[auth]
         fields = {
             field: data[key] for key, field in CONFIG_FIELDS.items() if key in data
@@ -106,6 +142,32 @@ class Command(BaseCommand):
         policy = services.bucket_policy_for(location)
         self.stdout.write(json.dumps(policy, indent=2))
 
+    def _create_http(self, destination: str, data: dict) -> None:
+        """A Datadog, Splunk or webhook location from its config.json keys."""
+        secret_key = HTTP_SECRET_KEYS[destination]
+        option_keys = HTTP_OPTION_KEYS[destination]
+        unknown = sorted(set(data) - set(HTTP_FIELDS) - set(option_keys) - {secret_key})
+        if unknown:
+            allowed = sorted([*HTTP_FIELDS, *option_keys, secret_key])
+            raise CommandError(
+                f"unknown key {', '.join(unknown)} for {destination} "
+                f"(allowed: {', '.join(allowed)})"
+            )
+        fields = {field: data[key] for key, field in HTTP_FIELDS.items() if key in data}
+        fields.setdefault("interval", "")
+        options = {key: data[key] for key in option_keys if key in data}
+        try:
+            location = services.export_location_create(
+                actor=Actor.system(),
+                destination=destination,
+                destination_options=options,
+                destination_secret=data.get(secret_key, ""),
+                **fields,
+            )
+        except ValidationError as exc:
+            raise CommandError(_config_message(exc, destination)) from None
+        self.stdout.write(f"{location.pk} {location.connection_status}")
+
     def _list(self, *, json: bool = False, **_):
         import json as jsonlib
 
@@ -113,7 +175,9 @@ class Command(BaseCommand):
             {
                 "id": str(loc.pk),
                 "name": loc.name,
+                "destination": loc.destination,
                 "bucket": loc.bucket,
+                "endpoint_url": loc.endpoint_url,
                 "interval": loc.interval,
                 "enabled": loc.enabled,
                 "connection_status": loc.connection_status,
@@ -126,7 +190,10 @@ class Command(BaseCommand):
             self.stdout.write(jsonlib.dumps(rows, indent=2))
             return
         self.stdout.write(
-            "\t".join(["id", "name", "bucket", "interval", "enabled", "connection"])
+            "\t".join(
+                ["id", "name", "destination", "target", "interval", "enabled"]
+                + ["connection"]
+            )
         )
         for row in rows:
             self.stdout.write(
@@ -134,7 +201,8 @@ class Command(BaseCommand):
                     [
                         row["id"],
                         row["name"],
-                        row["bucket"],
+                        row["destination"],
+                        row["bucket"] or row["endpoint_url"] or "-",
                         row["interval"],
                         "enabled" if row["enabled"] else "disabled",
                         row["connection_status"] or "-",

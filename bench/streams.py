@@ -1,0 +1,362 @@
+"""Streams: events/s to a local Datadog-shaped receiver, and CONTINUOUS delay.
+
+    .venv/bin/python bench/streams.py [--events 200000] [--trickle 60]
+
+Uses (and if needed creates and seeds) the PostgreSQL database in
+BENCH_DATABASE_URL (default .../h11_bench) and starts the receiver as a
+subprocess (this script with ``--serve``) on a free 127.0.0.1 port: a
+``ThreadingHTTPServer`` that does what the Datadog intake is documented to
+check (``DD-API-KEY``, gunzip, a JSON array of at most 1,000 entries) and
+counts the entries it accepted (``GET /count``).
+
+1. Ceiling: a loop posting pre-built gzip bodies (1,000 real entries each,
+   built once from the first rows) to the receiver over one keep-alive
+   connection: what the receiver and HTTP stack can take at most.
+2. Throughput: a new ``datadog`` location streams every event (runs one after
+   another until nothing is left, as the scheduled task does), compared with
+   the ceiling and checked against the receiver's count.
+3. CONTINUOUS delay: with a real ``qcluster`` running, events are recorded
+   at a steady trickle (calling ``continuous_notify`` as bench/export.py
+   does until recording events calls it itself); the delay of each is from
+   its ``recorded_at`` to the ``created_at`` of the ledger row of the
+   delivered range (written right after the receiver answered 2xx).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from bisect import bisect_left
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import ROOT, django_on, seed_until  # noqa: E402
+
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/h11_bench"
+API_KEY = "bench-api-key"
+
+
+# --- the receiver (its own process) --------------------------------------------------
+
+
+class _Intake(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    accepted = 0
+    requests = 0
+    lock = threading.Lock()
+
+    def log_message(self, format, *args):
+        pass
+
+    def _answer(self, status: int, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        cls = type(self)
+        self._answer(
+            200,
+            json.dumps({"entries": cls.accepted, "requests": cls.requests}).encode(),
+        )
+
+    def do_POST(self):
+        raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        if self.path != "/api/v2/logs" or self.headers.get("DD-API-KEY") != API_KEY:
+            self._answer(403, b'{"errors":["Forbidden"]}')
+            return
+        entries = json.loads(gzip.decompress(raw))
+        if not isinstance(entries, list) or len(entries) > 1000:
+            self._answer(400, b'{"errors":["bad payload"]}')
+            return
+        with self.lock:
+            type(self).accepted += len(entries)
+            type(self).requests += 1
+        self._answer(202, b"{}")
+
+
+def serve(port: int) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", port), _Intake)
+    server.daemon_threads = True
+    server.serve_forever()
+
+
+# --- the bench -----------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start(args: list[str], **kwargs) -> subprocess.Popen:
+    return subprocess.Popen(
+        args,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        **kwargs,
+    )
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait()
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--trickle", type=int, default=60, help="seconds")
+    parser.add_argument("--rate", type=float, default=5.0, help="events/s")
+    parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.serve)
+        return
+
+    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
+    django_on(url)
+    import httpx
+    from django.utils import timezone
+    from django_q.models import Schedule
+
+    from audit.models import AuditEvent, Organization, User
+    from audit.services import Actor, event_record
+    from exports import services
+    from exports.destinations import Batch
+    from exports.destinations.datadog import DatadogDestination
+    from exports.destinations.http import gzipped
+    from exports.models import (
+        POSITION_ZERO,
+        ExportLocation,
+        ExportObject,
+        ExportState,
+        position_encode,
+    )
+    from exports.selectors import events_matching, export_rows_after, export_selection
+
+    seed_until(args.events)
+    ExportLocation.objects.filter(name__startswith="bench-").delete()
+    Schedule.objects.filter(name__startswith="export-location-").delete()
+
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    receiver = start([sys.executable, __file__, "--serve", str(port)])
+    cluster = None
+    paused = {s.pk: s.next_run for s in Schedule.objects.all()}
+    Schedule.objects.update(next_run=timezone.now() + timedelta(days=1))
+    http = httpx.Client(timeout=30)
+    try:
+        for _ in range(100):
+            try:
+                http.get(endpoint)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+
+        def received() -> int:
+            return http.get(endpoint).json()["entries"]
+
+        location = services.export_location_create(
+            actor=Actor.system(),
+            name="bench-datadog",
+            destination="datadog",
+            endpoint_url=endpoint,
+            destination_secret=API_KEY,
+            interval="EVERY_DAY",
+        )
+        total = events_matching(location=location).count()
+
+        # 1. The ceiling: pre-built gzip bodies of real entries, posted in a loop.
+        sample = export_rows_after(
+            selection=export_selection(location=location),
+            after=POSITION_ZERO,
+            horizon=2**62,
+            limit=1000,
+        )
+        shaper = DatadogDestination(location)
+        body = gzipped(b"[" + b",".join(shaper.encoded_entry(r) for r in sample) + b"]")
+        headers = {
+            "DD-API-KEY": API_KEY,
+            "Content-Type": "application/json",
+            "Content-Encoding": "gzip",
+        }
+        posts = max(20, total // len(sample) // 4)
+        before = received()
+        started = time.perf_counter()
+        for _ in range(posts):
+            http.post(f"{endpoint}/api/v2/logs", content=body, headers=headers)
+        ceiling_s = time.perf_counter() - started
+        ceiling_entries = received() - before
+        ceiling = ceiling_entries / ceiling_s
+
+        # 1b. The destination alone: shape, gzip and POST the same rows
+        # (no database read, no ledger), what it adds to the receiver's cost.
+        batch = Batch(
+            name="bench",
+            body=b"",
+            content_type="application/json",
+            event_count=len(sample),
+            idempotency_key="bench",
+            rows=tuple(sample),
+        )
+        before = received()
+        started = time.perf_counter()
+        for _ in range(posts):
+            if not shaper.deliver(batch).ok:
+                raise SystemExit("the receiver refused the destination's request")
+        shaped_s = time.perf_counter() - started
+        shaped_entries = received() - before
+        shaped = shaped_entries / shaped_s
+
+        # 2. The stream itself.
+        before = received()
+        started = time.perf_counter()
+        exported = ranges = runs = 0
+        while True:
+            run = services.export_location_run(location_id=location.pk)
+            runs += 1
+            if run.status == run.Status.FAILED:
+                raise SystemExit(f"stream failed: {run.error}")
+            if not run.object_count:
+                break
+            exported += run.events
+            ranges += run.object_count
+        stream_s = time.perf_counter() - started
+        arrived = received() - before
+        rate = exported / stream_s
+        services.export_location_delete(actor=Actor.system(), location=location)
+
+        print(
+            f"\nStreams: Datadog-shaped receiver over HTTP (gzip), {total:,} "
+            "matching events, PostgreSQL"
+        )
+        print(
+            f"  receiver ceiling (pre-built 1,000-entry gzip bodies, one "
+            f"connection): {ceiling_entries:>9,} entries in {ceiling_s:6.1f} s = "
+            f"{ceiling:>8,.0f} entries/s ({len(body) / 1e3:.0f} kB per request)"
+        )
+        print(
+            f"  destination alone (shape + gzip + POST of the same rows, no "
+            f"database): {shaped_entries:>9,} entries in {shaped_s:6.1f} s = "
+            f"{shaped:>8,.0f} entries/s"
+        )
+        print(
+            f"  stream (datadog, {ranges} ranges, {runs} runs): {exported:>9,} "
+            f"events in {stream_s:6.1f} s = {rate:>8,.0f} events/s; receiver "
+            f"counted {arrived:,}"
+        )
+        print(f"  stream / ceiling: {rate / ceiling:.0%}", flush=True)
+        if arrived != exported or exported != total:
+            raise SystemExit(
+                f"mismatch: {total} events, {exported} exported, {arrived} received"
+            )
+
+        # 3. CONTINUOUS: ingest-to-delivery delay with a real qcluster.
+        location = services.export_location_create(
+            actor=Actor.system(),
+            name="bench-continuous",
+            destination="datadog",
+            endpoint_url=endpoint,
+            destination_secret=API_KEY,
+            interval="CONTINUOUS",
+        )
+        newest = AuditEvent.objects.order_by("-txid", "-seq").values_list(
+            "txid", "seq"
+        )[0]
+        ExportState.objects.filter(location=location).update(
+            cursor=position_encode(*newest)
+        )
+        env = {**os.environ, "Q_WORKERS": "2"}
+        env.pop("REDIS_URL", None)
+        cluster = start([sys.executable, "manage.py", "qcluster"], env=env)
+        org = Organization.objects.order_by("created_at").first()
+        user = User.objects.order_by("date_joined").first()
+        print(
+            f"\nCONTINUOUS: recording {args.rate:g} events/s for {args.trickle} s "
+            "with qcluster running ...",
+            flush=True,
+        )
+        recorded = {}
+        started = time.monotonic()
+        n = 0
+        while time.monotonic() - started < args.trickle:
+            event = event_record(
+                event_type="UserMetadataChanged",
+                actor=Actor.system(),
+                user=user,
+                org=org,
+                details={"n": n},
+            )
+            services.continuous_notify()
+            recorded[(event.txid, event.seq)] = event.recorded_at
+            n += 1
+            time.sleep(max(0.0, started + n / args.rate - time.monotonic()))
+        last_event = max(recorded)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            cursor = ExportState.objects.get(location=location).cursor
+            if cursor >= position_encode(*last_event):
+                break
+            time.sleep(1)
+        stop(cluster)
+        cluster = None
+        objs = list(
+            ExportObject.objects.filter(location=location).order_by("position_to")
+        )
+        ends = [o.position_to for o in objs]
+        delays = []
+        for pair, at in recorded.items():
+            i = bisect_left(ends, position_encode(*pair))
+            if i < len(objs):
+                delays.append((objs[i].created_at - at).total_seconds())
+        services.export_location_delete(actor=Actor.system(), location=location)
+        print(
+            f"  {len(recorded)} events, {len(delays)} delivered in {len(objs)} "
+            "requests' ranges"
+        )
+        if delays:
+            print(
+                f"  ingest-to-delivery delay: p50 {percentile(delays, 50):.1f} s, "
+                f"p99 {percentile(delays, 99):.1f} s, max {max(delays):.1f} s"
+            )
+    finally:
+        http.close()
+        if cluster is not None:
+            stop(cluster)
+        stop(receiver)
+        for pk, next_run in paused.items():
+            Schedule.objects.filter(pk=pk).update(next_run=next_run)
+
+
+if __name__ == "__main__":
+    main()
