@@ -1,11 +1,11 @@
-// Hide or show the filter sidebar of the admin's audit-event list; the
-// choice is remembered in this browser.
+// Hide or show the filter sidebar of an admin list that fits a laptop screen
+// (templates/admin/fit_change_list.html); remembered per list in this browser.
 "use strict";
 document.addEventListener("DOMContentLoaded", () => {
   const list = document.getElementById("changelist");
   const button = document.getElementById("filter-toggle");
   if (!list || !button) return;
-  const key = "auditsite.eventFiltersHidden";
+  const key = `auditsite.filtersHidden:${window.location.pathname}`;
   const apply = (hidden) => {
     list.classList.toggle("auditsite-filters-hidden", hidden);
     button.textContent = hidden ? "Show filters" : "Hide filters";

@@ -224,3 +224,53 @@ def test_admin_event_list_fits_a_laptop_screen(browser, live_server):
     assert not page.locator("#changelist-filter").is_visible()
     page.get_by_role("button", name="Show filters").click()
     assert page.locator("#changelist-filter").is_visible()
+
+
+def test_admin_export_location_list_fits_a_laptop_screen(browser, live_server):
+    """At 1280x800 every column of the export locations list is visible."""
+    from django.test import Client
+
+    from audit.actors import Actor
+    from exports.services import export_location_create
+
+    staff = UserFactory(email="staff@operator.example", is_staff=True)
+    staff.is_superuser = True
+    staff.save()
+    actor = Actor.system()
+    export_location_create(
+        actor=actor,
+        verify=False,
+        name="Acme security data lake, production account",
+        bucket="acme-security-audit-logs-production-eu-west-1",
+        region="eu-west-1",
+        path_prefix="auditsite/exports/v1",
+        access_key_id="AKIAIOSFODNN7EXAMPLE",
+        secret_access_key="wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        interval="EVERY_24_HOURS",
+        file_format="parquet",
+    )
+    export_location_create(
+        actor=actor,
+        verify=False,
+        name="Datadog EU (security team)",
+        destination="datadog",
+        endpoint_url="https://http-intake.logs.datadoghq.eu",
+        destination_secret="0123456789abcdef0123456789abcdef",
+        interval="CONTINUOUS",
+    )
+    client = Client()
+    client.force_login(staff)
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.context.add_cookies(
+        [
+            {
+                "name": "sessionid",
+                "value": client.cookies["sessionid"].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+    page.goto(f"{live_server.url}/admin/exports/exportlocation/")
+    assert page.locator("#result_list tbody tr").count() == 2
+    screenshot(page, "admin-export-locations-1280", full_page=False)
+    assert _clipped_columns(page) == []
