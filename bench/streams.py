@@ -28,9 +28,6 @@ import argparse
 import gzip
 import json
 import os
-import signal
-import socket
-import subprocess
 import sys
 import threading
 import time
@@ -40,7 +37,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, django_on, seed_until  # noqa: E402
+from common import (  # noqa: E402
+    django_on,
+    free_port,
+    percentile,
+    seed_until,
+    start,
+    stop,
+)
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/h11_bench"
 API_KEY = "bench-api-key"
@@ -94,42 +98,6 @@ def serve(port: int) -> None:
 
 
 # --- the bench -----------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start(args: list[str], **kwargs) -> subprocess.Popen:
-    return subprocess.Popen(
-        args,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-        **kwargs,
-    )
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            pass
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    process.wait()
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def main() -> None:

@@ -164,6 +164,25 @@ def test_member_without_permission_gets_403(browser, live_server):
     assert page.get_by_role("heading", name="You don't have access").is_visible()
 
 
+def staff_page(browser, live_server, staff):
+    """A 1280x800 page signed in as ``staff`` (a session made by the test client)."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(staff)
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.context.add_cookies(
+        [
+            {
+                "name": "sessionid",
+                "value": client.cookies["sessionid"].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+    return page
+
+
 def _clipped_columns(page) -> list[str]:
     """Headers of the admin result table that do not fit in its visible box."""
     return page.evaluate(
@@ -183,8 +202,6 @@ def _clipped_columns(page) -> list[str]:
 
 def test_admin_event_list_fits_a_laptop_screen(browser, live_server):
     """At 1280x800 every column of the admin's event list is visible, filters too."""
-    from django.test import Client
-
     staff = UserFactory(
         email="staff@operator.example", is_staff=True, is_superuser=True
     )
@@ -199,18 +216,7 @@ def test_admin_event_list_fits_a_laptop_screen(browser, live_server):
             caused_by_metadata={"email": "operations-team@operator.example"},
             caused_by_source_ip="2001:db8:85a3::8a2e:370:7334",
         )
-    client = Client()
-    client.force_login(staff)
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
-    page.context.add_cookies(
-        [
-            {
-                "name": "sessionid",
-                "value": client.cookies["sessionid"].value,
-                "url": live_server.url,
-            }
-        ]
-    )
+    page = staff_page(browser, live_server, staff)
     page.goto(f"{live_server.url}/admin/audit/auditevent/")
     assert page.locator("#result_list tbody tr").count() == 5
     assert page.locator("#changelist-filter").is_visible()
@@ -228,8 +234,6 @@ def test_admin_event_list_fits_a_laptop_screen(browser, live_server):
 
 def test_admin_export_location_list_fits_a_laptop_screen(browser, live_server):
     """At 1280x800 every column of the export locations list is visible."""
-    from django.test import Client
-
     from audit.actors import Actor
     from exports.services import export_location_create
 
@@ -258,18 +262,7 @@ def test_admin_export_location_list_fits_a_laptop_screen(browser, live_server):
         destination_secret="0123456789abcdef0123456789abcdef",
         interval="CONTINUOUS",
     )
-    client = Client()
-    client.force_login(staff)
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
-    page.context.add_cookies(
-        [
-            {
-                "name": "sessionid",
-                "value": client.cookies["sessionid"].value,
-                "url": live_server.url,
-            }
-        ]
-    )
+    page = staff_page(browser, live_server, staff)
     page.goto(f"{live_server.url}/admin/exports/exportlocation/")
     assert page.locator("#result_list tbody tr").count() == 2
     screenshot(page, "admin-export-locations-1280", full_page=False)
