@@ -7,6 +7,7 @@
 from django.contrib import admin, messages
 from django.urls import reverse
 
+from audit.admin.base import ReadOnlyAdminMixin
 from exports.models import ExportDigest
 from exports.signing import current_public_key
 from exports.verification import export_location_verify_integrity
@@ -28,20 +29,11 @@ def verify_integrity(modeladmin, request, queryset):
 
 
 @admin.register(ExportDigest)
-class ExportDigestAdmin(admin.ModelAdmin):
+class ExportDigestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["key", "location", "hour_start", "object_count", "created_at"]
     list_filter = ["location"]
     ordering = ["-hour_start"]
     readonly_fields = [f.name for f in ExportDigest._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def changelist_view(self, request, extra_context=None):
         key = current_public_key()

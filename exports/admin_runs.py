@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 
+from audit.admin.base import ReadOnlyAdminMixin
 from exports.models import ExportObject, ExportRun
 
 
@@ -90,7 +91,7 @@ class ExportRunInline(admin.TabularInline):
 
 
 @admin.register(ExportRun)
-class ExportRunAdmin(admin.ModelAdmin):
+class ExportRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "location",
         "started_at",
@@ -113,30 +114,12 @@ class ExportRunAdmin(admin.ModelAdmin):
     def took(self, obj):
         return human_duration(obj.duration)
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(ExportObject)
-class ExportObjectAdmin(admin.ModelAdmin):
+class ExportObjectAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["key", "location", "event_count", "size", "created_at"]
     list_select_related = ["location"]
 
     @admin.display(description="Size", ordering="size_bytes")
     def size(self, obj):
         return human_size(obj.size_bytes)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

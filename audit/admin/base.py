@@ -1,4 +1,4 @@
-"""What every writable admin shares: deletes go through a service."""
+"""What the admins share: deletes through a service, or no writes at all."""
 
 from __future__ import annotations
 
@@ -22,3 +22,16 @@ class ServiceDeleteMixin:
         actor = actor_for_request(request)
         for obj in queryset:
             self.delete_with_service(actor=actor, obj=obj)
+
+
+class ReadOnlyAdminMixin:
+    """No add, change or delete: a page to look at (records, bookkeeping)."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -12,19 +12,7 @@ from django.contrib import admin
 from django_q import admin as q_admin
 from django_q.models import Failure, OrmQ, Schedule, Success
 
-
-class ReadOnlyAdminMixin:
-    """No add, change or delete: a page to look at."""
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
+from audit.admin.base import ReadOnlyAdminMixin
 
 for model, base in (
     (Schedule, q_admin.ScheduleAdmin),
