@@ -133,3 +133,22 @@ def wait_for_http(url: str, timeout: float = 30) -> None:
         except OSError:
             time.sleep(0.2)
     raise SystemExit(f"{url} did not answer")
+
+
+def run_until_done(location_id) -> tuple[int, int, int]:
+    """Run a location until a run finds nothing (as the schedule would).
+
+    Returns ``(events, objects, runs)``; a failed run ends the benchmark.
+    """
+    from exports import services
+
+    events = objects = runs = 0
+    while True:
+        run = services.export_location_run(location_id=location_id)
+        runs += 1
+        if run.status == run.Status.FAILED:
+            raise SystemExit(f"run failed: {run.error}")
+        if not run.object_count:
+            return events, objects, runs
+        events += run.events
+        objects += run.object_count

@@ -37,6 +37,7 @@ from common import (  # noqa: E402
     django_on,
     free_port,
     percentile,
+    run_until_done,
     seed_until,
     start,
     stop,
@@ -70,16 +71,7 @@ def throughput(*, endpoint: str, total: int) -> None:
         file_format="ndjson.gz",
     )
     started = time.perf_counter()
-    exported = objects = runs = 0
-    while True:
-        run = services.export_location_run(location_id=location.pk)
-        runs += 1
-        if run.status == run.Status.FAILED:
-            raise SystemExit(f"export failed: {run.error}")
-        if not run.object_count:
-            break
-        exported += run.events
-        objects += run.object_count
+    exported, objects, runs = run_until_done(location.pk)
     export_s = time.perf_counter() - started
     rate = exported / export_s
     services.export_location_delete(actor=Actor.system(), location=location)

@@ -41,6 +41,7 @@ from common import (  # noqa: E402
     django_on,
     free_port,
     percentile,
+    run_until_done,
     seed_until,
     start,
     stop,
@@ -209,16 +210,7 @@ def main() -> None:
         # 2. The stream itself.
         before = received()
         started = time.perf_counter()
-        exported = ranges = runs = 0
-        while True:
-            run = services.export_location_run(location_id=location.pk)
-            runs += 1
-            if run.status == run.Status.FAILED:
-                raise SystemExit(f"stream failed: {run.error}")
-            if not run.object_count:
-                break
-            exported += run.events
-            ranges += run.object_count
+        exported, ranges, runs = run_until_done(location.pk)
         stream_s = time.perf_counter() - started
         arrived = received() - before
         rate = exported / stream_s
