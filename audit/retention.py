@@ -105,11 +105,11 @@ def _count_removed(
     report.removed += len(rows)
 
 
-def _org_groups(*, now: datetime) -> list[tuple[list, datetime]]:
+def _org_groups(*, now: datetime, plans: dict) -> list[tuple[list, datetime]]:
     """``(org ids, cutoff)`` per retention window: each plan's orgs, then the
     events with no org or whose org is gone (``None`` stands for no org)."""
     by_plan: dict[str, list] = {plan: [] for plan in Plan}
-    for org_id, plan in Organization.objects.values_list("id", "plan"):
+    for org_id, plan in plans.items():
         by_plan[plan].append(org_id)
     groups = [
         (ids, now - timedelta(days=RETENTION_DAYS[plan]))
@@ -149,7 +149,7 @@ def _event_org_ids() -> list:
 
 
 def _expired_rows(
-    *, removable: QuerySet, now: datetime, batch_size: int
+    *, removable: QuerySet, now: datetime, plans: dict, batch_size: int
 ) -> Iterator[list[tuple[int, object]]]:
     """Batches of ``(seq, org_id)`` past their window, org by org.
 
@@ -160,7 +160,7 @@ def _expired_rows(
     a time, across orgs; the caller deletes each batch before the next read.
     """
     pending: list[tuple[int, object]] = []
-    for org_ids, cutoff in _org_groups(now=now):
+    for org_ids, cutoff in _org_groups(now=now, plans=plans):
         for org_id in org_ids:
             rows = (
                 removable.filter(org_id=org_id)
@@ -227,7 +227,10 @@ def events_purge(
     if holds:
         removable = removable.exclude(reduce(or_, holds))
     plans = dict(Organization.objects.values_list("id", "plan"))
-    for rows in _expired_rows(removable=removable, now=now, batch_size=batch_size):
+    rows_expired = _expired_rows(
+        removable=removable, now=now, plans=plans, batch_size=batch_size
+    )
+    for rows in rows_expired:
         if not dry_run:
             removed = events_delete_for_retention(seqs=[seq for seq, _ in rows])
             if removed != len(rows):
