@@ -16,8 +16,8 @@ counts the entries it accepted (``GET /count``).
    another until nothing is left, as the scheduled task does), compared with
    the ceiling and checked against the receiver's count.
 3. CONTINUOUS delay: with a real ``qcluster`` running, events are recorded
-   at a steady trickle (calling ``continuous_notify`` as bench/export.py
-   does until recording events calls it itself); the delay of each is from
+   at a steady trickle (each commit queues the CONTINUOUS run through
+   ``audit.hooks``, as in production); the delay of each is from
    its ``recorded_at`` to the ``created_at`` of the ledger row of the
    delivered range (written right after the receiver answered 2xx).
 """
@@ -277,7 +277,6 @@ def main() -> None:
                 org=org,
                 details={"n": n},
             )
-            services.continuous_notify()
             recorded[(event.txid, event.seq)] = event.recorded_at
             n += 1
             time.sleep(max(0.0, started + n / args.rate - time.monotonic()))

@@ -19,15 +19,15 @@ lost, and the location's lag shows it.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
 import orjson
-from django.db import connection, transaction
-from django.db.models import F, Q, QuerySet, TextField
+from django.db import connection
+from django.db.models import BigIntegerField, F, Func, QuerySet, TextField, Value
 from django.db.models.functions import Cast
+from django.db.models.lookups import GreaterThan, LessThanOrEqual
 from django.utils import timezone
 
 from audit.models import AuditEvent, AuditSettings, Category
@@ -121,9 +121,10 @@ def export_selection(
     and exports, so S3 exports leave them out too. A run records the selection
     with each range it cuts (``ExportLocation.planned_selection``, then
     ``ExportObject.selection``) and a re-cut after a crash or a replay uses the
-    recorded one: same range, same selection, same key, same bytes. A change
-    of settings or filters applies from the next new range on, and so does a
-    new version of a writer (``format_version``, see ``exports.formats``).
+    recorded one: same range, same selection, same key, same bytes. A run
+    reads it once (``exports.services.runs.Lease``), so a change of settings
+    or filters applies from the next run's new ranges on, and so does a new
+    version of a writer (``format_version``, see ``exports.formats``).
     """
     audit_settings = audit_settings or AuditSettings.load()
     return {
@@ -158,14 +159,33 @@ def events_matching(*, location: ExportLocation) -> QuerySet[AuditEvent]:
     return events_selected(selection=export_selection(location=location))
 
 
-def _after(position: str) -> Q:
-    txid, seq = position_decode(position)
-    return Q(txid__gte=txid) & (Q(txid__gt=txid) | Q(seq__gt=seq))
+class _Row(Func):
+    """``(a, b)``: a row value, compared column by column (SQL row comparison)."""
+
+    function = ""
+    template = "(%(expressions)s)"
+    output_field = BigIntegerField()
 
 
-def _up_to(position: str) -> Q:
+_POSITION = _Row(F("txid"), F("seq"))
+
+
+def _position(position: str) -> _Row:
     txid, seq = position_decode(position)
-    return Q(txid__lte=txid) & (Q(txid__lt=txid) | Q(seq__lte=seq))
+    return _Row(Value(txid), Value(seq))
+
+
+# Row comparisons, not ``txid >= t AND (txid > t OR seq > s)``: PostgreSQL
+# starts the (txid, seq) index scan at the position itself. The expanded form
+# only bounds txid, so every earlier event of the same transaction (a bulk
+# COPY, a seed: up to millions) was fetched from the heap and filtered out
+# again for each object a run cut.
+def _after(position: str) -> GreaterThan:
+    return GreaterThan(_POSITION, _position(position))
+
+
+def _up_to(position: str) -> LessThanOrEqual:
+    return LessThanOrEqual(_POSITION, _position(position))
 
 
 # The JSON columns are read as their text and decoded with orjson: the same
@@ -216,7 +236,7 @@ def export_rows_after(
     )
 
 
-EXPORT_FETCH_ROWS = 1000
+EXPORT_FETCH_ROWS = 500
 
 
 def export_rows_of_one_day(
@@ -224,30 +244,33 @@ def export_rows_of_one_day(
 ) -> list[ExportRow]:
     """The next object's rows: up to ``limit`` after ``after``, of one UTC day.
 
-    Like ``rows_of_one_day(export_rows_after(...))``, but read through a
-    server-side cursor (PostgreSQL) ``EXPORT_FETCH_ROWS`` at a time and
-    stopped where the day changes, so the rows of the following days are
-    never fetched and decoded (an object of a busy day is all that is read).
+    Like ``rows_of_one_day(export_rows_after(...))`` in one round trip: the
+    database sends up to ``limit`` rows, and they are turned into Python
+    values ``EXPORT_FETCH_ROWS`` at a time only up to where the day changes
+    (the driver keeps the rest as raw bytes), so the rows of the following
+    days are never decoded.
     """
-    qs = (
+    qs = _read(
         events_selected(selection=selection)
         .filter(_after(after), txid__lt=horizon)
         .order_by("txid", "seq")[:limit]
     )
+    compiler = qs.query.get_compiler(using=qs.db)
+    sql, params = compiler.as_sql()
     rows: list[ExportRow] = []
-    # In a transaction the cursor is not WITH HOLD: PostgreSQL computes only
-    # the rows fetched.
-    with transaction.atomic():
-        values: Iterator[tuple] = _read(qs).iterator(chunk_size=EXPORT_FETCH_ROWS)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        chunks = iter(lambda: cursor.fetchmany(EXPORT_FETCH_ROWS), [])
         day = None
-        for item in values:
-            row = export_row_decode(item)
+        # results_iter applies the backend's converters (SQLite's UUIDs and
+        # datetimes), as values_list would.
+        for values in compiler.results_iter(results=chunks):
+            row = export_row_decode(values)
             if day is None:
                 day = row.day
             elif row.day != day:
                 break
             rows.append(row)
-        values.close()
     return rows
 
 

@@ -33,6 +33,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cached_property
 
 from django.conf import settings
 from django.core.cache import cache
@@ -91,6 +92,19 @@ class Lease:
     state: ExportState
     run: ExportRun
     worker: str
+
+    @cached_property
+    def selection(self) -> dict:
+        """What the location selects, read once per run: a change of its
+        filters or of the audit-log settings applies from the next run on."""
+        return export_selection(location=self.location)
+
+    @cached_property
+    def horizon(self) -> int:
+        """The commit horizon, read once per run: events committed during the
+        run are below a later run's horizon (a run is at most
+        ``AUDITSITE_EXPORT_MAX_OBJECTS_PER_RUN`` objects)."""
+        return export_horizon()
 
 
 def object_name(
@@ -223,7 +237,7 @@ def _next_step(lease: Lease) -> Step | None:
     """The next object: crash recovery, then replay, then new events."""
     location, state = lease.location, lease.state
     if state.planned_to:
-        selection = state.planned_selection or export_selection(location=location)
+        selection = state.planned_selection or lease.selection
         return Step(
             kind=StepKind.RECUT,
             position_from=state.cursor,
@@ -242,7 +256,7 @@ def _next_step(lease: Lease) -> Step | None:
             .first()
         )
         if obj is not None and obj.position_to <= state.cursor:
-            selection = obj.selection or export_selection(location=location)
+            selection = obj.selection or lease.selection
             return Step(
                 kind=StepKind.REPLAY,
                 position_from=obj.position_from,
@@ -263,11 +277,11 @@ def _next_step(lease: Lease) -> Step | None:
 
 def _plan_new(lease: Lease, *, after: str) -> Step | None:
     """New events after ``after`` (not recorded yet): one day, below the horizon."""
-    selection = export_selection(location=lease.location)
+    selection = lease.selection
     rows = export_rows_of_one_day(
         selection=selection,
         after=after,
-        horizon=export_horizon(),
+        horizon=lease.horizon,
         limit=settings.AUDITSITE_EXPORT_OBJECT_EVENTS,
     )
     if not rows:
@@ -435,9 +449,14 @@ def _digests_after(lease: Lease) -> None:
 
 
 def _walk(lease: Lease, destination, pool) -> DeliveryResult | None:
-    """Plan, render, deliver and commit objects; the failure, if one failed."""
+    """Plan, render, deliver and commit objects; the failure, if one failed.
+
+    One object is rendered and delivered on the pool's thread while this one
+    reads the next new range: the compression, the PUT and the database's
+    own work run beside the Python that decodes rows (the read waits on the
+    database and the render's gzip/pyarrow work release the GIL).
+    """
     step = _next_step(lease)
-    ready: Batch | None = None
     for _ in range(settings.AUDITSITE_EXPORT_MAX_OBJECTS_PER_RUN):
         if step is None:
             return None
@@ -447,26 +466,28 @@ def _walk(lease: Lease, destination, pool) -> DeliveryResult | None:
                 planned_to="", planned_selection={}
             )
             lease.state.planned_to = ""
-            step, ready = _next_step(lease), None
+            step = _next_step(lease)
             continue
-        batch = ready or _render(lease.location, step)
-        delivery = pool.submit(_deliver, destination, step, batch)
-        following = following_batch = None
+        delivery = pool.submit(_render_and_deliver, lease.location, destination, step)
+        following = None
         if step.kind is StepKind.NEW:
             following = _plan_new(lease, after=step.position_to)
-            if following is not None:
-                following_batch = _render(lease.location, following)
-        result = delivery.result()
+        batch, result = delivery.result()
         if not result.ok:
             return result
         if not _commit(lease, step, result, batch, following):
             logger.info("export %s: another worker moved on", lease.location.pk)
             return None
-        if following is not None:
-            step, ready = following, following_batch
-        else:
-            step, ready = _next_step(lease), None
+        step = following if following is not None else _next_step(lease)
     return None
+
+
+def _render_and_deliver(
+    location: ExportLocation, destination, step: Step
+) -> tuple[Batch, DeliveryResult]:
+    """Steps 3 and 4 for one object (on the delivery thread)."""
+    batch = _render(location, step)
+    return batch, _deliver(destination, step, batch)
 
 
 def _run_finish(lease: Lease, failure: DeliveryResult | None) -> ExportRun:

@@ -1,12 +1,20 @@
 import uuid
+from datetime import timedelta
 
 import psycopg
 import pytest
-from django.db import connection
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from audit.models import AuditEvent
 from exports import formats, services
-from exports.selectors import export_horizon
+from exports.models import position_encode
+from exports.selectors import (
+    export_horizon,
+    export_rows_between,
+    export_rows_of_one_day,
+)
 from tests.exports.conftest import bucket_objects
 from tests.factories import AuditEventFactory
 
@@ -68,3 +76,58 @@ def test_horizon_stops_below_open_transaction(on_postgres):
     finally:
         slow.rollback()
         slow.close()
+
+
+def _one_transaction_of_events(count: int) -> list[AuditEvent]:
+    """``count`` events of one UTC day written by one transaction (a bulk
+    ingest or a seed): they share a txid and differ by seq."""
+    day = timezone.now().replace(hour=12, minute=0, second=0, microsecond=0)
+    with transaction.atomic():
+        return [
+            AuditEventFactory(created_at=day + timedelta(seconds=i))
+            for i in range(count)
+        ]
+
+
+def _positions(rows) -> list[str]:
+    return [row.position for row in rows]
+
+
+@pytest.mark.django_db
+def test_rows_after_a_position_inside_one_transaction():
+    """A cursor in the middle of one transaction's events reads exactly the rest."""
+    events = _one_transaction_of_events(6)
+    rows = export_rows_of_one_day(
+        selection={}, after=position_encode(0, 0), horizon=export_horizon(), limit=10
+    )
+    assert [row.seq for row in rows] == [event.seq for event in events]
+    middle = rows[2].position
+    after = export_rows_of_one_day(
+        selection={}, after=middle, horizon=export_horizon(), limit=10
+    )
+    assert _positions(after) == _positions(rows[3:])
+    between = export_rows_between(selection={}, after=middle, up_to=rows[4].position)
+    assert _positions(between) == _positions(rows[3:5])
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_read_starts_at_the_cursor_in_the_export_index(on_postgres):
+    """The read seeks to the cursor in the (txid, seq) index: the earlier events
+    of the cursor's transaction are not fetched and filtered out again."""
+    events = _one_transaction_of_events(3)
+    rows = export_rows_of_one_day(
+        selection={}, after=position_encode(0, 0), horizon=export_horizon(), limit=10
+    )
+    assert len(rows) >= len(events)
+    with CaptureQueriesContext(connection) as queries:
+        export_rows_of_one_day(
+            selection={}, after=rows[1].position, horizon=export_horizon(), limit=10
+        )
+    read = next(q["sql"] for q in queries if "ORDER BY" in q["sql"])
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {read}")
+        plan = "\n".join(line for (line,) in cursor.fetchall())
+    assert "event_export_order_idx" in plan
+    assert "Index Cond: ((ROW(txid, seq) > ROW(" in plan
