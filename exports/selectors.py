@@ -19,11 +19,14 @@ lost, and the location's lag shows it.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
 import orjson
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import BigIntegerField, F, Func, QuerySet, TextField, Value
 from django.db.models.functions import Cast
@@ -236,7 +239,29 @@ def export_rows_after(
     )
 
 
+# The database sends at most this many rows per query (the next query goes
+# on after the last one), and the driver's raw rows become ExportRows this
+# many at a time as the day is walked.
+EXPORT_QUERY_ROWS = 2000
 EXPORT_FETCH_ROWS = 500
+
+
+@contextmanager
+def _decoded_lazily(qs: QuerySet) -> Iterator[Iterator[ExportRow]]:
+    """The rows of ``qs`` (a ``_read`` queryset) from one query, decoded only
+    as far as they are consumed (the driver keeps the rest as raw bytes)."""
+    compiler = qs.query.get_compiler(using=qs.db)
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:
+        yield iter(())
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        chunks = iter(lambda: cursor.fetchmany(EXPORT_FETCH_ROWS), [])
+        # results_iter applies the backend's converters (SQLite's UUIDs and
+        # datetimes), as values_list does.
+        yield map(export_row_decode, compiler.results_iter(results=chunks))
 
 
 def export_rows_of_one_day(
@@ -244,33 +269,29 @@ def export_rows_of_one_day(
 ) -> list[ExportRow]:
     """The next object's rows: up to ``limit`` after ``after``, of one UTC day.
 
-    Like ``rows_of_one_day(export_rows_after(...))`` in one round trip: the
-    database sends up to ``limit`` rows, and they are turned into Python
-    values ``EXPORT_FETCH_ROWS`` at a time only up to where the day changes
-    (the driver keeps the rest as raw bytes), so the rows of the following
-    days are never decoded.
+    The same rows as ``rows_of_one_day(export_rows_after(...))``, but read in
+    queries of ``EXPORT_QUERY_ROWS`` and decoded only up to where the day
+    changes: the rows of the following days are neither sent again and again
+    nor turned into Python values.
     """
-    qs = _read(
-        events_selected(selection=selection)
-        .filter(_after(after), txid__lt=horizon)
-        .order_by("txid", "seq")[:limit]
-    )
-    compiler = qs.query.get_compiler(using=qs.db)
-    sql, params = compiler.as_sql()
+    events = events_selected(selection=selection).filter(txid__lt=horizon)
     rows: list[ExportRow] = []
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        chunks = iter(lambda: cursor.fetchmany(EXPORT_FETCH_ROWS), [])
-        day = None
-        # results_iter applies the backend's converters (SQLite's UUIDs and
-        # datetimes), as values_list would.
-        for values in compiler.results_iter(results=chunks):
-            row = export_row_decode(values)
-            if day is None:
-                day = row.day
-            elif row.day != day:
-                break
-            rows.append(row)
+    day = None
+    while len(rows) < limit:
+        want = min(EXPORT_QUERY_ROWS, limit - len(rows))
+        position = rows[-1].position if rows else after
+        qs = _read(events.filter(_after(position)).order_by("txid", "seq")[:want])
+        with _decoded_lazily(qs) as batch:
+            got = 0
+            for row in batch:
+                got += 1
+                if day is None:
+                    day = row.day
+                elif row.day != day:
+                    return rows
+                rows.append(row)
+        if got < want:
+            break
     return rows
 
 
