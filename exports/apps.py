@@ -11,6 +11,6 @@ class ExportsConfig(AppConfig):
         # (audit never imports exports); see audit/hooks.py for why this is
         # not business logic in a signal.
         from audit import hooks
-        from exports.services import runs
+        from exports.services import queueing
 
-        hooks.events_committed_connect(runs.continuous_notify)
+        hooks.events_committed_connect(queueing.continuous_notify)

@@ -125,7 +125,7 @@ def export_selection(
     with each range it cuts (``ExportLocation.planned_selection``, then
     ``ExportObject.selection``) and a re-cut after a crash or a replay uses the
     recorded one: same range, same selection, same key, same bytes. A run
-    reads it once (``exports.services.runs.Lease``), so a change of settings
+    reads it once (``exports.services.leases.Lease``), so a change of settings
     or filters applies from the next run's new ranges on, and so does a new
     version of a writer (``format_version``, see ``exports.formats``).
     """

@@ -1,9 +1,11 @@
-"""Writes for exports, by topic: locations, runs, replay, digests.
+"""Writes for exports, by topic: locations, leases, runs, queueing, replay,
+digests.
 
 The names below are the public services; import them from here.
 """
 
 from exports.services.digests import digest_write_all_due, digest_write_due
+from exports.services.leases import worker_id
 from exports.services.locations import (
     EDITABLE_FIELDS,
     SCHEDULE_MINUTES,
@@ -17,15 +19,13 @@ from exports.services.locations import (
     trust_policy_for,
     validation_message,
 )
-from exports.services.replay import export_location_replay
-from exports.services.runs import (
+from exports.services.queueing import (
     continuous_notify,
     export_continuous_run,
-    export_location_run,
     export_location_run_soon,
-    object_name,
-    worker_id,
 )
+from exports.services.replay import export_location_replay
+from exports.services.runs import export_location_run, object_name
 
 __all__ = [
     "EDITABLE_FIELDS",

@@ -252,7 +252,7 @@ def export_location_pause_failing(*, location: ExportLocation, reason: str) -> N
 def export_schedule_sync(*, location: ExportLocation) -> None:
     """Make the django-q2 schedules match the location's interval and flag.
 
-    ``CONTINUOUS`` is run from ``runs.continuous_notify`` when events commit;
+    ``CONTINUOUS`` is run from ``queueing.continuous_notify`` when events commit;
     its fallback is two one-minute schedules half a minute apart (django-q2's
     scheduler wakes every 30 s): a run every ~30 s even with no notify.
     """

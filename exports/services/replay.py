@@ -11,7 +11,7 @@ from audit.services import Actor
 from exports.models import ExportLocation, ExportObject, ExportState, position_encode
 from exports.selectors import events_selected
 from exports.services.locations import _record
-from exports.services.runs import _enqueue_run
+from exports.services.queueing import export_location_run_soon
 
 
 def export_location_replay(
@@ -66,6 +66,5 @@ def export_location_replay(
             location,
             **{"from": since.isoformat(), "objects": count},
         )
-        location_id = str(location.pk)
-        transaction.on_commit(lambda: _enqueue_run(location_id))
+        export_location_run_soon(actor=actor, location=location)
     return count

@@ -2,11 +2,9 @@
 
 A run's walk, each room once and back only to commit:
 
-1. **Lease**: take the location's ``ExportState`` (row lock with SKIP LOCKED
-   on PostgreSQL, plus a conditional UPDATE of the lease that works on every
-   backend). A hold whose owner is dead (its PostgreSQL backend is gone, or
-   its process on this host is) ends at once; ``running`` runs it left are
-   closed as failed with the reason.
+1. **Lease** (``exports.services.leases``): take the location's
+   ``ExportState``; a dead holder's hold ends at once and its ``running``
+   runs are closed as failed with the reason.
 2. **Plan**: the next ``Step``: a planned range left by a crash (re-cut with
    its recorded selection), else a replayed object, else new events after
    the cursor, below the commit horizon, cut where the UTC day of
@@ -26,40 +24,22 @@ from __future__ import annotations
 import enum
 import hashlib
 import logging
-import os
-import socket
-import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import cached_property
 
 from django.conf import settings
-from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from exports import formats
 from exports.destinations import Batch, DeliveryResult, destination_for
 from exports.models import ExportLocation, ExportObject, ExportRun, ExportState
-from exports.selectors import (
-    ExportRow,
-    export_horizon,
-    export_rows_between,
-    export_rows_of_one_day,
-    export_selection,
-)
+from exports.selectors import ExportRow, export_rows_between, export_rows_of_one_day
+from exports.services.leases import Lease, lease_acquire, lease_seconds, worker_id
 
 logger = logging.getLogger(__name__)
-
-CONTINUOUS_FLAG = "exports:continuous:queued"
-
-
-def worker_id() -> str:
-    """This process, as recorded on runs and leases: ``host:pid:random``."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
 class StepKind(enum.Enum):
@@ -84,29 +64,6 @@ class Step:
         return self.selection["format"]
 
 
-@dataclass
-class Lease:
-    """A run's hold on a location, with the run's (unsaved at first) history row."""
-
-    location: ExportLocation
-    state: ExportState
-    run: ExportRun
-    worker: str
-
-    @cached_property
-    def selection(self) -> dict:
-        """What the location selects, read once per run: a change of its
-        filters or of the audit-log settings applies from the next run on."""
-        return export_selection(location=self.location)
-
-    @cached_property
-    def horizon(self) -> int:
-        """The commit horizon, read once per run: events committed during the
-        run are below a later run's horizon (a run is at most
-        ``AUDITSITE_EXPORT_MAX_OBJECTS_PER_RUN`` objects)."""
-        return export_horizon()
-
-
 def object_name(
     location: ExportLocation,
     *,
@@ -128,106 +85,7 @@ def idempotency_key(location: ExportLocation, step: Step) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
-# --- 1. lease -----------------------------------------------------------------------
-
-
-def _lease_seconds() -> timedelta:
-    return timedelta(seconds=settings.AUDITSITE_EXPORT_LEASE_SECONDS)
-
-
-def _backend_pid() -> int | None:
-    if connection.vendor != "postgresql":
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        return cursor.fetchone()[0]
-
-
-def _owner_alive(state: ExportState) -> bool:
-    """Whether the lease holder still runs (else its hold ends now).
-
-    PostgreSQL: its database backend still exists (a killed worker's
-    connection closes at once). Any backend: a holder on this host whose
-    process is gone is dead. Otherwise ``lease_until`` decides.
-    """
-    if state.lease_backend_pid and connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = %s)",
-                [state.lease_backend_pid],
-            )
-            if not cursor.fetchone()[0]:
-                return False
-    host, _, rest = state.lease_owner.partition(":")
-    pid = rest.partition(":")[0]
-    if host == socket.gethostname() and pid.isdigit():
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-    return True
-
-
-def _lease_acquire(location_id, worker: str) -> Lease | None:
-    now = timezone.now()
-    with transaction.atomic():
-        location = ExportLocation.objects.filter(pk=location_id, enabled=True).first()
-        if location is None:
-            return None
-        ExportState.objects.get_or_create(location=location)
-        states = ExportState.objects.filter(pk=location.pk)
-        if connection.features.has_select_for_update_skip_locked:
-            state = states.select_for_update(skip_locked=True).first()
-            if state is None:
-                return None
-        else:
-            state = states.get()
-        if state.not_before and state.not_before > now:
-            return None  # backing off (a receiver's Retry-After, failed runs)
-        held = (
-            bool(state.lease_owner) and state.lease_until and state.lease_until >= now
-        )
-        if held and _owner_alive(state):
-            return None
-        taken = states.filter(
-            lease_owner=state.lease_owner, lease_until=state.lease_until
-        ).update(
-            lease_owner=worker,
-            lease_until=now + _lease_seconds(),
-            lease_backend_pid=_backend_pid(),
-        )
-        if taken != 1:
-            return None
-        state.refresh_from_db()
-        _runs_close_dead(location, worker, now)
-    # Not saved yet: a run gets its history row with its first delivered (or
-    # replayed) object, or when it fails (see _commit, _run_finish).
-    run = ExportRun(
-        location=location,
-        worker=worker,
-        replay=bool(state.replay_from),
-        started_at=now,
-    )
-    return Lease(location=location, state=state, run=run, worker=worker)
-
-
-def _runs_close_dead(location: ExportLocation, worker: str, now) -> None:
-    """Close the ``running`` runs of holders that died (we hold the lease now)."""
-    dead = ExportRun.objects.filter(
-        location=location, status=ExportRun.Status.RUNNING
-    ).exclude(worker=worker)
-    for run in dead.only("pk", "worker"):
-        ExportRun.objects.filter(pk=run.pk).update(
-            status=ExportRun.Status.FAILED,
-            finished_at=now,
-            error=(
-                f"worker {run.worker} stopped before finishing (killed or lost its "
-                "database connection); closed by the next run, which re-cut its "
-                "range"
-            ),
-        )
+# --- 1. lease: exports.services.leases -------------------------------------------
 
 
 # --- 2. plan ----------------------------------------------------------------------
@@ -399,7 +257,7 @@ def _commit(
                 state.planned_to = following.position_to
                 state.planned_selection = following.selection
             run_update = {}
-        state.lease_until = timezone.now() + _lease_seconds()
+        state.lease_until = timezone.now() + lease_seconds()
         state.save()
         ExportRun.objects.filter(pk=run.pk).update(
             events=F("events") + batch.event_count,
@@ -424,7 +282,7 @@ def export_location_run(*, location_id, worker: str | None = None) -> ExportRun 
     A location backing off (``ExportState.not_before`` ahead) is not run.
     """
     worker = worker or worker_id()
-    lease = _lease_acquire(location_id, worker)
+    lease = lease_acquire(location_id, worker)
     if lease is None:
         return None
     failure: DeliveryResult | None = None
@@ -581,110 +439,3 @@ def _backoff_until(location: ExportLocation, failure: DeliveryResult | None, now
         ),
     )
     return now + timedelta(seconds=wait) if wait > 0 else None
-
-
-# --- queueing ------------------------------------------------------------------------
-
-
-def _enqueue_run(location_id: str) -> None:
-    from django_q.tasks import async_task
-
-    async_task("exports.tasks.export_location_run_task", location_id)
-
-
-def export_location_run_soon(*, actor, location: ExportLocation) -> None:
-    """Queue a run now (admin action, API) once the caller's transaction commits."""
-    location_id = str(location.pk)
-    transaction.on_commit(lambda: _enqueue_run(location_id))
-
-
-class _ContinuousLookup:
-    """Whether an enabled CONTINUOUS location exists, remembered a few seconds.
-
-    Every commit of events asks; one query per process per
-    ``AUDITSITE_EXPORT_CONTINUOUS_LOOKUP_SECONDS`` answers, so a site with no
-    CONTINUOUS location pays nothing per event.
-    """
-
-    def __init__(self) -> None:
-        self._value: bool | None = None
-        self._until = 0.0
-
-    def exists(self) -> bool:
-        now = time.monotonic()
-        if self._value is None or now >= self._until:
-            self._value = ExportLocation.objects.filter(
-                enabled=True, interval=ExportLocation.Interval.CONTINUOUS
-            ).exists()
-            self._until = now + settings.AUDITSITE_EXPORT_CONTINUOUS_LOOKUP_SECONDS
-        return self._value
-
-    def forget(self) -> None:
-        self._value = None
-
-
-continuous_lookup = _ContinuousLookup()
-
-
-def continuous_notify() -> None:
-    """Events committed: queue one run of the CONTINUOUS locations, coalesced.
-
-    Connected to ``audit.hooks`` (``ExportsConfig.ready``), so it runs after
-    every commit that recorded events, and only then. Nothing happens unless
-    an enabled CONTINUOUS location exists. At most one task is queued per
-    ``AUDITSITE_EXPORT_CONTINUOUS_COALESCE_SECONDS`` (a cache flag; shared by
-    every process with Redis, per process otherwise), so a burst of 1,000
-    batches queues a handful of runs; the task keeps running until that
-    window has passed, so events whose notify the flag swallowed are
-    delivered by it. The schedule stays the fallback.
-    """
-    if not continuous_lookup.exists():
-        return
-    window = settings.AUDITSITE_EXPORT_CONTINUOUS_COALESCE_SECONDS
-    if not cache.add(CONTINUOUS_FLAG, 1, timeout=window):
-        return
-    from django_q.tasks import async_task
-
-    async_task("exports.tasks.export_continuous_task", time.time() + window)
-
-
-def export_continuous_run(
-    *, wait_seconds: float | None = None, covers_until: float | None = None
-) -> int:
-    """Run every enabled CONTINUOUS location; returns how many objects it wrote.
-
-    A location busy with another run is waited for (up to ``wait_seconds``),
-    so events that committed during that run are not left to the schedule.
-    With ``covers_until`` (a ``time.time()``), passes repeat until one has
-    started after it: the events of a coalesced notify window are all seen.
-    """
-    wait = (
-        settings.AUDITSITE_EXPORT_CONTINUOUS_WAIT_SECONDS
-        if wait_seconds is None
-        else wait_seconds
-    )
-    written = 0
-    while True:
-        started = time.time()
-        written += _continuous_pass(wait)
-        if covers_until is None or started >= covers_until:
-            return written
-        time.sleep(min(0.2, max(0.0, covers_until - time.time())))
-
-
-def _continuous_pass(wait: float) -> int:
-    written = 0
-    ids = ExportLocation.objects.filter(
-        enabled=True, interval=ExportLocation.Interval.CONTINUOUS
-    ).values_list("pk", flat=True)
-    for location_id in ids:
-        deadline = time.monotonic() + wait
-        while True:
-            run = export_location_run(location_id=location_id)
-            if run is not None:
-                written += run.object_count
-                break
-            if time.monotonic() >= deadline:
-                break
-            time.sleep(0.2)
-    return written

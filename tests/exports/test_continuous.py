@@ -1,4 +1,4 @@
-"""CONTINUOUS: committed events queue a coalesced run (audit.hooks -> runs)."""
+"""CONTINUOUS: committed events queue a coalesced run (audit.hooks -> queueing)."""
 
 import json
 import time
@@ -10,7 +10,7 @@ from django.db import transaction
 from audit.services import Actor, event_record
 from exports import services
 from exports.models import ExportObject
-from exports.services import runs
+from exports.services import queueing
 from tests.factories import AuditEventFactory, UserFactory
 
 TASK = "exports.tasks.export_continuous_task"
@@ -21,10 +21,10 @@ def queued(monkeypatch):
     """The tasks queued through django-q2 (not run)."""
     calls = []
     monkeypatch.setattr("django_q.tasks.async_task", lambda *a: calls.append(a))
-    runs.continuous_lookup.forget()
-    runs.cache.delete(runs.CONTINUOUS_FLAG)
+    queueing.continuous_lookup.forget()
+    queueing.cache.delete(queueing.CONTINUOUS_FLAG)
     yield calls
-    runs.continuous_lookup.forget()
+    queueing.continuous_lookup.forget()
 
 
 def _record(user):
@@ -45,7 +45,7 @@ def test_a_burst_of_committed_batches_queues_one_run(
                 _record(user)
     assert [name for name, _ in queued] == [TASK]
     # The window ends (the flag expires): the next commit queues the next run.
-    runs.cache.delete(runs.CONTINUOUS_FLAG)
+    queueing.cache.delete(queueing.CONTINUOUS_FLAG)
     with django_capture_on_commit_callbacks(execute=True):
         _record(user)
     assert len(queued) == 2
@@ -114,7 +114,7 @@ def test_the_task_covers_its_coalescing_window(make_location, aws, monkeypatch):
     location = make_location(interval="CONTINUOUS")
     AuditEventFactory()
     passes = []
-    real_pass = runs._continuous_pass
+    real_pass = queueing._continuous_pass
 
     def counting_pass(wait):
         passes.append(time.time())
@@ -122,7 +122,7 @@ def test_the_task_covers_its_coalescing_window(make_location, aws, monkeypatch):
             AuditEventFactory()  # committed inside the window: no new task
         return real_pass(wait)
 
-    monkeypatch.setattr(runs, "_continuous_pass", counting_pass)
+    monkeypatch.setattr(queueing, "_continuous_pass", counting_pass)
     written = services.export_continuous_run(
         wait_seconds=0, covers_until=time.time() + 0.5
     )

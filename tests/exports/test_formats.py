@@ -11,7 +11,7 @@ from audit.services import Actor
 from exports import formats, services
 from exports.models import ExportObject
 from exports.selectors import export_rows_between, export_selection
-from exports.services import runs
+from exports.services import leases
 from tests.exports.conftest import bucket_objects
 from tests.factories import AuditEventFactory
 from tests.spec import SPEC_EVENT_FIELDS
@@ -55,7 +55,7 @@ def test_old_csv_range_replays_byte_identical(make_location, aws, monkeypatch):
         return selection
 
     with monkeypatch.context() as patch:
-        patch.setattr(runs, "export_selection", old_selection)
+        patch.setattr(leases, "export_selection", old_selection)
         services.export_location_run(location_id=location.pk)
     [(key, old_body)] = bucket_objects(aws).items()
     assert old_body.decode().split("\r\n", 1)[0].split(",") == list(SPEC_EVENT_FIELDS)

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from exports import formats, services
 from exports.models import ExportLocation, ExportObject, ExportRun, ExportState
-from exports.services import runs
+from exports.services import leases
 from tests.exports.conftest import bucket_objects
 from tests.factories import AuditEventFactory
 
@@ -61,7 +61,7 @@ def test_next_run_closes_a_dead_workers_run_and_takes_over(make_location, aws):
     """A killed worker's lease ends at once; its `running` run is closed failed."""
     location = make_location()
     AuditEventFactory()
-    dead = f"{runs.socket.gethostname()}:{_dead_pid()}:abcdef"
+    dead = f"{leases.socket.gethostname()}:{_dead_pid()}:abcdef"
     ExportState.objects.filter(pk=location.pk).update(
         lease_owner=dead, lease_until=timezone.now() + timedelta(minutes=5)
     )
@@ -80,7 +80,7 @@ def test_a_live_workers_lease_is_respected(make_location):
     """A lease whose owner still runs keeps other runs out."""
     location = make_location()
     AuditEventFactory()
-    alive = f"{runs.socket.gethostname()}:{runs.os.getpid()}:abcdef"
+    alive = f"{leases.socket.gethostname()}:{leases.os.getpid()}:abcdef"
     ExportState.objects.filter(pk=location.pk).update(
         lease_owner=alive, lease_until=timezone.now() + timedelta(minutes=5)
     )

@@ -9,7 +9,7 @@ from audit.services import Actor
 from exports import formats, services
 from exports.models import POSITION_ZERO, ExportLocation, ExportObject, ExportRun
 from exports.selectors import export_location_lag
-from exports.services import runs
+from exports.services import leases, runs
 from tests.exports.conftest import BUCKET, bucket_objects
 from tests.factories import AuditEventFactory
 from tests.spec import SPEC_EVENT_FIELDS
@@ -206,7 +206,7 @@ def test_second_worker_skips_a_leased_location(make_location):
     """While one run holds the lease, another run does nothing."""
     location = make_location()
     AuditEventFactory()
-    assert runs._lease_acquire(location.pk, "worker-a") is not None
+    assert leases.lease_acquire(location.pk, "worker-a") is not None
     assert services.export_location_run(location_id=location.pk) is None
     assert not ExportObject.objects.exists()
 
