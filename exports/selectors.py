@@ -271,8 +271,8 @@ def export_rows_of_one_day(
 
     The same rows as ``rows_of_one_day(export_rows_after(...))``, but read in
     queries of ``EXPORT_QUERY_ROWS`` and decoded only up to where the day
-    changes: the rows of the following days are neither sent again and again
-    nor turned into Python values.
+    changes: the database sends at most one query's rows past the day, and
+    none of them is turned into Python values.
     """
     events = events_selected(selection=selection).filter(txid__lt=horizon)
     rows: list[ExportRow] = []

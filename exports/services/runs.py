@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -293,6 +293,9 @@ def export_location_run(*, location_id, worker: str | None = None) -> ExportRun 
         _run_finish(lease, DeliveryResult.failed(repr(exc), retryable=True))
         raise
     finally:
+        # A format may read the catalog on the delivery thread (CSV
+        # descriptions): that thread's database connection ends with it.
+        pool.submit(connections.close_all)
         pool.shutdown(wait=True)
     run = _run_finish(lease, failure)
     _digests_after(lease)

@@ -71,6 +71,7 @@ def test_bulk_seed_rebuilds_every_index_and_an_exact_rollup(on_postgres, monkeyp
     from django.db.models.functions import TruncDate
 
     from audit import demo
+    from audit.demo import postgres
     from audit.models import EventDayCount
 
     def indexes() -> set[str]:
@@ -82,7 +83,7 @@ def test_bulk_seed_rebuilds_every_index_and_an_exact_rollup(on_postgres, monkeyp
             return {row[0] for row in cursor.fetchall()}
 
     before = indexes()
-    monkeypatch.setattr(demo, "BULK_REBUILD_MIN", 500)
+    monkeypatch.setattr(postgres, "BULK_REBUILD_MIN", 500)
     stages = []
     demo.seed_demo(events=600, orgs=20, users=60, stage=stages.append)
     assert indexes() == before

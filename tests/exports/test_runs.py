@@ -4,6 +4,8 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 
+import pytest
+from django.db import connection
 from django.utils import timezone
 
 from exports import formats, services
@@ -106,3 +108,26 @@ def test_a_run_that_completes_an_hour_writes_its_digest_at_once(make_location, a
     assert bucket_objects(aws, prefix="audit/digests/")
     services.export_location_run(location_id=location.pk)
     assert location.digests.count() == 2  # nothing more is due yet
+
+
+def _open_connections() -> int:
+    with connection.cursor() as cursor:
+        # pg_stat_activity is a snapshot kept for the transaction (the test's).
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+        )
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.postgres
+def test_a_run_leaves_no_database_connection_behind(on_postgres, make_location):
+    """The delivery thread's database connection (a CSV reads the catalog
+    there) is closed with the run: a worker's runs never pile up connections."""
+    location = make_location(file_format="csv")
+    before = _open_connections()
+    for _ in range(3):
+        AuditEventFactory()
+        run = services.export_location_run(location_id=location.pk)
+        assert run.object_count == 1
+    assert _open_connections() == before
