@@ -269,10 +269,12 @@ def export_rows_of_one_day(
 ) -> list[ExportRow]:
     """The next object's rows: up to ``limit`` after ``after``, of one UTC day.
 
-    The same rows as ``rows_of_one_day(export_rows_after(...))``, but read in
-    queries of ``EXPORT_QUERY_ROWS`` and decoded only up to where the day
-    changes: the database sends at most one query's rows past the day, and
-    none of them is turned into Python values.
+    A range is cut where the UTC day of ``created_at`` changes in export
+    order, so every object holds the events of one day (its
+    ``year=/month=/day=`` partition). Read in queries of
+    ``EXPORT_QUERY_ROWS`` and decoded only up to where the day changes: the
+    database sends at most one query's rows past the day, and none of them is
+    turned into Python values.
     """
     events = events_selected(selection=selection).filter(txid__lt=horizon)
     rows: list[ExportRow] = []
@@ -302,21 +304,6 @@ def export_rows_between(*, selection: dict, after: str, up_to: str) -> list[Expo
         .filter(_after(after), _up_to(up_to))
         .order_by("txid", "seq")
     )
-
-
-def rows_of_one_day(rows: list[ExportRow]) -> list[ExportRow]:
-    """The leading rows that share the first row's UTC day.
-
-    A range is cut where the day of ``created_at`` changes, so every object
-    holds the events of one day (its ``year=/month=/day=`` partition).
-    """
-    if not rows:
-        return rows
-    day = rows[0].day
-    for index, row in enumerate(rows):
-        if row.day != day:
-            return rows[:index]
-    return rows
 
 
 def export_location_lag(*, location: ExportLocation) -> dict:
