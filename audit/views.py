@@ -31,11 +31,10 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from audit import selectors, services
+from audit import formats, selectors, services
 from audit.actors import actor_for_request
 from audit.charts import chart_range, events_per_day_chart
 from audit.filters import OrgAuditEventFilter
-from audit.formats import parquet
 from audit.models import AuditSettings, Category, CustomerExport, Role
 from audit.pagination import keyset_page
 from audit.services import customer_exports
@@ -172,9 +171,7 @@ def audit_log(request: HttpRequest, slug: str) -> HttpResponse:
         "caused_by_choices": selectors.visible_caused_by_choices(settings=settings),
         "current": current,
         "export_formats": [
-            ("csv", "Export CSV"),
-            ("json", "Export JSON"),
-            ("parquet", "Export Parquet"),
+            (name, f"Export {label}") for name, label in formats.ORG_PAGE_FORMATS
         ],
         "export_fields": [
             (name, value)
@@ -222,13 +219,6 @@ def event_detail(request: HttpRequest, slug: str, event_id: str) -> HttpResponse
     return render(request, "audit/event_detail.html", context)
 
 
-EXPORT_FORMATS = {
-    "csv": ("text/csv; charset=utf-8", "csv"),
-    "json": ("application/json; charset=utf-8", "json"),
-    "parquet": (parquet.CONTENT_TYPE, parquet.EXTENSION),
-}
-
-
 @login_required
 @require_POST
 def audit_log_export(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
@@ -241,7 +231,7 @@ def audit_log_export(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
     ``AUDITSITE_CUSTOMER_EXPORT_ASYNC_THRESHOLD`` events it is built in the
     background instead, and the member is sent to the export's page.
     """
-    if fmt not in EXPORT_FORMATS:
+    if fmt not in customer_exports.FORMATS:
         raise Http404("Unknown export format.")
     settings = AuditSettings.load()
     org = selectors.org_for_viewer(user=request.user, slug=slug, settings=settings)
@@ -266,11 +256,11 @@ def audit_log_export(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
     )
     rows = customer_exports.export_rows(events.filter(seq__lt=marker.seq))
     chunks = customer_exports.export_chunks(fmt, rows)
-    content_type, extension = EXPORT_FORMATS[fmt]
+    file_format = formats.format_for(fmt)
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
-    response = StreamingHttpResponse(chunks, content_type=content_type)
+    response = StreamingHttpResponse(chunks, content_type=file_format.content_type)
     response["Content-Disposition"] = (
-        f'attachment; filename="{org.slug}-audit-log-{stamp}.{extension}"'
+        f'attachment; filename="{org.slug}-audit-log-{stamp}.{file_format.extension}"'
     )
     response["Cache-Control"] = "no-store"
     return response
@@ -401,10 +391,9 @@ def customer_export_download(request: HttpRequest, slug: str, token: str):
         )
     except customer_exports.ExportLinkInvalid:
         raise Http404("This link is not valid (any more).") from None
-    content_type, _ = EXPORT_FORMATS[job.file_format]
     return FileResponse(
         customer_exports.export_storage().open(job.file_name, "rb"),
         as_attachment=True,
         filename=job.file_name.rsplit("/", 1)[-1],
-        content_type=content_type,
+        content_type=formats.CONTENT_TYPES[job.file_format],
     )

@@ -127,7 +127,7 @@ def _ceiling_once() -> tuple[int, int, float]:
     """
     from django.db import connection
 
-    from exports import formats
+    from audit import formats
     from exports.selectors import EXPORT_COLUMNS
     from exports.selectors import export_row_decode as export_row
 

@@ -12,6 +12,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.formats import CHOICES
+
 POSITION_ZERO = "0" * 20 + "-" + "0" * 20
 
 
@@ -56,12 +58,11 @@ class ExportLocation(models.Model):
         # Immuta's name for EVERY_24_HOURS: an exportConfig.json works unchanged.
         EVERY_DAY = "EVERY_DAY", "Every day (= every 24 hours)"
 
-    class FileFormat(models.TextChoices):
-        JSON = "json", "JSON array"
-        NDJSON_GZ = "ndjson.gz", "Newline-delimited JSON, gzip"
-        CSV = "csv", "CSV"
-        PARQUET = "parquet", "Parquet"
-        OCSF = "ocsf", "OCSF (gzip'd newline-delimited JSON)"
+    # The formats of ``audit.formats`` (JSON, NDJSON_GZ, CSV, PARQUET, OCSF).
+    FileFormat = models.TextChoices(
+        "FileFormat",
+        [(name.upper().replace(".", "_"), (name, label)) for name, label in CHOICES],
+    )
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=200)

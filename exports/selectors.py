@@ -33,10 +33,10 @@ from django.db.models.functions import Cast
 from django.db.models.lookups import GreaterThan, LessThanOrEqual
 from django.utils import timezone
 
+from audit.formats import FORMAT_VERSION
 from audit.models import AuditEvent, AuditSettings, Category
 from audit.selectors import events_without_hidden_kinds
 from audit.spec import ROW_FIELDS, RowMethods
-from exports.formats import FORMAT_VERSION
 from exports.models import (
     ExportLocation,
     ExportObject,
@@ -127,7 +127,7 @@ def export_selection(
     recorded one: same range, same selection, same key, same bytes. A run
     reads it once (``exports.services.leases.Lease``), so a change of settings
     or filters applies from the next run's new ranges on, and so does a new
-    version of a writer (``format_version``, see ``exports.formats``).
+    version of a writer (``format_version``, see ``audit.formats``).
     """
     audit_settings = audit_settings or AuditSettings.load()
     return {

@@ -13,7 +13,7 @@ Arrow schema blob), no write timestamps, fixed compression and page
 settings. Parquet's footer also names the writer (``created_by``:
 ``parquet-cpp-arrow version X``), which pyarrow does not let us set; so a
 pyarrow upgrade may change the bytes of a replayed object, and
-``tests/audit/test_formats_parquet.py`` pins a digest that makes such an
+``tests/exports/test_formats.py`` pins a digest that makes such an
 upgrade visible before it ships.
 """
 
@@ -27,12 +27,10 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from audit.formats import json_text
+from audit.formats.base import Format, Templates, json_text
 from audit.spec import SPEC, Kind
 
 ROW_GROUP_SIZE = 10_000
-EXTENSION = "parquet"
-CONTENT_TYPE = "application/vnd.apache.parquet"
 
 _ARROW_TYPES = {
     Kind.ID: pa.string(),
@@ -109,16 +107,16 @@ class _Sink(io.RawIOBase):
         return data
 
 
-def parquet_chunks(events: Iterable[Any]) -> Iterator[bytes]:
-    """A Parquet file of ``events``, one row group at a time (for streaming).
-
-    ``events`` are model instances or typed rows; memory holds one row group.
-    """
+def write(
+    rows: Iterable[Any], *, version: int, templates: Templates | None = None
+) -> Iterator[bytes]:
+    """A Parquet file of ``rows``, one row group at a time (``version``,
+    ``templates``: unused); memory holds one row group."""
     sink = _Sink()
     writer = pq.ParquetWriter(sink, SCHEMA, **_WRITER_OPTIONS)
     batch: list[Any] = []
-    for event in events:
-        batch.append(event)
+    for row in rows:
+        batch.append(row)
         if len(batch) == ROW_GROUP_SIZE:
             writer.write_table(_table(batch), row_group_size=ROW_GROUP_SIZE)
             batch = []
@@ -129,11 +127,17 @@ def parquet_chunks(events: Iterable[Any]) -> Iterator[bytes]:
     yield sink.drain()
 
 
-def render(events: Iterable[Any]) -> bytes:
-    """The bytes of one Parquet file holding ``events``."""
-    return b"".join(parquet_chunks(events))
-
-
-def parse(data: bytes) -> list[dict[str, Any]]:
+def read(data: bytes) -> list[dict[str, Any]]:
     """The rows of a Parquet file as dicts (``created_at`` an aware datetime)."""
     return pq.read_table(io.BytesIO(data)).to_pylist()
+
+
+FORMAT = Format(
+    name="parquet",
+    label="Parquet",
+    extension="parquet",
+    content_type="application/vnd.apache.parquet",
+    write=write,
+    read=read,
+    org_page="Parquet",
+)

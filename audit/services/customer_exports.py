@@ -33,10 +33,9 @@ from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
 
-from audit import selectors
+from audit import formats, selectors
 from audit.actors import Actor
 from audit.filters import OrgAuditEventFilter
-from audit.formats import csv_chunks, json_array_chunks
 from audit.models import AuditEvent, AuditSettings, CustomerExport, Organization, User
 from audit.services.events import event_record
 from audit.spec import ROW_COLUMNS, SpecRow
@@ -47,7 +46,8 @@ STORAGE = "customer_exports"
 CHUNK_SIZE = 2000
 PROGRESS_EVERY = 10_000
 _SALT = "audit.customer-export-link"
-EXTENSIONS = {"csv": "csv", "json": "json", "parquet": "parquet"}
+# The formats a member can export from the org page (``audit.formats``).
+FORMATS = dict(formats.ORG_PAGE_FORMATS)
 
 
 class ExportLinkInvalid(Exception):
@@ -80,16 +80,17 @@ def export_rows(events: QuerySet[AuditEvent]) -> Iterator[SpecRow]:
 
 
 def export_chunks(file_format: str, rows: Iterable[Any]) -> Iterator[str | bytes]:
-    """The file of ``rows`` in a customer format, chunk by chunk (str or bytes)."""
-    if file_format == "csv":
-        return csv_chunks(rows, selectors.event_type_templates())
-    if file_format == "parquet":
-        from audit.formats.parquet import parquet_chunks
+    """The file of ``rows`` in an org-page format, chunk by chunk (str or bytes).
 
-        return parquet_chunks(rows)
-    if file_format == "json":
-        return json_array_chunks(rows)
-    raise ValueError(f"unknown customer export format {file_format!r}")
+    The catalog's description templates are read once, here, before the
+    first row is written.
+    """
+    if file_format not in FORMATS:
+        raise ValueError(f"unknown customer export format {file_format!r}")
+    templates = None
+    if formats.format_for(file_format).needs_templates(formats.FORMAT_VERSION):
+        templates = selectors.event_type_templates()
+    return formats.chunks(file_format, rows, templates=templates)
 
 
 def customer_export_start(
@@ -108,7 +109,7 @@ def customer_export_start(
     link once the file is built). The build is enqueued when the
     transaction commits.
     """
-    if file_format not in EXTENSIONS:
+    if file_format not in FORMATS:
         raise ValueError(f"unknown customer export format {file_format!r}")
     now = timezone.now()
     with transaction.atomic():
@@ -200,7 +201,7 @@ def customer_export_build(*, export_id: str) -> CustomerExport:
             stamp = job.created_at.strftime("%Y%m%d-%H%M%S")
             name = (
                 f"{job.org.slug}/{job.org.slug}-audit-log-{stamp}-{job.id.hex[:8]}"
-                f".{EXTENSIONS[job.file_format]}"
+                f".{formats.EXTENSIONS[job.file_format]}"
             )
             saved = export_storage().save(name, File(out))
     except Exception as error:  # the job records every failure, then re-raises

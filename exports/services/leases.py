@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from audit.selectors import event_type_templates
 from exports.models import ExportLocation, ExportRun, ExportState
 from exports.selectors import export_horizon, export_selection
 
@@ -44,6 +45,12 @@ class Lease:
         """What the location selects, read once per run: a change of its
         filters or of the audit-log settings applies from the next run on."""
         return export_selection(location=self.location)
+
+    @cached_property
+    def templates(self) -> dict[str, str]:
+        """The catalog's description templates, read once per run (and only
+        by a run that writes a format that describes events)."""
+        return event_type_templates()
 
     @cached_property
     def horizon(self) -> int:

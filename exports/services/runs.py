@@ -5,13 +5,16 @@ A run's walk, each room once and back only to commit:
 1. **Lease** (``exports.services.leases``): take the location's
    ``ExportState``; a dead holder's hold ends at once and its ``running``
    runs are closed as failed with the reason.
-2. **Plan**: the next ``Step``: a planned range left by a crash (re-cut with
-   its recorded selection), else a replayed object, else new events after
-   the cursor, below the commit horizon, cut where the UTC day of
-   ``created_at`` changes (one object = one day). A new range is recorded as
-   ``planned_to`` before anything is written.
-3. **Render** it in the recorded format; the key is a pure function of
-   (location, range, day).
+2. **Plan** (``exports.services.plans``): the next ``Step``: a planned
+   range left by a crash (re-cut with its recorded selection), else a
+   replayed object, else new events after the cursor, below the commit
+   horizon, cut where the UTC day of ``created_at`` changes (one object =
+   one day). A new range is recorded as ``planned_to`` before anything is
+   written.
+3. **Render** it in the recorded format (``audit.formats``, pure: what a
+   writer needs beyond the rows, such as the CSV description templates, is
+   read once per run and recorded with the range); the key is a pure
+   function of (location, range, day).
 4. **Deliver** it to the destination (``exports.destinations``); no retry
    loop of ours: a failed delivery fails the run, the next run re-cuts the
    same range.
@@ -21,47 +24,23 @@ A run's walk, each room once and back only to commit:
 
 from __future__ import annotations
 
-import enum
 import hashlib
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.db import connections, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from exports import formats
+from audit import formats
 from exports.destinations import Batch, DeliveryResult, destination_for
 from exports.models import ExportLocation, ExportObject, ExportRun, ExportState
-from exports.selectors import ExportRow, export_rows_between, export_rows_of_one_day
 from exports.services.leases import Lease, lease_acquire, lease_seconds, worker_id
+from exports.services.plans import Step, StepKind, next_step, plan_new
 
 logger = logging.getLogger(__name__)
-
-
-class StepKind(enum.Enum):
-    RECUT = "recut"  # a range planned by a run that did not commit
-    REPLAY = "replay"  # a recorded object sent again
-    NEW = "new"  # new events after the cursor
-
-
-@dataclass(frozen=True)
-class Step:
-    """One object to write: the range ``(position_from, position_to]``."""
-
-    kind: StepKind
-    position_from: str
-    position_to: str
-    rows: list[ExportRow]
-    selection: dict
-    replay_of: ExportObject | None = None
-
-    @property
-    def file_format(self) -> str:
-        return self.selection["format"]
 
 
 def object_name(
@@ -85,87 +64,7 @@ def idempotency_key(location: ExportLocation, step: Step) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
-# --- 1. lease: exports.services.leases -------------------------------------------
-
-
-# --- 2. plan ----------------------------------------------------------------------
-
-
-def _next_step(lease: Lease) -> Step | None:
-    """The next object: crash recovery, then replay, then new events."""
-    location, state = lease.location, lease.state
-    if state.planned_to:
-        selection = state.planned_selection or lease.selection
-        return Step(
-            kind=StepKind.RECUT,
-            position_from=state.cursor,
-            position_to=state.planned_to,
-            rows=export_rows_between(
-                selection=selection, after=state.cursor, up_to=state.planned_to
-            ),
-            selection=selection,
-        )
-    if state.replay_from:
-        obj = (
-            ExportObject.objects.filter(
-                location=location, position_from__gte=state.replay_from
-            )
-            .order_by("position_from")
-            .first()
-        )
-        if obj is not None and obj.position_to <= state.cursor:
-            selection = obj.selection or lease.selection
-            return Step(
-                kind=StepKind.REPLAY,
-                position_from=obj.position_from,
-                position_to=obj.position_to,
-                rows=export_rows_between(
-                    selection=selection, after=obj.position_from, up_to=obj.position_to
-                ),
-                selection=selection,
-                replay_of=obj,
-            )
-        ExportState.objects.filter(pk=location.pk).update(replay_from="")
-        state.replay_from = ""
-    step = _plan_new(lease, after=state.cursor)
-    if step is None or not _plan_record(lease, step):
-        return None
-    return step
-
-
-def _plan_new(lease: Lease, *, after: str) -> Step | None:
-    """New events after ``after`` (not recorded yet): one day, below the horizon."""
-    selection = lease.selection
-    rows = export_rows_of_one_day(
-        selection=selection,
-        after=after,
-        horizon=lease.horizon,
-        limit=settings.AUDITSITE_EXPORT_OBJECT_EVENTS,
-    )
-    if not rows:
-        return None
-    return Step(
-        kind=StepKind.NEW,
-        position_from=after,
-        position_to=rows[-1].position,
-        rows=rows,
-        selection=selection,
-    )
-
-
-def _plan_record(lease: Lease, step: Step) -> bool:
-    """Record a new range as planned; False if another worker moved on."""
-    recorded = ExportState.objects.filter(
-        pk=lease.location.pk,
-        cursor=step.position_from,
-        lease_owner=lease.worker,
-        planned_to="",
-    ).update(planned_to=step.position_to, planned_selection=step.selection)
-    if recorded != 1:
-        return False
-    lease.state.planned_to = step.position_to
-    lease.state.planned_selection = step.selection
-    return True
+# --- 1. lease: exports.services.leases; 2. plan: exports.services.plans ----------
 
 
 # --- 3. render ----------------------------------------------------------------------
@@ -228,7 +127,10 @@ def _commit(
             if state.replay_from > step.position_from:
                 return False
             ExportObject.objects.filter(pk=step.replay_of.pk).update(
-                event_count=batch.event_count, size_bytes=len(batch.body), sha256=sha256
+                event_count=batch.event_count,
+                size_bytes=len(batch.body),
+                sha256=sha256,
+                selection=step.selection,
             )
             state.replay_from = (
                 step.position_to if step.position_to < state.cursor else ""
@@ -293,9 +195,8 @@ def export_location_run(*, location_id, worker: str | None = None) -> ExportRun 
         _run_finish(lease, DeliveryResult.failed(repr(exc), retryable=True))
         raise
     finally:
-        # A format may read the catalog on the delivery thread (CSV
-        # descriptions): that thread's database connection ends with it.
-        pool.submit(connections.close_all)
+        # The delivery thread never touches the database (formats are pure,
+        # destinations read what they need on this thread): nothing to close.
         pool.shutdown(wait=True)
     run = _run_finish(lease, failure)
     _digests_after(lease)
@@ -317,7 +218,7 @@ def _walk(lease: Lease, destination, pool) -> DeliveryResult | None:
     own work run beside the Python that decodes rows (the read waits on the
     database and the render's gzip/pyarrow work release the GIL).
     """
-    step = _next_step(lease)
+    step = next_step(lease)
     for _ in range(settings.AUDITSITE_EXPORT_MAX_OBJECTS_PER_RUN):
         if step is None:
             return None
@@ -327,26 +228,26 @@ def _walk(lease: Lease, destination, pool) -> DeliveryResult | None:
                 planned_to="", planned_selection={}
             )
             lease.state.planned_to = ""
-            step = _next_step(lease)
+            step = next_step(lease)
             continue
         delivery = pool.submit(_render_and_deliver, lease.location, destination, step)
         following = None
         if step.kind is StepKind.NEW:
-            following = _plan_new(lease, after=step.position_to)
+            following = plan_new(lease, after=step.position_to)
         batch, result = delivery.result()
         if not result.ok:
             return result
         if not _commit(lease, step, result, batch, following):
             logger.info("export %s: another worker moved on", lease.location.pk)
             return None
-        step = following if following is not None else _next_step(lease)
+        step = following if following is not None else next_step(lease)
     return None
 
 
 def _render_and_deliver(
     location: ExportLocation, destination, step: Step
 ) -> tuple[Batch, DeliveryResult]:
-    """Steps 3 and 4 for one object (on the delivery thread)."""
+    """Steps 3 and 4 for one object (on the delivery thread, no database)."""
     batch = _render(location, step)
     return batch, _deliver(destination, step, batch)
 

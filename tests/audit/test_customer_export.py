@@ -207,3 +207,14 @@ def test_org_page_offers_csv_json_and_parquet(member_client, org):
     html = page.content.decode()
     for fmt in ("csv", "json", "parquet"):
         assert export_url(org, fmt) in html
+
+
+def test_json_export_has_the_bytes_of_an_exported_json_object(member_client, org):
+    """The org page's JSON and an export location's JSON are one writer:
+    a compact array, the same bytes for the same events."""
+    from audit.formats import json_text
+
+    events = [event_for(org, event_type="UserCreated") for _ in range(3)]
+    newest_first = sorted(events, key=lambda e: (e.created_at, e.seq), reverse=True)
+    expected = "[" + ",".join(json_text(event_as_spec(e)) for e in newest_first) + "]"
+    assert body(member_client.post(export_url(org, "json"))) == expected

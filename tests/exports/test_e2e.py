@@ -9,11 +9,12 @@ import re
 import pytest
 import requests
 
+from audit import formats
 from audit.apikeys import _hash, _new_key
 from audit.formats import event_as_spec
 from audit.models import ApiKey, AuditEvent
 from audit.services import Actor
-from exports import formats, services
+from exports import services
 from exports.models import ExportObject
 from tests.exports.conftest import BUCKET
 from tests.exports.e2e_support import manage_py, s3_client, stop, wait_for

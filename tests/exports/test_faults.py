@@ -10,9 +10,10 @@ import time
 import pytest
 from django.utils import timezone
 
+from audit import formats
 from audit.models import AuditEvent
 from audit.services import Actor
-from exports import formats, services
+from exports import services
 from exports.models import POSITION_ZERO, ExportLocation, ExportObject, ExportRun
 from tests.exports.conftest import BUCKET
 from tests.exports.e2e_support import FaultProxy, manage_py, s3_client, stop

@@ -7,8 +7,9 @@ from datetime import UTC, date, datetime
 import pyarrow.parquet as pq
 import pytest
 
+from audit import formats
 from audit.services import Actor
-from exports import formats, services
+from exports import services
 from exports.models import ExportObject
 from exports.selectors import export_rows_between, export_selection
 from exports.services import leases
@@ -111,21 +112,19 @@ def test_parquet_typed_columns_and_same_bytes(make_location, aws):
 
 def test_parquet_row_group_per_10000_events(db):
     """A Parquet file has one row group per 10,000 events."""
-    from audit.formats import parquet
     from tests.exports.format_rows import spec_rows
 
-    data = parquet.render(spec_rows(25_000))
+    data = formats.render("parquet", spec_rows(25_000))
     assert pq.ParquetFile(io.BytesIO(data)).metadata.num_row_groups == 3
 
 
 def test_parquet_bytes_are_pinned(db):
     """The Parquet writer's bytes for fixed rows are pinned (an upgrade shows)."""
-    from audit.formats import parquet
     from tests.exports.format_rows import spec_rows
 
     # If this changes (a pyarrow upgrade, a writer option), old Parquet objects
     # would replay with other bytes: bump FORMAT_VERSION and keep the old writer.
-    digest = hashlib.sha256(parquet.render(spec_rows(50))).hexdigest()
+    digest = hashlib.sha256(formats.render("parquet", spec_rows(50))).hexdigest()
     assert digest == PARQUET_DIGEST
 
 
@@ -203,3 +202,57 @@ def test_admin_form_offers_every_format(staff_client):
     page = staff_client.get("/admin/exports/exportlocation/add/").content.decode()
     for value in formats.FORMATS:
         assert f'value="{value}"' in page
+
+
+def test_csv_replay_after_a_template_edit_is_byte_identical(make_location, aws):
+    """A CSV range replayed after its type's template changed writes the same
+    object, byte for byte; new ranges take the new template."""
+    from audit.models import EventType
+
+    location = make_location(file_format="csv")
+    AuditEventFactory(created_at=WHEN, event_type="UserCreated")
+    services.export_location_run(location_id=location.pk)
+    [(key, body)] = bucket_objects(aws).items()
+    obj = ExportObject.objects.get()
+    EventType.objects.update_or_create(
+        event_type="UserCreated",
+        defaults={"name": "User Created", "category": "user", "template": "EDITED"},
+    )
+    aws.delete_object(Bucket="customer-audit", Key=key)
+
+    services.export_location_replay(
+        actor=Actor.system(), location=location, since=date(2025, 4, 1)
+    )
+    services.export_location_run(location_id=location.pk)
+    assert bucket_objects(aws) == {key: body}
+    obj.refresh_from_db()
+    assert obj.sha256 == hashlib.sha256(body).hexdigest()
+    assert "EDITED" not in body.decode()
+
+    AuditEventFactory(created_at=WHEN, event_type="UserCreated")
+    services.export_location_run(location_id=location.pk)
+    [new] = [v for k, v in bucket_objects(aws).items() if k != key]
+    assert formats.parse("csv", new)[0]["description"] == "EDITED"
+
+
+def test_the_delivery_thread_never_queries_the_database(make_location, monkeypatch):
+    """Rendering and delivering run on a thread with no database work: every
+    query of a run is on the run's own thread."""
+    import threading
+
+    from django.db.backends.utils import CursorWrapper
+
+    threads = []
+    real = CursorWrapper._execute_with_wrappers
+
+    def spy(self, *args, **kwargs):
+        threads.append(threading.current_thread().name)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(CursorWrapper, "_execute_with_wrappers", spy)
+    for file_format in ("csv", "json"):
+        location = make_location(file_format=file_format)
+        AuditEventFactory(created_at=WHEN)
+        run = services.export_location_run(location_id=location.pk)
+        assert run.object_count >= 1
+    assert threads and not [t for t in threads if t.startswith("export-deliver")]

@@ -9,10 +9,10 @@ from py_ocsf_models.objects.metadata import Metadata
 from py_ocsf_models.objects.user import User
 from pydantic import ConfigDict
 
+from audit import formats
 from audit.catalog import builtin_catalog
+from audit.formats import ocsf, ocsf_map
 from audit.models import EventType
-from exports import formats
-from exports.formats import ocsf, ocsf_map
 from exports.selectors import ExportRow
 from tests.exports.format_rows import spec_rows
 

@@ -89,7 +89,7 @@ def test_operator_events_go_only_where_asked(make_location, aws):
 
 
 def _delivered_ids(location: ExportLocation) -> set[str]:
-    from exports import formats
+    from audit import formats
     from exports.destinations.s3 import client_for
 
     client = client_for(location)

@@ -8,7 +8,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from exports import formats, services
+from audit import formats
+from exports import services
 from exports.models import ExportLocation, ExportObject, ExportRun, ExportState
 from exports.services import leases
 from tests.exports.conftest import bucket_objects

@@ -2,9 +2,10 @@
 
 import pytest
 
+from audit import formats
 from audit.models import AuditSettings
 from audit.services import Actor
-from exports import formats, services
+from exports import services
 from exports.models import ExportObject
 from exports.services import runs
 from tests.exports.conftest import bucket_objects

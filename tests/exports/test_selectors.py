@@ -7,8 +7,9 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from audit import formats
 from audit.models import AuditEvent
-from exports import formats, selectors, services
+from exports import selectors, services
 from exports.models import position_encode
 from exports.selectors import (
     export_horizon,

@@ -4,9 +4,10 @@ from datetime import UTC, date, datetime
 import pytest
 from django_q.models import Schedule
 
+from audit import formats
 from audit.models import AuditEvent
 from audit.services import Actor
-from exports import formats, services
+from exports import services
 from exports.models import POSITION_ZERO, ExportLocation, ExportObject, ExportRun
 from exports.selectors import export_location_lag
 from exports.services import leases, runs

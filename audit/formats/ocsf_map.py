@@ -242,7 +242,7 @@ def mapping_for(event_type: str, category: str) -> Mapping:
 def markdown_table() -> str:
     """The README's mapping table, generated from ``MAPPING`` and ``BY_CATEGORY``.
 
-    ``python -c "from exports.formats.ocsf_map import markdown_table as t;
+    ``python -c "from audit.formats.ocsf_map import markdown_table as t;
     print(t())"`` prints it; a test checks the README holds exactly this.
     """
     lines = [

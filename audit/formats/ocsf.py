@@ -1,7 +1,7 @@
 """``ocsf``: gzip'd NDJSON of OCSF 1.x records, one per event (SPEC section 9).
 
 Each event becomes a record of the class, activity and severity its type maps
-to (``exports.formats.ocsf_map``), with the OCSF base attributes (``time`` in
+to (``audit.formats.ocsf_map``), with the OCSF base attributes (``time`` in
 milliseconds, ``metadata`` naming auditsite and the event id as
 ``metadata.uid``), who acted (``actor``), whom it is about (``user``), where
 the request came from (``src_endpoint``), the class's own object
@@ -13,17 +13,19 @@ replays write the same bytes.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from audit.formats import json_text
-from exports.formats.ndjson import gunzip_text, gzip_text
-from exports.formats.ocsf_map import CLASSES, OCSF_VERSION, SEVERITIES, mapping_for
-
-EXTENSION = "ocsf.json.gz"
-CONTENT_TYPE = "application/gzip"
+from audit.formats.base import (
+    Format,
+    Templates,
+    gunzip_text,
+    gzip_text,
+    json_lines,
+    read_json_lines,
+)
+from audit.formats.ocsf_map import CLASSES, OCSF_VERSION, SEVERITIES, mapping_for
 
 PRODUCT = {"name": "auditsite", "vendor_name": "auditsite"}
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -132,11 +134,24 @@ def record(row: Any) -> dict[str, Any]:
     return out
 
 
-def render(rows: Iterable[Any], *, version: int) -> bytes:
-    """One OCSF JSON record per line, gzip'd (``version``: unused so far)."""
-    return gzip_text("".join(json_text(record(row)) + "\n" for row in rows))
+def write(
+    rows: Iterable[Any], *, version: int, templates: Templates | None = None
+) -> Iterator[bytes]:
+    """One OCSF JSON record per line, gzip'd in one piece (``version``,
+    ``templates``: unused)."""
+    yield gzip_text(json_lines(record(row) for row in rows))
 
 
-def parse(data: bytes) -> list[dict[str, Any]]:
-    """The records of a rendered object."""
-    return [json.loads(line) for line in gunzip_text(data).splitlines() if line]
+def read(data: bytes) -> list[dict[str, Any]]:
+    """The records of a rendered file."""
+    return read_json_lines(gunzip_text(data))
+
+
+FORMAT = Format(
+    name="ocsf",
+    label="OCSF (gzip'd newline-delimited JSON)",
+    extension="ocsf.json.gz",
+    content_type="application/gzip",
+    write=write,
+    read=read,
+)
