@@ -13,7 +13,7 @@ $(BIN)/python:
 
 # requirements-dev.txt includes requirements-demo.txt (moto for the demo S3 and
 # the tests); production installs requirements.txt alone.
-$(VENV)/.installed: $(BIN)/python requirements.txt requirements-demo.txt requirements-dev.txt
+$(VENV)/.installed: $(BIN)/python requirements.txt requirements-demo.txt requirements-dev.txt verifier/pyproject.toml
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 

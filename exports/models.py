@@ -3,29 +3,23 @@
 Export order is ``(txid, seq)`` of ``audit.AuditEvent`` (see
 ``exports/selectors.py``). A position in that order is the string
 ``f"{txid:020d}-{seq:020d}"``, which sorts like the pair; the location's
-``cursor`` and each object's ``position_from``/``position_to`` use it.
+``cursor`` and each object's ``position_from``/``position_to`` use it. The
+position format is the verifier's (``auditsite_verify.layout``), which
+reads it back from object names and digests.
 """
 
 import uuid
 
+from auditsite_verify.layout import ZERO_POSITION, position_decode, position_encode
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
 from audit.formats import CHOICES
 
-POSITION_ZERO = "0" * 20 + "-" + "0" * 20
+POSITION_ZERO = ZERO_POSITION
 
-
-def position_encode(txid: int, seq: int) -> str:
-    """The sortable string for the export-order pair ``(txid, seq)``."""
-    return f"{txid:020d}-{seq:020d}"
-
-
-def position_decode(position: str) -> tuple[int, int]:
-    """The ``(txid, seq)`` pair of a position string."""
-    txid, seq = position.split("-")
-    return int(txid), int(seq)
+__all__ = ["POSITION_ZERO", "position_decode", "position_encode"]
 
 
 class ExportLocation(models.Model):

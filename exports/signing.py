@@ -18,6 +18,7 @@ import base64
 import hashlib
 from dataclasses import dataclass
 
+from auditsite_verify.keys import fingerprint as raw_fingerprint
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
@@ -79,7 +80,7 @@ def raw_public_bytes(public_key: Ed25519PublicKey) -> bytes:
 
 def fingerprint(public_key: Ed25519PublicKey) -> str:
     """SHA-256 of the raw public key, hex: how a digest names its key."""
-    return hashlib.sha256(raw_public_bytes(public_key)).hexdigest()
+    return raw_fingerprint(raw_public_bytes(public_key))
 
 
 def public_key_info(public_key: Ed25519PublicKey) -> PublicKeyInfo:

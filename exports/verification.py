@@ -1,7 +1,7 @@
-"""Check a location's bucket against its signed digests (``verify_export.py``).
+"""Check a location's bucket against its signed digests (``auditsite_verify``).
 
-The checking itself lives in the standalone ``verify_export.py`` at the
-repository root, so that customers run the very same code without auditsite.
+The checking itself lives in the standalone ``auditsite-verify`` package
+(``verifier/``), so that customers run the very same code without auditsite.
 This module feeds it the location's S3 client, auditsite's published public
 keys and the digest keys the database recorded (which catches a deleted
 newest digest, something the bucket alone cannot show).
@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import verify_export
+import auditsite_verify
+
 from exports import signing
 from exports.destinations.s3 import client_for
 
@@ -23,13 +24,13 @@ def export_location_verify_integrity(
     end: datetime | None = None,
     until: datetime | None = None,
     client=None,
-) -> verify_export.Report:
+) -> auditsite_verify.Report:
     """Verify ``location``'s digests and objects; reads need s3:GetObject/List.
 
     ``until`` demands a digest for every hour that ends by then (see
-    ``verify_export.verify``).
+    ``auditsite_verify.verify``).
     """
-    keys = verify_export.load_public_keys(
+    keys = auditsite_verify.load_public_keys(
         [key.raw_base64 for key in signing.published_keys()]
     )
     recorded = location.digests.all()
@@ -37,7 +38,7 @@ def export_location_verify_integrity(
         recorded = recorded.filter(hour_start__gte=start)
     if end is not None:
         recorded = recorded.filter(hour_start__lt=end)
-    return verify_export.verify(
+    return auditsite_verify.verify(
         client or client_for(location),
         bucket=location.bucket,
         prefix=location.path_prefix,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import boto3
 import botocore.exceptions
+from auditsite_verify import layout
 from botocore.config import Config
 from django.conf import settings
 
@@ -142,9 +143,9 @@ def object_put(
 
 
 def join_key(prefix: str, name: str) -> str:
-    """``prefix/name`` with single slashes (no prefix: the name)."""
-    prefix = (prefix or "").strip().strip("/")
-    return f"{prefix}/{name}" if prefix else name
+    """``prefix/name`` with single slashes (no prefix: the name), as the
+    verifier joins them (``auditsite_verify.layout.join_key``)."""
+    return layout.join_key((prefix or "").strip(), name)
 
 
 class S3Destination:

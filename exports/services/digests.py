@@ -1,4 +1,7 @@
-"""Digests: write the signed hourly digests that are due (format: exports.digests).
+"""Digests: write the signed hourly digests that are due.
+
+The digest format (``auditsite_verify.digest``) is the verifier's, so what
+auditsite writes and what ``auditsite-verify`` reads are stated once.
 
 Every hour of an S3 location gets one digest, from the hour it was created
 (or of its first recorded object, if older) on, an empty one when nothing was
@@ -14,6 +17,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from auditsite_verify.digest import ObjectRecord, digest_build, hour_floor
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -21,7 +25,6 @@ from django.utils import timezone
 from exports import signing
 from exports.destinations import destination_for
 from exports.destinations.s3 import DestinationError, S3Destination
-from exports.digests import ObjectRecord, digest_build, hour_floor
 from exports.models import POSITION_ZERO, ExportDigest, ExportLocation, ExportObject
 
 logger = logging.getLogger(__name__)

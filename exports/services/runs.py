@@ -29,6 +29,7 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
+from auditsite_verify import layout
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
@@ -52,9 +53,12 @@ def object_name(
     file_format: str,
 ) -> str:
     """An object's name: a pure function of location, range and UTC day."""
-    return (
-        f"year={day:%Y}/month={day:%m}/day={day:%d}/"
-        f"{location.pk}_{position_from}_{position_to}.{formats.EXTENSIONS[file_format]}"
+    return layout.object_name(
+        location_id=str(location.pk),
+        position_from=position_from,
+        position_to=position_to,
+        day=day,
+        extension=formats.EXTENSIONS[file_format],
     )
 
 

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
+from auditsite_verify.layout import join_key
 from moto import mock_aws
 
-from exports.digests import join_key
 from exports.models import ExportLocation, ExportObject, position_encode
 
 BUCKET = "customer-audit"

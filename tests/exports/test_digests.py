@@ -3,12 +3,12 @@ import base64
 import json
 from datetime import timedelta
 
+from auditsite_verify.digest import hour_floor
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.core.management import call_command
 from django.utils import timezone
 
 from exports import signing
-from exports.digests import hour_floor
 from exports.models import ExportDigest
 from exports.services import digest_write_due
 from tests.exports.digest_fixtures import (  # noqa: F401 (fixtures)

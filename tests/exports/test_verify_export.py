@@ -8,12 +8,12 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import auditsite_verify as verify_export
 import pytest
+from auditsite_verify.layout import canonical_json
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-import verify_export
 from exports import signing
-from exports.digests import canonical_json
 from tests.exports.digest_fixtures import (  # noqa: F401 (fixtures)
     BUCKET,
     PREFIX,
@@ -226,7 +226,7 @@ def moto_server():
 
 
 def test_standalone_script_agrees(moto_server, location, monkeypatch):
-    """verify_export.py, run as a script against a moto server, agrees."""
+    """auditsite-verify, run as its own process against a moto server, agrees."""
     import boto3
 
     from exports.services import digest_write_due
@@ -243,7 +243,8 @@ def test_standalone_script_agrees(moto_server, location, monkeypatch):
         return subprocess.run(
             [
                 sys.executable,
-                str(ROOT / "verify_export.py"),
+                "-m",
+                "auditsite_verify",
                 "--bucket",
                 BUCKET,
                 "--prefix",
@@ -259,6 +260,7 @@ def test_standalone_script_agrees(moto_server, location, monkeypatch):
             capture_output=True,
             text=True,
             timeout=60,
+            cwd=ROOT / "verifier",  # this repository's package, installed or not
             env=env
             or {**os.environ, "AWS_ACCESS_KEY_ID": "t", "AWS_SECRET_ACCESS_KEY": "t"},
         )
@@ -284,7 +286,7 @@ def test_standalone_script_agrees(moto_server, location, monkeypatch):
     }
     refused = run(*to, env=bare)
     assert refused.returncode == 3
-    assert refused.stderr.startswith(f"verify_export: cannot read s3://{BUCKET}: ")
+    assert refused.stderr.startswith(f"auditsite-verify: cannot read s3://{BUCKET}: ")
     assert len(refused.stderr.strip().splitlines()) == 1
     assert "no AWS credentials found" in refused.stderr
     assert "Traceback" not in refused.stderr

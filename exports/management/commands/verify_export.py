@@ -3,11 +3,11 @@
 import json
 from datetime import timedelta
 
+from auditsite_verify import parse_moment
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-import verify_export
 from exports.models import ExportLocation
 from exports.verification import export_location_verify_integrity
 
@@ -36,10 +36,10 @@ class Command(BaseCommand):
             target = ExportLocation.objects.get(pk=location)
         except (ExportLocation.DoesNotExist, ValidationError, ValueError) as exc:
             raise CommandError(f"No export location {location}") from exc
-        end = verify_export.parse_moment(end, end=True) if end else None
+        end = parse_moment(end, end=True) if end else None
         report = export_location_verify_integrity(
             location=target,
-            start=verify_export.parse_moment(start) if start else None,
+            start=parse_moment(start) if start else None,
             end=end,
             until=end or timezone.now() - timedelta(hours=2),
         )

@@ -3,21 +3,22 @@
 Every complete hour of a location gets one digest object that lists the
 objects exported in it (key, SHA-256, size, export range, event count), or
 none, names the previous digest and its signature, and is signed with
-auditsite's Ed25519 key (``exports.signing``). Version 2 digests form an
-unbroken hourly chain (an empty hour gets an empty digest), so a missing
-hour is detectable; version 1 skipped empty hours, and a chain begun under
-it keeps its old gaps. The standalone ``verify_export.py`` at the repository
-root reads this format.
+auditsite's Ed25519 key (the signature travels in ``x-amz-meta-signature``).
+Version 2 digests form an unbroken hourly chain (an empty hour gets an empty
+digest), so a missing hour is detectable; version 1 skipped empty hours, and
+a chain begun under it keeps its old gaps. auditsite builds digests with
+:func:`digest_build`; :mod:`auditsite_verify.check` reads them.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from auditsite_verify.layout import canonical_json, digest_key
 
 DIGEST_VERSION = 2
 
@@ -36,6 +37,7 @@ class ObjectRecord:
     event_count: int
 
     def as_dict(self) -> dict[str, Any]:
+        """The object's entry in a digest's ``objects`` list."""
         return {
             "key": self.key,
             "sha256": self.sha256,
@@ -50,41 +52,21 @@ class ObjectRecord:
 
 @dataclass(frozen=True)
 class BuiltDigest:
+    """A digest ready to sign and put: its key, canonical bytes and SHA-256."""
+
     key: str
     body: bytes
     sha256: str
 
 
-def join_key(prefix: str, *parts: str) -> str:
-    """Join an S3 prefix and key parts with single slashes."""
-    items = [prefix.strip("/")] if prefix.strip("/") else []
-    return "/".join([*items, *(p.strip("/") for p in parts)])
-
-
-def canonical_json(data: dict[str, Any]) -> bytes:
-    """The exact bytes that are signed and stored."""
-    return json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
-
-
 def hour_floor(moment: datetime) -> datetime:
+    """The start of the UTC hour holding ``moment``."""
     return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
 def iso(moment: datetime) -> str:
+    """``moment`` as ``YYYY-MM-DDTHH:MM:SSZ`` (UTC), as digests write times."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def digest_key(*, prefix: str, location_id: str, hour_start: datetime) -> str:
-    """`<prefix>/digests/year=/month=/day=/<location>_<YYYYMMDDTHH>0000Z_digest.json`."""
-    hour = hour_start.astimezone(UTC)
-    return join_key(
-        prefix,
-        "digests",
-        f"year={hour:%Y}",
-        f"month={hour:%m}",
-        f"day={hour:%d}",
-        f"{location_id}_{hour:%Y%m%dT%H}0000Z_digest.json",
-    )
 
 
 def digest_build(
