@@ -152,3 +152,20 @@ def run_until_done(location_id) -> tuple[int, int, int]:
             return events, objects, runs
         events += run.events
         objects += run.object_count
+
+
+def erase_bench_locations(prefix: str = "bench-") -> None:
+    """Erase the bench's own locations and their ledgers (a bench database only).
+
+    The app never erases a location (deleting archives it, and the ledger
+    points at it with PROTECT); a bench starting afresh does, bottom up.
+    """
+    from exports.models import ExportDigest, ExportLocation, ExportObject, ExportRun
+
+    old = ExportLocation.all_objects.filter(name__startswith=prefix)
+    digests = ExportDigest.objects.filter(location__in=old)
+    digests.update(previous=None)  # the chain protects itself link by link
+    digests.delete()
+    ExportObject.objects.filter(location__in=old).delete()
+    ExportRun.objects.filter(location__in=old).delete()
+    old.delete()

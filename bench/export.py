@@ -37,6 +37,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (  # noqa: E402
     django_on,
+    erase_bench_locations,
     free_port,
     percentile,
     run_until_done,
@@ -317,10 +318,9 @@ def main() -> None:
 
     from audit.models import AuditEvent
     from exports.destinations import s3
-    from exports.models import ExportLocation
 
     seed_until(args.events)
-    ExportLocation.objects.filter(name__startswith="bench-").delete()
+    erase_bench_locations()
     Schedule.objects.filter(name__startswith="export-location-").delete()
     total = AuditEvent.objects.count()
 

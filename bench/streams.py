@@ -39,6 +39,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (  # noqa: E402
     django_on,
+    erase_bench_locations,
     free_port,
     percentile,
     run_until_done,
@@ -126,7 +127,6 @@ def main() -> None:
     from exports.destinations.http import gzipped
     from exports.models import (
         POSITION_ZERO,
-        ExportLocation,
         ExportObject,
         ExportState,
         position_encode,
@@ -134,7 +134,7 @@ def main() -> None:
     from exports.selectors import events_matching, export_rows_after, export_selection
 
     seed_until(args.events)
-    ExportLocation.objects.filter(name__startswith="bench-").delete()
+    erase_bench_locations()
     Schedule.objects.filter(name__startswith="export-location-").delete()
 
     port = free_port()

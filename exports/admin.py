@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from audit.actors import actor_for_request
-from audit.admin.base import ServiceDeleteMixin
+from audit.admin.base import ArchiveDeleteMixin
 from audit.models import Category, EventType, Organization
 from exports import services
 from exports.admin_digests import verify_integrity
@@ -185,7 +185,7 @@ def _saved(obj) -> bool:
 
 
 @admin.register(ExportLocation)
-class ExportLocationAdmin(ServiceDeleteMixin, admin.ModelAdmin):
+class ExportLocationAdmin(ArchiveDeleteMixin, admin.ModelAdmin):
     form = ExportLocationForm
     list_display = [
         "name",

@@ -22,12 +22,25 @@ POSITION_ZERO = ZERO_POSITION
 __all__ = ["POSITION_ZERO", "position_decode", "position_encode"]
 
 
+class LiveLocations(models.Manager):
+    """The locations that are not archived: every list, run and lookup."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(archived_at__isnull=True)
+
+
 class ExportLocation(models.Model):
     """One destination's configuration (filters, schedule, format) and health.
 
     The run state (cursor, plan, replay, lease) is ``ExportState``
     (``location.state``), so that configuration edits and runs never write the
     same row.
+
+    A deleted location is archived, never erased (``archived_at``): its
+    ledger (runs, objects, digests, which point at it with PROTECT) stays and
+    still verifies. ``objects`` leaves archived locations out, so every list,
+    schedule, run and lookup by id behaves as if it were gone;
+    ``all_objects`` (and a ledger row's ``location``) still reaches it.
     """
 
     class Destination(models.TextChoices):
@@ -112,6 +125,11 @@ class ExportLocation(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
+    # Set when the location is deleted (exports.services.locations).
+    archived_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = LiveLocations()
+    all_objects = models.Manager()  # noqa: DJ012 - the default manager comes first
 
     class Meta:
         ordering = ["name", "id"]
@@ -182,7 +200,7 @@ class ExportRun(models.Model):
         NOTHING_TO_DO = "nothing_to_do", "Nothing to do"
 
     location = models.ForeignKey(
-        ExportLocation, on_delete=models.CASCADE, related_name="runs"
+        ExportLocation, on_delete=models.PROTECT, related_name="runs"
     )
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -225,7 +243,7 @@ class ExportObject(models.Model):
     """
 
     location = models.ForeignKey(
-        ExportLocation, on_delete=models.CASCADE, related_name="export_objects"
+        ExportLocation, on_delete=models.PROTECT, related_name="export_objects"
     )
     run = models.ForeignKey(
         ExportRun,
@@ -274,7 +292,7 @@ class ExportDigest(models.Model):
     """
 
     location = models.ForeignKey(
-        ExportLocation, on_delete=models.CASCADE, related_name="digests"
+        ExportLocation, on_delete=models.PROTECT, related_name="digests"
     )
     hour_start = models.DateTimeField()
     hour_end = models.DateTimeField()

@@ -28,12 +28,17 @@ def export_location_verify_integrity(
     """Verify ``location``'s digests and objects; reads need s3:GetObject/List.
 
     ``until`` demands a digest for every hour that ends by then (see
-    ``auditsite_verify.verify``).
+    ``auditsite_verify.verify``). An archived location writes no more
+    digests: its chain ends with its last recorded digest, and no hour after
+    that is demanded (every recorded digest still is).
     """
     keys = auditsite_verify.load_public_keys(
         [key.raw_base64 for key in signing.published_keys()]
     )
     recorded = location.digests.all()
+    if location.archived_at is not None and until is not None:
+        last = recorded.order_by("-hour_start").values_list("hour_end", flat=True)
+        until = min(until, last.first() or location.archived_at)
     if start is not None:
         recorded = recorded.filter(hour_start__gte=start)
     if end is not None:

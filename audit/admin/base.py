@@ -24,6 +24,16 @@ class ServiceDeleteMixin:
             self.delete_with_service(actor=actor, obj=obj)
 
 
+class ArchiveDeleteMixin(ServiceDeleteMixin):
+    """A delete whose service archives the row and keeps what points at it:
+    the confirmation lists the rows themselves (nothing else goes)."""
+
+    def get_deleted_objects(self, objs, request):
+        objs = list(objs)
+        counts = {self.opts.verbose_name_plural: len(objs)}
+        return [str(obj) for obj in objs], counts, set(), []
+
+
 class ReadOnlyAdminMixin:
     """No add, change or delete: a page to look at (records, bookkeeping)."""
 

@@ -213,14 +213,27 @@ def export_location_update(
 
 
 def export_location_delete(*, actor: Actor, location: ExportLocation) -> None:
-    """Delete a location with its schedules (its records go with it).
+    """Delete a location: archive it, never erase it.
 
-    Records ``ExportLocationDeleted``.
+    The location is hidden from every list and lookup (``archived_at``), its
+    secrets are wiped, it is disabled and its schedules removed; its ledger
+    (runs, objects, digests) stays, so what it delivered still verifies.
+    Records ``ExportLocationDeleted``, in the same transaction.
     """
     with transaction.atomic():
-        _record("ExportLocationDeleted", actor, location, old=_public(location))
-        _schedules_delete(location.pk)
-        location.delete()
+        current = ExportLocation.objects.select_for_update().get(pk=location.pk)
+        _record("ExportLocationDeleted", actor, current, old=_public(current))
+        _schedules_delete(current.pk)
+        archived = {
+            "archived_at": timezone.now(),
+            "updated_at": timezone.now(),
+            "enabled": False,
+            "secret_access_key_encrypted": "",
+            "destination_secret_encrypted": "",
+        }
+        ExportLocation.objects.filter(pk=current.pk).update(**archived)
+    for field, value in archived.items():
+        setattr(location, field, value)
 
 
 def export_location_pause_failing(*, location: ExportLocation, reason: str) -> None:

@@ -33,7 +33,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, location, start, end, as_json, **options):
         try:
-            target = ExportLocation.objects.get(pk=location)
+            # An archived (deleted) location's export still verifies.
+            target = ExportLocation.all_objects.get(pk=location)
         except (ExportLocation.DoesNotExist, ValidationError, ValueError) as exc:
             raise CommandError(f"No export location {location}") from exc
         end = parse_moment(end, end=True) if end else None
