@@ -14,6 +14,7 @@ from audit.models import (
     Category,
     EventType,
 )
+from audit.selectors import audit_settings_load
 
 # --- catalog and settings -----------------------------------------------------
 
@@ -106,7 +107,7 @@ class AuditSettingsAdmin(admin.ModelAdmin):
         return False
 
     def changelist_view(self, request, extra_context=None):
-        settings_row = AuditSettings.load()
+        settings_row = audit_settings_load()
         return redirect("admin:audit_auditsettings_change", settings_row.pk)
 
     def save_model(self, request, obj, form, change):

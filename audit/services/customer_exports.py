@@ -37,7 +37,8 @@ from audit import selectors
 from audit.actors import Actor
 from audit.filters import OrgAuditEventFilter
 from audit.formats import csv_chunks, json_array_chunks
-from audit.models import AuditEvent, AuditSettings, CustomerExport, Organization, User
+from audit.models import AuditEvent, CustomerExport, Organization, User
+from audit.selectors import audit_settings_load
 from audit.services.events import event_record
 from audit.spec import ROW_COLUMNS, SpecRow
 
@@ -149,7 +150,7 @@ def _enqueue(export_id) -> None:
 
 def _events_for(job: CustomerExport) -> QuerySet[AuditEvent]:
     """What the member saw when they asked: their filters, the hidden kinds."""
-    audit_settings = AuditSettings.load()
+    audit_settings = audit_settings_load()
     # Still a viewer of the org (the role may have changed since): else raises.
     selectors.org_for_viewer(
         user=job.requester, slug=job.org.slug, settings=audit_settings

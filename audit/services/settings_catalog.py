@@ -13,6 +13,7 @@ from django.db import transaction
 
 from audit.catalog import OPERATOR
 from audit.models import AuditSettings, EventType, OrgPermission, Role
+from audit.selectors import audit_settings_load
 from audit.services.events import Actor, event_record
 from audit.services.updates import fields_update
 
@@ -35,7 +36,7 @@ EVENT_TYPE_FIELDS = frozenset({"event_type", "name", "category", "template"})
 @transaction.atomic
 def settings_update(*, actor: Actor, changes: dict[str, Any]) -> AuditSettings:
     """Change the global audit-log settings; records `AuditLogSettingsChanged`."""
-    row = AuditSettings.load()
+    row = audit_settings_load()
     row = AuditSettings.objects.select_for_update().get(pk=row.pk)
     diff = fields_update(instance=row, changes=changes, allowed=SETTINGS_FIELDS)
     if diff:
