@@ -25,6 +25,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from audit.actors import Actor
+from audit.catalog import T
 from audit.models import RETENTION_DAYS, AuditEvent, Organization, Plan
 from audit.pagination import newer_than
 from audit.selectors import audit_settings_load
@@ -232,7 +233,7 @@ def events_purge(
     if dry_run:
         return report
     event_record(
-        event_type="RetentionPurgeRun",
+        event_type=T.RetentionPurgeRun,
         actor=actor or Actor.system(),
         details={
             "removed": report.removed,

@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from audit import selectors
 from audit.actors import Actor
+from audit.catalog import T
 from audit.filters import OrgAuditEventFilter
 from audit.formats import csv_chunks, json_array_chunks
 from audit.models import AuditEvent, CustomerExport, Organization, User
@@ -124,7 +125,7 @@ def customer_export_start(
         )
         page = reverse("org-customer-export", args=[org.slug, job.id])
         marker = event_record(
-            event_type="UserExportInitiated",
+            event_type=T.UserExportInitiated,
             actor=actor,
             user=user,
             org=org,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.contrib.auth.models import Group
 from django.db import transaction
 
+from audit.catalog import T
 from audit.models import User
 from audit.services.events import Actor, event_record
 
@@ -33,7 +34,7 @@ def user_groups_set(*, actor: Actor, user: User, groups) -> User:
     if old != new:
         user.groups.set(groups)
         event_record(
-            event_type="UserGroupsChanged",
+            event_type=T.UserGroupsChanged,
             actor=actor,
             user=user,
             details={"old": old, "new": new},
@@ -50,7 +51,7 @@ def user_permissions_set(*, actor: Actor, user: User, permissions) -> User:
     if old != new:
         user.user_permissions.set(permissions)
         event_record(
-            event_type="UserPermissionsChanged",
+            event_type=T.UserPermissionsChanged,
             actor=actor,
             user=user,
             details={"old": old, "new": new},
@@ -66,7 +67,7 @@ def group_create(*, actor: Actor, name: str, permissions=()) -> Group:
     group.save()
     group.permissions.set(permissions)
     event_record(
-        event_type="GroupCreated",
+        event_type=T.GroupCreated,
         actor=actor,
         details={"group": name, "permissions": _permission_names(permissions)},
     )
@@ -98,7 +99,7 @@ def group_update(
             group.permissions.set(permissions)
     if new:
         event_record(
-            event_type="GroupChanged",
+            event_type=T.GroupChanged,
             actor=actor,
             details={"group": group.name, "old": old, "new": new},
         )
@@ -109,7 +110,7 @@ def group_update(
 def group_delete(*, actor: Actor, group: Group) -> None:
     """Delete an operator group (its users leave it); records `GroupDeleted`."""
     event_record(
-        event_type="GroupDeleted",
+        event_type=T.GroupDeleted,
         actor=actor,
         details={
             "group": group.name,

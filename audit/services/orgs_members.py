@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import transaction
 
+from audit.catalog import T
 from audit.models import (
     Membership,
     Organization,
@@ -20,14 +21,14 @@ from audit.services.updates import fields_update, json_value
 # Org settings and the event each change records: (event when truthy/changed,
 # event when turned off) - a single event for value fields.
 ORG_SETTING_EVENTS: dict[str, tuple[str, str | None]] = {
-    "domain": ("OrgDomainUpdated", None),
-    "domain_autojoin": ("OrgDomainAutoJoinEnabled", "OrgDomainAutoJoinDisabled"),
-    "domain_restrict": ("OrgDomainRestrictEnabled", "OrgDomainRestrictDisabled"),
-    "can_setup_saml": ("OrgCanSetupSAMLEnabled", "OrgCanSetupSAMLDisabled"),
-    "max_users": ("OrgMaxUsersUpdated", None),
-    "auto_logout_seconds": ("OrgAutoLogoutSecondsUpdated", None),
-    "require_2fa_by": ("OrgRequire2FAByUpdated", None),
-    "metadata": ("OrgMetadataUpdated", None),
+    "domain": (T.OrgDomainUpdated, None),
+    "domain_autojoin": (T.OrgDomainAutoJoinEnabled, T.OrgDomainAutoJoinDisabled),
+    "domain_restrict": (T.OrgDomainRestrictEnabled, T.OrgDomainRestrictDisabled),
+    "can_setup_saml": (T.OrgCanSetupSAMLEnabled, T.OrgCanSetupSAMLDisabled),
+    "max_users": (T.OrgMaxUsersUpdated, None),
+    "auto_logout_seconds": (T.OrgAutoLogoutSecondsUpdated, None),
+    "require_2fa_by": (T.OrgRequire2FAByUpdated, None),
+    "metadata": (T.OrgMetadataUpdated, None),
 }
 BOOLEAN_ORG_SETTINGS = {"domain_autojoin", "domain_restrict", "can_setup_saml"}
 # Settings that have no event of their own are reported as `OrgUpdated`.
@@ -45,7 +46,7 @@ def org_create(*, actor: Actor, name: str, slug: str, **fields: Any) -> Organiza
     org.full_clean()
     org.save()
     event_record(
-        event_type="OrgCreated",
+        event_type=T.OrgCreated,
         actor=actor,
         org=org,
         details={"name": org.name, "slug": org.slug, "plan": org.plan},
@@ -71,7 +72,7 @@ def org_update(
 
     if "name" in changed:
         event_record(
-            event_type="OrgNameUpdated",
+            event_type=T.OrgNameUpdated,
             actor=actor,
             org=org,
             details={"old": old["name"], "new": changed["name"]},
@@ -95,7 +96,7 @@ def org_update(
     other = [name for name in ORG_UPDATED_FIELDS if name in changed]
     if other:
         event_record(
-            event_type="OrgUpdated",
+            event_type=T.OrgUpdated,
             actor=actor,
             org=org,
             details={
@@ -115,7 +116,7 @@ def org_rename(*, actor: Actor, org: Organization, name: str) -> Organization:
 def org_delete(*, actor: Actor, org: Organization) -> None:
     """Delete an org and its memberships; records `OrgDeleted`."""
     event_record(
-        event_type="OrgDeleted",
+        event_type=T.OrgDeleted,
         actor=actor,
         org=org,
         details={"name": org.name, "slug": org.slug},
@@ -135,7 +136,7 @@ def membership_add(
     membership.full_clean()
     membership.save()
     event_record(
-        event_type="OrgUserAdded",
+        event_type=T.OrgUserAdded,
         actor=actor,
         user=user,
         org=org,
@@ -148,7 +149,7 @@ def membership_add(
 def membership_remove(*, actor: Actor, membership: Membership) -> None:
     """Remove a member from an org; records `OrgUserRemoved`."""
     event_record(
-        event_type="OrgUserRemoved",
+        event_type=T.OrgUserRemoved,
         actor=actor,
         user=membership.user,
         org=membership.org,
@@ -173,7 +174,7 @@ def membership_change_role(
     membership.role = role
     membership.save(update_fields=["role"])
     event_record(
-        event_type="OrgUserRoleChanged",
+        event_type=T.OrgUserRoleChanged,
         actor=actor,
         user=membership.user,
         org=membership.org,

@@ -11,7 +11,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from audit.catalog import OPERATOR
+from audit.catalog import OPERATOR, T
 from audit.models import AuditSettings, EventType, OrgPermission, Role
 from audit.selectors import audit_settings_load
 from audit.services.events import Actor, event_record
@@ -41,7 +41,7 @@ def settings_update(*, actor: Actor, changes: dict[str, Any]) -> AuditSettings:
     diff = fields_update(instance=row, changes=changes, allowed=SETTINGS_FIELDS)
     if diff:
         event_record(
-            event_type="AuditLogSettingsChanged", actor=actor, details=diff.as_details()
+            event_type=T.AuditLogSettingsChanged, actor=actor, details=diff.as_details()
         )
     return row
 
@@ -61,7 +61,7 @@ def role_create(*, actor: Actor, name: str, permissions=()) -> Role:
     role.save()
     role.permissions.set(permissions)
     event_record(
-        event_type="RoleCreated",
+        event_type=T.RoleCreated,
         actor=actor,
         details={"role": role.name, "permissions": _codenames(permissions)},
     )
@@ -75,7 +75,7 @@ def role_update(*, actor: Actor, role: Role, changes: dict[str, Any]) -> Role:
     diff = fields_update(instance=role, changes=changes, allowed=ROLE_FIELDS)
     if diff:
         event_record(
-            event_type="RoleChanged",
+            event_type=T.RoleChanged,
             actor=actor,
             details={"role": role.name, **diff.as_details()},
         )
@@ -99,8 +99,8 @@ def role_permissions_set(*, actor: Actor, role: Role, permissions) -> Role:
     if added:
         role.permissions.add(*added)
     for event_type, changed in (
-        ("RolePermissionAdded", added),
-        ("RolePermissionRemoved", removed),
+        (T.RolePermissionAdded, added),
+        (T.RolePermissionRemoved, removed),
     ):
         for permission in sorted(changed, key=lambda p: p.codename):
             event_record(
@@ -115,7 +115,7 @@ def role_permissions_set(*, actor: Actor, role: Role, permissions) -> Role:
 def role_delete(*, actor: Actor, role: Role) -> None:
     """Delete a role no membership uses; records `RoleDeleted`."""
     event_record(
-        event_type="RoleDeleted",
+        event_type=T.RoleDeleted,
         actor=actor,
         details={
             "role": role.name,
@@ -135,7 +135,7 @@ def org_permission_create(*, actor: Actor, codename: str, name: str) -> OrgPermi
     permission.full_clean()
     permission.save()
     event_record(
-        event_type="OrgPermissionCreated",
+        event_type=T.OrgPermissionCreated,
         actor=actor,
         details={"permission": codename, "name": name},
     )
@@ -153,7 +153,7 @@ def org_permission_update(
     )
     if diff:
         event_record(
-            event_type="OrgPermissionChanged",
+            event_type=T.OrgPermissionChanged,
             actor=actor,
             details={"permission": permission.codename, **diff.as_details()},
         )
@@ -164,7 +164,7 @@ def org_permission_update(
 def org_permission_delete(*, actor: Actor, permission: OrgPermission) -> None:
     """Delete an org permission (roles lose it); records `OrgPermissionDeleted`."""
     event_record(
-        event_type="OrgPermissionDeleted",
+        event_type=T.OrgPermissionDeleted,
         actor=actor,
         details={"permission": permission.codename, "name": permission.name},
     )
@@ -198,7 +198,7 @@ def event_type_create(
     row.full_clean()
     row.save()
     event_record(
-        event_type="CustomEventTypeCreated",
+        event_type=T.CustomEventTypeCreated,
         actor=actor,
         details={
             "type": event_type,
@@ -222,7 +222,7 @@ def event_type_update(
     diff = fields_update(instance=row, changes=changes, allowed=EVENT_TYPE_FIELDS)
     if diff:
         event_record(
-            event_type="CustomEventTypeChanged",
+            event_type=T.CustomEventTypeChanged,
             actor=actor,
             details={"type": row.event_type, **diff.as_details()},
         )
@@ -234,7 +234,7 @@ def event_type_delete(*, actor: Actor, event_type: EventType) -> None:
     """Delete a custom event type; records `CustomEventTypeDeleted`."""
     _refuse_builtin(event_type)
     event_record(
-        event_type="CustomEventTypeDeleted",
+        event_type=T.CustomEventTypeDeleted,
         actor=actor,
         details={"type": event_type.event_type, "name": event_type.name},
     )

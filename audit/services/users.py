@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import transaction
 
+from audit.catalog import T
 from audit.models import (
     User,
 )
@@ -24,15 +25,15 @@ METADATA_FIELDS = {
 }
 # Boolean flags and the events that turning them on / off records.
 FLAG_EVENTS = {
-    "is_active": ("UserEnabled", "UserDisabled"),
-    "locked": ("UserLocked", "UserUnlocked"),
-    "email_confirmed": ("EmailConfirmed", None),
-    "mfa_enabled": ("EnabledMFA", "DisabledMFA"),
+    "is_active": (T.UserEnabled, T.UserDisabled),
+    "locked": (T.UserLocked, T.UserUnlocked),
+    "email_confirmed": (T.EmailConfirmed, None),
+    "mfa_enabled": (T.EnabledMFA, T.DisabledMFA),
 }
 # Operator access: each change records an ``operator`` event with old/new.
 OPERATOR_FLAG_EVENTS = {
-    "is_staff": "UserStaffStatusChanged",
-    "is_superuser": "UserSuperuserStatusChanged",
+    "is_staff": T.UserStaffStatusChanged,
+    "is_superuser": T.UserSuperuserStatusChanged,
 }
 USER_EDITABLE_FIELDS = {
     *METADATA_FIELDS,
@@ -73,7 +74,7 @@ def user_create(
     user.full_clean(exclude=["password"])
     user.save()
     event_record(
-        event_type="UserCreated", actor=actor, user=user, details=_user_snapshot(user)
+        event_type=T.UserCreated, actor=actor, user=user, details=_user_snapshot(user)
     )
     return user
 
@@ -108,7 +109,7 @@ def user_update(*, actor: Actor, user: User, changes: dict[str, Any]) -> User:
     metadata = [name for name in METADATA_FIELDS if name in changed]
     if metadata:
         event_record(
-            event_type="UserMetadataChanged",
+            event_type=T.UserMetadataChanged,
             actor=actor,
             user=user,
             details={
@@ -118,14 +119,14 @@ def user_update(*, actor: Actor, user: User, changes: dict[str, Any]) -> User:
         )
     if "email" in changed:
         event_record(
-            event_type="EmailChanged",
+            event_type=T.EmailChanged,
             actor=actor,
             user=user,
             details={"old": old["email"], "new": changed["email"]},
         )
     if "username" in changed:
         event_record(
-            event_type="UsernameChanged",
+            event_type=T.UsernameChanged,
             actor=actor,
             user=user,
             details={"old": old["username"], "new": changed["username"]},
@@ -191,7 +192,7 @@ def user_password_changed(*, actor: Actor, user: User) -> None:
     Django's password forms save the hash themselves; call this in the same
     transaction. The password never goes into the event.
     """
-    event_record(event_type="PasswordChanged", actor=actor, user=user)
+    event_record(event_type=T.PasswordChanged, actor=actor, user=user)
 
 
 @transaction.atomic
@@ -201,6 +202,6 @@ def user_delete(*, actor: Actor, user: User) -> None:
     The event keeps the user's id and email: events outlive the user.
     """
     event_record(
-        event_type="UserDeleted", actor=actor, user=user, details={"email": user.email}
+        event_type=T.UserDeleted, actor=actor, user=user, details={"email": user.email}
     )
     user.delete()
