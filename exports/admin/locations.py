@@ -17,8 +17,8 @@ from audit.actors import actor_for_request
 from audit.admin.base import ServiceDeleteMixin
 from audit.models import Category, EventType, Organization
 from exports import services
-from exports.admin_digests import verify_integrity
-from exports.admin_runs import ExportRunInline, moment_html
+from exports.admin.digests import verify_integrity
+from exports.admin.runs import ExportRunInline, moment_html
 from exports.models import ExportLocation
 from exports.selectors import export_location_health
 
