@@ -46,9 +46,11 @@ from audit.selectors import audit_settings_load, visible_kinds_q
 from audit.spec import ROW_FIELDS, RowMethods
 from exports.formats import FORMAT_VERSION
 from exports.models import (
+    POSITION_ZERO,
     ExportLocation,
     ExportObject,
     ExportRun,
+    ExportState,
     position_decode,
     position_encode,
 )
@@ -175,6 +177,14 @@ def events_matching(*, location: ExportLocation) -> QuerySet[AuditEvent]:
     return events_selected(selection=export_selection(location=location))
 
 
+def export_location_cursor(*, location: ExportLocation) -> str:
+    """Where ``location`` stands in export order (zero before its first run)."""
+    try:
+        return location.state.cursor
+    except ExportState.DoesNotExist:
+        return POSITION_ZERO
+
+
 def export_location_pending_q(
     *, location: ExportLocation, audit_settings: AuditSettings | None = None
 ) -> Q:
@@ -183,7 +193,9 @@ def export_location_pending_q(
     What a location's lag counts and what the retention purge must keep.
     """
     selection = export_selection(location=location, audit_settings=audit_settings)
-    return selection_q(selection=selection) & Q(_after(location.cursor))
+    return selection_q(selection=selection) & Q(
+        _after(export_location_cursor(location=location))
+    )
 
 
 class _Row(Func):

@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 from exports import services
-from exports.models import ExportLocation, ExportRun
+from exports.models import POSITION_ZERO, ExportLocation, ExportRun
 from exports.selectors import export_location_health, export_location_lag
 
 
@@ -36,7 +36,10 @@ class ExportLocationSerializer(serializers.ModelSerializer):
     trust_policy = serializers.SerializerMethodField()
     bucket_policy = serializers.SerializerMethodField()
     lag = serializers.SerializerMethodField()
-    cursor = serializers.CharField(read_only=True)
+    # RelatedObjectDoesNotExist is an AttributeError: no state yet -> the default.
+    cursor = serializers.CharField(
+        read_only=True, source="state.cursor", default=POSITION_ZERO
+    )
     categories = serializers.ListField(child=serializers.CharField(), required=False)
     event_types = serializers.ListField(child=serializers.CharField(), required=False)
     orgs = serializers.ListField(child=serializers.UUIDField(), required=False)

@@ -20,7 +20,7 @@ from exports import services
 from exports.admin.digests import verify_integrity
 from exports.admin.runs import ExportRunInline, moment_html
 from exports.models import ExportLocation
-from exports.selectors import export_location_health
+from exports.selectors import export_location_cursor, export_location_health
 
 ALL_HINT = "Nothing selected = all."
 S3_FIELDSETS = {"S3 bucket", "Authentication"}
@@ -285,7 +285,7 @@ class ExportLocationAdmin(ServiceDeleteMixin, admin.ModelAdmin):
 
     @admin.display(description="Cursor (last delivered position)")
     def cursor(self, obj):
-        return obj.cursor if _saved(obj) else "-"
+        return export_location_cursor(location=obj) if _saved(obj) else "-"
 
     def get_inlines(self, request, obj=None):
         return self.inlines if _saved(obj) else []
