@@ -7,7 +7,7 @@ Headers (Stripe/GitHub style)::
     Idempotency-Key: <range key>-<request index>
 
 The receiver recomputes the HMAC over the timestamp, a dot and the raw body,
-compares in constant time and refuses old timestamps (README *Destinations*
+compares in constant time and refuses old timestamps (docs/destinations.md
 has the ten lines). Requests hold at most ``MAX_EVENTS`` events and
 ``MAX_REQUEST_BYTES``. Verification posts the signed object
 ``{"type": "verification"}``.
