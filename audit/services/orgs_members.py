@@ -14,7 +14,12 @@ from audit.models import (
     User,
 )
 from audit.services.events import Actor, event_record
-from audit.services.updates import fields_update, json_value
+from audit.services.updates import (
+    fields_update,
+    json_value,
+    recorded_create,
+    recorded_delete,
+)
 
 # --- orgs ------------------------------------------------------------------
 
@@ -43,15 +48,13 @@ def org_create(*, actor: Actor, name: str, slug: str, **fields: Any) -> Organiza
     if unknown:
         raise ValueError(f"Unknown org fields: {sorted(unknown)}")
     org = Organization(name=name, slug=slug, **fields)
-    org.full_clean()
-    org.save()
-    event_record(
-        event_type=T.OrgCreated,
+    return recorded_create(
+        org,
         actor=actor,
+        event_type=T.OrgCreated,
         org=org,
         details={"name": org.name, "slug": org.slug, "plan": org.plan},
     )
-    return org
 
 
 @transaction.atomic
@@ -115,13 +118,13 @@ def org_rename(*, actor: Actor, org: Organization, name: str) -> Organization:
 @transaction.atomic
 def org_delete(*, actor: Actor, org: Organization) -> None:
     """Delete an org and its memberships; records `OrgDeleted`."""
-    event_record(
-        event_type=T.OrgDeleted,
+    recorded_delete(
+        org,
         actor=actor,
+        event_type=T.OrgDeleted,
         org=org,
         details={"name": org.name, "slug": org.slug},
     )
-    org.delete()
 
 
 # --- memberships -----------------------------------------------------------
@@ -132,30 +135,27 @@ def membership_add(
     *, actor: Actor, org: Organization, user: User, role: Role
 ) -> Membership:
     """Add ``user`` to ``org`` with ``role``; records `OrgUserAdded`."""
-    membership = Membership(org=org, user=user, role=role)
-    membership.full_clean()
-    membership.save()
-    event_record(
-        event_type=T.OrgUserAdded,
+    return recorded_create(
+        Membership(org=org, user=user, role=role),
         actor=actor,
+        event_type=T.OrgUserAdded,
         user=user,
         org=org,
         details={"role": role.name},
     )
-    return membership
 
 
 @transaction.atomic
 def membership_remove(*, actor: Actor, membership: Membership) -> None:
     """Remove a member from an org; records `OrgUserRemoved`."""
-    event_record(
-        event_type=T.OrgUserRemoved,
+    recorded_delete(
+        membership,
         actor=actor,
+        event_type=T.OrgUserRemoved,
         user=membership.user,
         org=membership.org,
         details={"role": membership.role.name},
     )
-    membership.delete()
 
 
 @transaction.atomic

@@ -15,7 +15,12 @@ from audit.catalog import OPERATOR, T
 from audit.models import AuditSettings, EventType, OrgPermission, Role
 from audit.selectors import audit_settings_load
 from audit.services.events import Actor, event_record
-from audit.services.updates import fields_update
+from audit.services.updates import (
+    fields_update,
+    recorded_create,
+    recorded_delete,
+    recorded_update,
+)
 
 SETTINGS_FIELDS = frozenset(
     {
@@ -56,15 +61,13 @@ def _codenames(permissions) -> list[str]:
 @transaction.atomic
 def role_create(*, actor: Actor, name: str, permissions=()) -> Role:
     """Create a role with ``permissions``; records `RoleCreated`."""
-    role = Role(name=name)
-    role.full_clean()
-    role.save()
-    role.permissions.set(permissions)
-    event_record(
-        event_type=T.RoleCreated,
+    role = recorded_create(
+        Role(name=name),
         actor=actor,
-        details={"role": role.name, "permissions": _codenames(permissions)},
+        event_type=T.RoleCreated,
+        details={"role": name, "permissions": _codenames(permissions)},
     )
+    role.permissions.set(permissions)
     return role
 
 
@@ -72,13 +75,14 @@ def role_create(*, actor: Actor, name: str, permissions=()) -> Role:
 def role_update(*, actor: Actor, role: Role, changes: dict[str, Any]) -> Role:
     """Rename a role; records `RoleChanged` with old and new values."""
     role = Role.objects.select_for_update().get(pk=role.pk)
-    diff = fields_update(instance=role, changes=changes, allowed=ROLE_FIELDS)
-    if diff:
-        event_record(
-            event_type=T.RoleChanged,
-            actor=actor,
-            details={"role": role.name, **diff.as_details()},
-        )
+    recorded_update(
+        role,
+        actor=actor,
+        changes=changes,
+        allowed=ROLE_FIELDS,
+        event_type=T.RoleChanged,
+        details={"role": changes.get("name", role.name)},
+    )
     return role
 
 
@@ -114,15 +118,15 @@ def role_permissions_set(*, actor: Actor, role: Role, permissions) -> Role:
 @transaction.atomic
 def role_delete(*, actor: Actor, role: Role) -> None:
     """Delete a role no membership uses; records `RoleDeleted`."""
-    event_record(
-        event_type=T.RoleDeleted,
+    recorded_delete(
+        role,
         actor=actor,
+        event_type=T.RoleDeleted,
         details={
             "role": role.name,
             "permissions": _codenames(role.permissions.all()),
         },
     )
-    role.delete()
 
 
 # --- org permissions -----------------------------------------------------------
@@ -131,15 +135,12 @@ def role_delete(*, actor: Actor, role: Role) -> None:
 @transaction.atomic
 def org_permission_create(*, actor: Actor, codename: str, name: str) -> OrgPermission:
     """Create an org permission; records `OrgPermissionCreated`."""
-    permission = OrgPermission(codename=codename, name=name)
-    permission.full_clean()
-    permission.save()
-    event_record(
-        event_type=T.OrgPermissionCreated,
+    return recorded_create(
+        OrgPermission(codename=codename, name=name),
         actor=actor,
+        event_type=T.OrgPermissionCreated,
         details={"permission": codename, "name": name},
     )
-    return permission
 
 
 @transaction.atomic
@@ -148,27 +149,26 @@ def org_permission_update(
 ) -> OrgPermission:
     """Change an org permission; records `OrgPermissionChanged` (old and new)."""
     permission = OrgPermission.objects.select_for_update().get(pk=permission.pk)
-    diff = fields_update(
-        instance=permission, changes=changes, allowed=ORG_PERMISSION_FIELDS
+    recorded_update(
+        permission,
+        actor=actor,
+        changes=changes,
+        allowed=ORG_PERMISSION_FIELDS,
+        event_type=T.OrgPermissionChanged,
+        details={"permission": changes.get("codename", permission.codename)},
     )
-    if diff:
-        event_record(
-            event_type=T.OrgPermissionChanged,
-            actor=actor,
-            details={"permission": permission.codename, **diff.as_details()},
-        )
     return permission
 
 
 @transaction.atomic
 def org_permission_delete(*, actor: Actor, permission: OrgPermission) -> None:
     """Delete an org permission (roles lose it); records `OrgPermissionDeleted`."""
-    event_record(
-        event_type=T.OrgPermissionDeleted,
+    recorded_delete(
+        permission,
         actor=actor,
+        event_type=T.OrgPermissionDeleted,
         details={"permission": permission.codename, "name": permission.name},
     )
-    permission.delete()
 
 
 # --- custom event types --------------------------------------------------------
@@ -192,22 +192,13 @@ def event_type_create(
 ) -> EventType:
     """Create a custom event type; records `CustomEventTypeCreated`."""
     _refuse_operator(category)
-    row = EventType(
-        event_type=event_type, name=name, category=category, template=template
-    )
-    row.full_clean()
-    row.save()
-    event_record(
-        event_type=T.CustomEventTypeCreated,
+    fields = {"name": name, "category": category, "template": template}
+    return recorded_create(
+        EventType(event_type=event_type, **fields),
         actor=actor,
-        details={
-            "type": event_type,
-            "name": name,
-            "category": category,
-            "template": template,
-        },
+        event_type=T.CustomEventTypeCreated,
+        details={"type": event_type, **fields},
     )
-    return row
 
 
 @transaction.atomic
@@ -219,13 +210,14 @@ def event_type_update(
     _refuse_builtin(row)
     if "category" in changes:
         _refuse_operator(changes["category"])
-    diff = fields_update(instance=row, changes=changes, allowed=EVENT_TYPE_FIELDS)
-    if diff:
-        event_record(
-            event_type=T.CustomEventTypeChanged,
-            actor=actor,
-            details={"type": row.event_type, **diff.as_details()},
-        )
+    recorded_update(
+        row,
+        actor=actor,
+        changes=changes,
+        allowed=EVENT_TYPE_FIELDS,
+        event_type=T.CustomEventTypeChanged,
+        details={"type": changes.get("event_type", row.event_type)},
+    )
     return row
 
 
@@ -233,9 +225,9 @@ def event_type_update(
 def event_type_delete(*, actor: Actor, event_type: EventType) -> None:
     """Delete a custom event type; records `CustomEventTypeDeleted`."""
     _refuse_builtin(event_type)
-    event_record(
-        event_type=T.CustomEventTypeDeleted,
+    recorded_delete(
+        event_type,
         actor=actor,
+        event_type=T.CustomEventTypeDeleted,
         details={"type": event_type.event_type, "name": event_type.name},
     )
-    event_type.delete()

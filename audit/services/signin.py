@@ -23,22 +23,20 @@ class LoginFailure:
     LOCKED_OUT = "too_many_failures"
 
 
-def _login_details(outcome: str, reason: str | None, **extra: Any) -> dict[str, Any]:
+def _login_record(
+    *, actor: Actor, user: User | None, outcome: str, reason: str | None, **extra: Any
+) -> None:
+    """Record `UserLoginAttempt` with its ``outcome`` and ``reason``."""
     details: dict[str, Any] = {"outcome": outcome, "reason": reason, **extra}
     # What the catalog's description shows: "... tried to log in (failure: ...)".
     details["result"] = outcome if reason is None else f"{outcome}: {reason}"
-    return details
+    event_record(event_type=T.UserLoginAttempt, actor=actor, user=user, details=details)
 
 
 @transaction.atomic
 def login_succeeded(*, actor: Actor, user: User) -> None:
     """Record `UserLoginAttempt` with outcome ``success``."""
-    event_record(
-        event_type=T.UserLoginAttempt,
-        actor=actor,
-        user=user,
-        details=_login_details("success", None),
-    )
+    _login_record(actor=actor, user=user, outcome="success", reason=None)
 
 
 @transaction.atomic
@@ -60,12 +58,7 @@ def login_failed(
         else:
             reason = LoginFailure.WRONG_PASSWORD
     extra = {"email": email} if user is None else {}
-    event_record(
-        event_type=T.UserLoginAttempt,
-        actor=actor,
-        user=user,
-        details=_login_details("failure", reason, **extra),
-    )
+    _login_record(actor=actor, user=user, outcome="failure", reason=reason, **extra)
 
 
 @transaction.atomic

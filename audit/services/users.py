@@ -11,7 +11,7 @@ from audit.models import (
     User,
 )
 from audit.services.events import Actor, event_record
-from audit.services.updates import fields_update
+from audit.services.updates import fields_update, recorded_delete
 
 # --- users -----------------------------------------------------------------
 
@@ -30,6 +30,8 @@ FLAG_EVENTS = {
     "email_confirmed": (T.EmailConfirmed, None),
     "mfa_enabled": (T.EnabledMFA, T.DisabledMFA),
 }
+# Values whose change records its own event with old/new.
+VALUE_EVENTS = {"email": T.EmailChanged, "username": T.UsernameChanged}
 # Operator access: each change records an ``operator`` event with old/new.
 OPERATOR_FLAG_EVENTS = {
     "is_staff": T.UserStaffStatusChanged,
@@ -38,10 +40,8 @@ OPERATOR_FLAG_EVENTS = {
 USER_EDITABLE_FIELDS = {
     *METADATA_FIELDS,
     *FLAG_EVENTS,
-    "email",
-    "username",
-    "is_staff",
-    "is_superuser",
+    *VALUE_EVENTS,
+    *OPERATOR_FLAG_EVENTS,
     "time_zone",
 }
 
@@ -117,33 +117,24 @@ def user_update(*, actor: Actor, user: User, changes: dict[str, Any]) -> User:
                 "new": {METADATA_FIELDS[n]: changed[n] for n in metadata},
             },
         )
-    if "email" in changed:
-        event_record(
-            event_type=T.EmailChanged,
-            actor=actor,
-            user=user,
-            details={"old": old["email"], "new": changed["email"]},
-        )
-    if "username" in changed:
-        event_record(
-            event_type=T.UsernameChanged,
-            actor=actor,
-            user=user,
-            details={"old": old["username"], "new": changed["username"]},
-        )
+
+    def record_old_new(events: dict[str, str]) -> None:
+        for name, event_type in events.items():
+            if name in changed:
+                event_record(
+                    event_type=event_type,
+                    actor=actor,
+                    user=user,
+                    details={"old": old[name], "new": changed[name]},
+                )
+
+    record_old_new(VALUE_EVENTS)
     for name, (on_event, off_event) in FLAG_EVENTS.items():
         if name in changed:
             event_type = on_event if changed[name] else off_event
             if event_type:
                 event_record(event_type=event_type, actor=actor, user=user)
-    for name, event_type in OPERATOR_FLAG_EVENTS.items():
-        if name in changed:
-            event_record(
-                event_type=event_type,
-                actor=actor,
-                user=user,
-                details={"old": old[name], "new": changed[name]},
-            )
+    record_old_new(OPERATOR_FLAG_EVENTS)
     return user
 
 
@@ -201,7 +192,10 @@ def user_delete(*, actor: Actor, user: User) -> None:
 
     The event keeps the user's id and email: events outlive the user.
     """
-    event_record(
-        event_type=T.UserDeleted, actor=actor, user=user, details={"email": user.email}
+    recorded_delete(
+        user,
+        actor=actor,
+        event_type=T.UserDeleted,
+        user=user,
+        details={"email": user.email},
     )
-    user.delete()
