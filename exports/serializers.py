@@ -5,6 +5,7 @@ from rest_framework import serializers
 from exports import services
 from exports.models import POSITION_ZERO, ExportLocation, ExportRun
 from exports.selectors import export_location_health, export_location_lag
+from exports.services.location_checks import STATUS_FIELDS
 
 
 class ExportLocationSerializer(serializers.ModelSerializer):
@@ -68,11 +69,7 @@ class ExportLocationSerializer(serializers.ModelSerializer):
             "orgs",
             "file_format",
             "enabled",
-            "connection_status",
-            "connection_checked_at",
-            "in_error",
-            "last_error",
-            "consecutive_failures",
+            *STATUS_FIELDS,
             "cursor",
             "last_checked_at",
             "health",
@@ -85,11 +82,7 @@ class ExportLocationSerializer(serializers.ModelSerializer):
         # The service names a location after its bucket or endpoint if unnamed.
         extra_kwargs = {"name": {"required": False}}
         read_only_fields = [
-            "connection_status",
-            "connection_checked_at",
-            "in_error",
-            "last_error",
-            "consecutive_failures",
+            *STATUS_FIELDS,
             "last_checked_at",
             "created_at",
             "updated_at",

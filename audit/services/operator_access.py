@@ -29,11 +29,10 @@ def _permission_names(permissions) -> list[str]:
     )
 
 
-def _user_set_exactly(
-    *, actor: Actor, user: User, relation: str, items, names, event_type: str
-) -> User:
-    """Make ``user.<relation>`` exactly ``items``; record ``event_type`` with the
-    old and new ``names`` when they differ."""
+def _user_set_exactly(*, actor: Actor, user: User, relation: str, items) -> User:
+    """Make ``user.<relation>`` exactly ``items``; record the relation's event
+    with the old and new names when they differ."""
+    names, event_type = _USER_RELATIONS[relation]
     user = User.objects.select_for_update().get(pk=user.pk)
     manager = getattr(user, relation)
     old = names(manager.all())
@@ -49,29 +48,24 @@ def _user_set_exactly(
     return user
 
 
+# A user's operator access: each relation, how its members are named, its event.
+_USER_RELATIONS = {
+    "groups": (_group_names, T.UserGroupsChanged),
+    "user_permissions": (_permission_names, T.UserPermissionsChanged),
+}
+
+
 @transaction.atomic
 def user_groups_set(*, actor: Actor, user: User, groups) -> User:
     """Put ``user`` in exactly ``groups``; records `UserGroupsChanged`."""
-    return _user_set_exactly(
-        actor=actor,
-        user=user,
-        relation="groups",
-        items=groups,
-        names=_group_names,
-        event_type=T.UserGroupsChanged,
-    )
+    return _user_set_exactly(actor=actor, user=user, relation="groups", items=groups)
 
 
 @transaction.atomic
 def user_permissions_set(*, actor: Actor, user: User, permissions) -> User:
     """Give ``user`` exactly ``permissions``; records `UserPermissionsChanged`."""
     return _user_set_exactly(
-        actor=actor,
-        user=user,
-        relation="user_permissions",
-        items=permissions,
-        names=_permission_names,
-        event_type=T.UserPermissionsChanged,
+        actor=actor, user=user, relation="user_permissions", items=permissions
     )
 
 

@@ -21,6 +21,7 @@ from exports.admin.digests import verify_integrity
 from exports.admin.runs import ExportRunInline, moment_html
 from exports.models import ExportLocation
 from exports.selectors import export_location_cursor, export_location_health
+from exports.services.location_checks import STATUS_FIELDS
 
 ALL_HINT = "Nothing selected = all."
 S3_FIELDSETS = {"S3 bucket", "Authentication"}
@@ -205,11 +206,7 @@ class ExportLocationAdmin(ServiceDeleteMixin, admin.ModelAdmin):
         "health",
         "external_id",
         "trust_policy",
-        "connection_status",
-        "connection_checked_at",
-        "in_error",
-        "last_error",
-        "consecutive_failures",
+        *STATUS_FIELDS,
         "cursor",
         "last_checked_at",
         "lag",

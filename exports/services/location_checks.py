@@ -41,6 +41,14 @@ EDITABLE_FIELDS = {
     "file_format",
     "enabled",
 }
+# What runs and checks write: read-only in the admin and the API.
+STATUS_FIELDS = (
+    "connection_status",
+    "connection_checked_at",
+    "in_error",
+    "last_error",
+    "consecutive_failures",
+)
 # Changing one of these is a credentials change: its values are not logged.
 CREDENTIAL_FIELDS = {"access_key_id", "role_arn", "auth_type"}
 BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")

@@ -91,19 +91,35 @@ def idempotency_key(location: ExportLocation, step: Step) -> str:
 # --- 2. plan ----------------------------------------------------------------------
 
 
+def _recorded_range(
+    kind: StepKind,
+    *,
+    after: str,
+    up_to: str,
+    selection: dict,
+    replay_of: ExportObject | None = None,
+) -> Step:
+    """A range cut before (a crash's planned range, a replayed object), cut
+    again with the selection recorded with it: same rows, same bytes."""
+    return Step(
+        kind=kind,
+        position_from=after,
+        position_to=up_to,
+        rows=export_rows_between(selection=selection, after=after, up_to=up_to),
+        selection=selection,
+        replay_of=replay_of,
+    )
+
+
 def _next_step(lease: Lease) -> Step | None:
     """The next object: crash recovery, then replay, then new events."""
     location, state = lease.location, lease.state
     if state.planned_to:
-        selection = state.planned_selection or lease.selection
-        return Step(
-            kind=StepKind.RECUT,
-            position_from=state.cursor,
-            position_to=state.planned_to,
-            rows=export_rows_between(
-                selection=selection, after=state.cursor, up_to=state.planned_to
-            ),
-            selection=selection,
+        return _recorded_range(
+            StepKind.RECUT,
+            after=state.cursor,
+            up_to=state.planned_to,
+            selection=state.planned_selection or lease.selection,
         )
     if state.replay_from:
         obj = (
@@ -114,15 +130,11 @@ def _next_step(lease: Lease) -> Step | None:
             .first()
         )
         if obj is not None and obj.position_to <= state.cursor:
-            selection = obj.selection or lease.selection
-            return Step(
-                kind=StepKind.REPLAY,
-                position_from=obj.position_from,
-                position_to=obj.position_to,
-                rows=export_rows_between(
-                    selection=selection, after=obj.position_from, up_to=obj.position_to
-                ),
-                selection=selection,
+            return _recorded_range(
+                StepKind.REPLAY,
+                after=obj.position_from,
+                up_to=obj.position_to,
+                selection=obj.selection or lease.selection,
                 replay_of=obj,
             )
         ExportState.objects.filter(pk=location.pk).update(replay_from="")
