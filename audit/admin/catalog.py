@@ -8,7 +8,7 @@ from django.shortcuts import redirect
 
 from audit import services
 from audit.actors import actor_for_request
-from audit.admin.base import ServiceDeleteMixin
+from audit.admin.base import ServiceDeleteMixin, adopt_created
 from audit.models import (
     AuditSettings,
     Category,
@@ -78,8 +78,7 @@ class EventTypeAdmin(ServiceDeleteMixin, admin.ModelAdmin):
             actor=actor,
             **{name: form.cleaned_data[name] for name in EventTypeForm.Meta.fields},
         )
-        obj.pk = row.pk
-        obj._state.adding = False
+        adopt_created(obj, row)
 
     def delete_with_service(self, *, actor, obj):
         services.event_type_delete(actor=actor, event_type=obj)

@@ -52,22 +52,26 @@ class _FilteredSelect(FilteredSelectMultiple):
         return format_html('<div class="related-widget-wrapper">{}</div>', html)
 
 
+def _write_only(**kwargs) -> forms.CharField:
+    """A secret field: typed in, never shown back (empty keeps the stored one)."""
+    return forms.CharField(
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"class": "vTextField"}),
+        **kwargs,
+    )
+
+
 class ExportLocationForm(forms.ModelForm):
     """The location as operators fill it in; filters stay the JSON lists the
     services, the API and the command line use (strings; empty = all)."""
 
-    secret_access_key = forms.CharField(
-        required=False,
-        strip=False,
-        widget=forms.PasswordInput(render_value=False, attrs={"class": "vTextField"}),
+    secret_access_key = _write_only(
         help_text="Write-only: never shown again. On a change, leave empty to "
         "keep the stored secret.",
     )
-    destination_secret = forms.CharField(
+    destination_secret = _write_only(
         label="API key / token / signing secret",
-        required=False,
-        strip=False,
-        widget=forms.PasswordInput(render_value=False, attrs={"class": "vTextField"}),
         help_text="Datadog API key, Splunk HEC token or webhook HMAC secret. "
         "Write-only: never shown again. On a change, leave empty to keep it.",
     )
