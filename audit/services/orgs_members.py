@@ -102,10 +102,7 @@ def org_update(
             event_type=T.OrgUpdated,
             actor=actor,
             org=org,
-            details={
-                "old": {n: json_value(old[n]) for n in sorted(other)},
-                "new": {n: json_value(changed[n]) for n in sorted(other)},
-            },
+            details=diff.as_details(sorted(other)),
         )
     return org
 

@@ -33,6 +33,34 @@ SETTINGS_FIELDS = frozenset(
 ROLE_FIELDS = frozenset({"name"})
 ORG_PERMISSION_FIELDS = frozenset({"codename", "name"})
 EVENT_TYPE_FIELDS = frozenset({"event_type", "name", "category", "template"})
+# Per catalog model: its editable fields, its change event, and the detail
+# (and field) that names the row in that event.
+_UPDATES = {
+    Role: (ROLE_FIELDS, T.RoleChanged, "role", "name"),
+    OrgPermission: (
+        ORG_PERMISSION_FIELDS,
+        T.OrgPermissionChanged,
+        "permission",
+        "codename",
+    ),
+    EventType: (EVENT_TYPE_FIELDS, T.CustomEventTypeChanged, "type", "event_type"),
+}
+
+
+def _catalog_update(*, actor: Actor, row, changes: dict[str, Any]):
+    """Lock ``row``, apply ``changes``, record its model's change event
+    (naming the row as it is after the change)."""
+    allowed, event_type, detail, name_field = _UPDATES[type(row)]
+    row = type(row).objects.select_for_update().get(pk=row.pk)
+    recorded_update(
+        row,
+        actor=actor,
+        changes=changes,
+        allowed=allowed,
+        event_type=event_type,
+        details={detail: changes.get(name_field, getattr(row, name_field))},
+    )
+    return row
 
 
 # --- audit-log settings -------------------------------------------------------
@@ -74,16 +102,7 @@ def role_create(*, actor: Actor, name: str, permissions=()) -> Role:
 @transaction.atomic
 def role_update(*, actor: Actor, role: Role, changes: dict[str, Any]) -> Role:
     """Rename a role; records `RoleChanged` with old and new values."""
-    role = Role.objects.select_for_update().get(pk=role.pk)
-    recorded_update(
-        role,
-        actor=actor,
-        changes=changes,
-        allowed=ROLE_FIELDS,
-        event_type=T.RoleChanged,
-        details={"role": changes.get("name", role.name)},
-    )
-    return role
+    return _catalog_update(actor=actor, row=role, changes=changes)
 
 
 @transaction.atomic
@@ -148,16 +167,7 @@ def org_permission_update(
     *, actor: Actor, permission: OrgPermission, changes: dict[str, Any]
 ) -> OrgPermission:
     """Change an org permission; records `OrgPermissionChanged` (old and new)."""
-    permission = OrgPermission.objects.select_for_update().get(pk=permission.pk)
-    recorded_update(
-        permission,
-        actor=actor,
-        changes=changes,
-        allowed=ORG_PERMISSION_FIELDS,
-        event_type=T.OrgPermissionChanged,
-        details={"permission": changes.get("codename", permission.codename)},
-    )
-    return permission
+    return _catalog_update(actor=actor, row=permission, changes=changes)
 
 
 @transaction.atomic
@@ -206,19 +216,10 @@ def event_type_update(
     *, actor: Actor, event_type: EventType, changes: dict[str, Any]
 ) -> EventType:
     """Change a custom event type; records `CustomEventTypeChanged` (old and new)."""
-    row = EventType.objects.select_for_update().get(pk=event_type.pk)
-    _refuse_builtin(row)
+    _refuse_builtin(event_type)
     if "category" in changes:
         _refuse_operator(changes["category"])
-    recorded_update(
-        row,
-        actor=actor,
-        changes=changes,
-        allowed=EVENT_TYPE_FIELDS,
-        event_type=T.CustomEventTypeChanged,
-        details={"type": changes.get("event_type", row.event_type)},
-    )
-    return row
+    return _catalog_update(actor=actor, row=event_type, changes=changes)
 
 
 @transaction.atomic

@@ -27,11 +27,19 @@ class FieldChanges(NamedTuple):
     def __bool__(self) -> bool:
         return bool(self.new)
 
-    def as_details(self) -> dict[str, dict[str, Any]]:
-        """``{"old": ..., "new": ...}`` with JSON-safe values, for ``event_data``."""
+    def as_details(
+        self, names: list[str] | None = None, labels: dict[str, str] | None = None
+    ) -> dict[str, dict[str, Any]]:
+        """``{"old": ..., "new": ...}`` with JSON-safe values, for ``event_data``.
+
+        Only ``names`` (in that order; default: every changed field), each
+        under its ``labels`` name when it has one.
+        """
+        names = list(self.new) if names is None else names
+        labels = labels or {}
         return {
-            "old": {name: json_value(value) for name, value in self.old.items()},
-            "new": {name: json_value(value) for name, value in self.new.items()},
+            side: {labels.get(n, n): json_value(values[n]) for n in names}
+            for side, values in (("old", self.old), ("new", self.new))
         }
 
 

@@ -112,10 +112,7 @@ def user_update(*, actor: Actor, user: User, changes: dict[str, Any]) -> User:
             event_type=T.UserMetadataChanged,
             actor=actor,
             user=user,
-            details={
-                "old": {METADATA_FIELDS[n]: old[n] for n in metadata},
-                "new": {METADATA_FIELDS[n]: changed[n] for n in metadata},
-            },
+            details=diff.as_details(metadata, labels=METADATA_FIELDS),
         )
 
     def record_old_new(events: dict[str, str]) -> None:
