@@ -5,7 +5,11 @@ from rest_framework import serializers
 from exports import services
 from exports.models import POSITION_ZERO, ExportLocation, ExportRun
 from exports.selectors import export_location_health, export_location_lag
-from exports.services.location_checks import STATUS_FIELDS
+from exports.services.location_checks import (
+    S3_FIELDS,
+    SCHEDULE_FIELDS,
+    STATUS_FIELDS,
+)
 
 
 class ExportLocationSerializer(serializers.ModelSerializer):
@@ -51,24 +55,14 @@ class ExportLocationSerializer(serializers.ModelSerializer):
             "id",
             "name",
             "destination",
-            "bucket",
-            "region",
-            "path_prefix",
-            "endpoint_url",
-            "auth_type",
-            "access_key_id",
+            *S3_FIELDS,
             "secret_access_key",
             "role_arn",
             "external_id",
             "destination_secret",
             "destination_secret_set",
             "destination_options",
-            "interval",
-            "categories",
-            "event_types",
-            "orgs",
-            "file_format",
-            "enabled",
+            *SCHEDULE_FIELDS,
             *STATUS_FIELDS,
             "cursor",
             "last_checked_at",
