@@ -92,23 +92,12 @@ def idempotency_key(location: ExportLocation, step: Step) -> str:
 
 
 def _recorded_range(
-    kind: StepKind,
-    *,
-    after: str,
-    up_to: str,
-    selection: dict,
-    replay_of: ExportObject | None = None,
+    kind: StepKind, after: str, up_to: str, selection: dict, replay_of=None
 ) -> Step:
-    """A range cut before (a crash's planned range, a replayed object), cut
+    """A range cut before (a crash's plan, the ``ExportObject`` replayed), cut
     again with the selection recorded with it: same rows, same bytes."""
-    return Step(
-        kind=kind,
-        position_from=after,
-        position_to=up_to,
-        rows=export_rows_between(selection=selection, after=after, up_to=up_to),
-        selection=selection,
-        replay_of=replay_of,
-    )
+    rows = export_rows_between(selection=selection, after=after, up_to=up_to)
+    return Step(kind, after, up_to, rows, selection, replay_of=replay_of)
 
 
 def _next_step(lease: Lease) -> Step | None:
