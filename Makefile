@@ -34,6 +34,7 @@ run: demo
 test: setup browser-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 
 ## The suite against the local PostgreSQL (what CI runs second).
@@ -51,6 +52,7 @@ browser-deps:
 lint:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: setup
 	$(BIN)/ruff check --fix .

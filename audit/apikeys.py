@@ -23,6 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.actors import Actor
+from audit.catalog import T
 from audit.models import ApiKey, CausedByType, User
 from audit.services import event_record
 
@@ -69,7 +70,7 @@ def api_key_create(*, name: str, actor: Actor | None = None) -> tuple[ApiKey, st
         created_by=_user_of(actor),
     )
     event_record(
-        event_type="OperatorAPIKeyCreated",
+        event_type=T.OperatorAPIKeyCreated,
         actor=actor,
         details={"prefix": prefix, "name": api_key.name},
     )
@@ -90,7 +91,7 @@ def api_key_revoke(*, api_key: ApiKey, actor: Actor | None = None) -> ApiKey:
         api_key.revoked_by = _user_of(actor)
         api_key.save(update_fields=["revoked_at", "revoked_by"])
         event_record(
-            event_type="OperatorAPIKeyRevoked",
+            event_type=T.OperatorAPIKeyRevoked,
             actor=actor,
             details={"prefix": api_key.prefix, "name": api_key.name},
         )

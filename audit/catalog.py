@@ -259,6 +259,28 @@ BUILTIN_BY_TYPE: dict[str, dict[str, str]] = {
     entry["event_type"]: entry for entry in builtin_catalog()
 }
 
+
+class _BuiltinTypes:
+    """The built-in event types as attributes: ``T.UserCreated == "UserCreated"``.
+
+    Code that records or names a built-in type writes ``T.<Type>``, never the
+    string: an unknown name raises ``AttributeError`` (and
+    ``tests/audit/test_catalog.py`` checks every ``T.<name>`` in the code).
+    """
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> str:
+        if name in BUILTIN_BY_TYPE:
+            return name
+        raise AttributeError(f"{name!r} is not a built-in event type")
+
+    def __dir__(self) -> list[str]:
+        return sorted(BUILTIN_BY_TYPE)
+
+
+T = _BuiltinTypes()
+
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)\}")
 
 

@@ -301,12 +301,12 @@ class AuditEvent(models.Model):
     def actor_label(self) -> str:
         return event_actor_label(self)
 
-    def description(self, template: str | None = None) -> str:
-        """The human sentence for this event, from its type's template."""
-        if template is None:
-            from audit.selectors import event_type_templates
+    def description(self, template: str | None) -> str:
+        """The human sentence for this event, from its type's ``template``.
 
-            template = event_type_templates().get(self.event_type)
+        The catalog is read by the caller (``audit.selectors.event_description``
+        for one event, ``event_describe_many`` for a page).
+        """
         return event_describe(self, template)
 
 
@@ -379,11 +379,6 @@ class AuditSettings(models.Model):
             CausedByType.EMPLOYEE: self.includes_employees,
         }
         return [kind.value for kind, included in shown.items() if not included]
-
-    @classmethod
-    def load(cls) -> AuditSettings:
-        obj, _ = cls.objects.get_or_create(pk=1)
-        return obj
 
 
 class ApiKey(models.Model):

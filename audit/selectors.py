@@ -42,6 +42,17 @@ def event_type_choices(*, include_operator: bool = False) -> list[tuple[str, str
     return list(types.values_list("event_type", "name"))
 
 
+def audit_settings_load() -> AuditSettings:
+    """The one global audit log settings row (made with its defaults if missing)."""
+    row, _ = AuditSettings.objects.get_or_create(pk=1)
+    return row
+
+
+def event_description(event: AuditEvent) -> str:
+    """The human sentence for one event, from its type's current template."""
+    return event.description(event_type_templates().get(event.event_type))
+
+
 def event_describe_many(events) -> dict[int, str]:
     """Descriptions for a page of events, with one catalog query."""
     templates = event_type_templates()
@@ -103,7 +114,7 @@ def orgs_for_viewer(*, user, settings: AuditSettings | None = None):
     to show its log: every org when the global setting says so, otherwise
     only orgs whose own switch is on.
     """
-    settings = settings or AuditSettings.load()
+    settings = settings or audit_settings_load()
     orgs = _orgs_with_permission(user=user, codename=OrgPermission.VIEW_AUDIT_LOG)
     if not settings.all_orgs_can_view_audit_log:
         orgs = orgs.filter(can_view_audit_log=True)
@@ -148,20 +159,27 @@ def memberships_for_org(*, org: Organization) -> QuerySet[Membership]:
     )
 
 
-def events_without_hidden_kinds(
-    events: QuerySet[AuditEvent], *, hidden_caused_by: list[str]
-) -> QuerySet[AuditEvent]:
-    """``events`` minus the kinds of cause hidden from customers.
+def visible_kinds_q(*, hidden_caused_by: list[str]) -> Q:
+    """The events whose kind of cause is not hidden from customers.
 
     Hiding impersonation also hides events that carry an impersonator, which
     some sources record with another cause type.
     """
+    visible = Q()
+    if hidden_caused_by:
+        visible &= ~Q(caused_by_type__in=hidden_caused_by)
+    if CausedByType.IMPERSONATION in hidden_caused_by:
+        visible &= Q(impersonator_id__isnull=True) | Q(impersonator_id="")
+    return visible
+
+
+def events_without_hidden_kinds(
+    events: QuerySet[AuditEvent], *, hidden_caused_by: list[str]
+) -> QuerySet[AuditEvent]:
+    """``events`` minus the kinds of cause hidden from customers."""
     if not hidden_caused_by:
         return events
-    events = events.exclude(caused_by_type__in=hidden_caused_by)
-    if CausedByType.IMPERSONATION in hidden_caused_by:
-        events = events.filter(Q(impersonator_id__isnull=True) | Q(impersonator_id=""))
-    return events
+    return events.filter(visible_kinds_q(hidden_caused_by=hidden_caused_by))
 
 
 def events_for_viewer(

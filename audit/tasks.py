@@ -1,19 +1,5 @@
 """django-q2 tasks of the audit app: load ids, call one service."""
 
-import logging
-
-from audit import retention
-
-logger = logging.getLogger(__name__)
-
-
-def events_purge() -> dict:
-    """Daily retention purge (schedule `audit-retention-purge-daily`)."""
-    report = retention.events_purge()
-    for line in report.lines():
-        logger.info("retention purge: %s", line)
-    return report.as_dict()
-
 
 def customer_export_build(export_id: str) -> str:
     """Build one background customer export (enqueued by the org page)."""

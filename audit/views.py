@@ -37,6 +37,7 @@ from audit.charts import chart_range, events_per_day_chart
 from audit.filters import OrgAuditEventFilter
 from audit.models import AuditSettings, Category, CustomerExport, Role
 from audit.pagination import keyset_page
+from audit.selectors import audit_settings_load
 from audit.services import customer_exports
 
 
@@ -113,7 +114,7 @@ def _filtered(request: HttpRequest, org, settings: AuditSettings):
 @in_viewer_zone
 def audit_log(request: HttpRequest, slug: str) -> HttpResponse:
     """An org's audit log: filters, a chart per day and a keyset-paged table."""
-    settings = AuditSettings.load()
+    settings = audit_settings_load()
     org = selectors.org_for_viewer(user=request.user, slug=slug, settings=settings)
     filterset, events = _filtered(request, org, settings)
     page = keyset_page(
@@ -203,7 +204,7 @@ def _before_bound(filterset):
 @in_viewer_zone
 def event_detail(request: HttpRequest, slug: str, event_id: str) -> HttpResponse:
     """One event of the org's log, looked up only inside what the viewer may see."""
-    settings = AuditSettings.load()
+    settings = audit_settings_load()
     org = selectors.org_for_viewer(user=request.user, slug=slug, settings=settings)
     events = selectors.events_for_viewer(org=org, settings=settings)
     event = events.filter(uuid=event_id).first()
@@ -233,7 +234,7 @@ def audit_log_export(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
     """
     if fmt not in customer_exports.FORMATS:
         raise Http404("Unknown export format.")
-    settings = AuditSettings.load()
+    settings = audit_settings_load()
     org = selectors.org_for_viewer(user=request.user, slug=slug, settings=settings)
     request.GET = request.POST  # the filterset reads the same parameters
     filterset, events = _filtered(request, org, settings)
@@ -353,7 +354,7 @@ def customer_export_detail(request: HttpRequest, slug: str, export_id) -> HttpRe
 
     Only the member who asked sees it, and only while they may see the org.
     """
-    settings = AuditSettings.load()
+    settings = audit_settings_load()
     org = selectors.org_for_viewer(user=request.user, slug=slug, settings=settings)
     job = CustomerExport.objects.filter(
         pk=export_id, org=org, requester=request.user

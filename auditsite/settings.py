@@ -2,7 +2,7 @@
 
 Every value comes from the environment, with safe local defaults so that a
 fresh checkout runs on SQLite with no server. There is one settings module:
-production differs only by its environment variables (see README).
+production differs only by its environment variables (see docs/configuration.md).
 """
 
 import os
@@ -250,7 +250,7 @@ AUDITSITE_RETENTION_NO_ORG_DAYS = int(
     os.environ.get("AUDITSITE_RETENTION_NO_ORG_DAYS", "90")
 )
 
-# Export to S3 (exports/): see README "Export to S3".
+# Export to S3 (exports/): see docs/destinations.md "Export to S3".
 AUDITSITE_EXPORT_S3_TIMEOUT = float(os.environ.get("AUDITSITE_EXPORT_S3_TIMEOUT", "10"))
 AUDITSITE_EXPORT_S3_MAX_ATTEMPTS = int(
     os.environ.get("AUDITSITE_EXPORT_S3_MAX_ATTEMPTS", "5")

@@ -93,22 +93,32 @@ def throughput(*, endpoint: str, total: int, rounds: int) -> None:
     print(f"  export / ceiling: {rate / ceiling:.0%} (target >= 80%)", flush=True)
 
 
+def _bench_location(endpoint: str, name: str, prefix: str, interval: str):
+    """A new ``ndjson.gz`` S3 location on the bench's moto bucket."""
+    from audit.services import Actor
+    from exports import services
+
+    return services.export_location_create(
+        actor=Actor.system(),
+        name=name,
+        bucket=BUCKET,
+        path_prefix=prefix,
+        endpoint_url=endpoint,
+        access_key_id="bench",
+        secret_access_key="bench",
+        interval=interval,
+        file_format="ndjson.gz",
+    )
+
+
 def _export_once(endpoint: str, number: int) -> tuple[int, int, int, float]:
     """A new ``ndjson.gz`` location exports every event: (events, objects,
     runs, seconds)."""
     from audit.services import Actor
     from exports import services
 
-    location = services.export_location_create(
-        actor=Actor.system(),
-        name=f"bench-throughput-{number}",
-        bucket=BUCKET,
-        path_prefix=f"throughput-{number}",
-        endpoint_url=endpoint,
-        access_key_id="bench",
-        secret_access_key="bench",
-        interval="EVERY_DAY",
-        file_format="ndjson.gz",
+    location = _bench_location(
+        endpoint, f"bench-throughput-{number}", f"throughput-{number}", "EVERY_DAY"
     )
     started = time.perf_counter()
     exported, objects, runs = run_until_done(location.pk)
@@ -166,16 +176,8 @@ def continuous(*, endpoint: str, url: str, broker: str, rate: float, seconds: in
     from exports import services
     from exports.models import ExportObject, ExportState, position_encode
 
-    location = services.export_location_create(
-        actor=Actor.system(),
-        name="bench-continuous",
-        bucket=BUCKET,
-        path_prefix=f"continuous-{broker}",
-        endpoint_url=endpoint,
-        access_key_id="bench",
-        secret_access_key="bench",
-        interval="CONTINUOUS",
-        file_format="ndjson.gz",
+    location = _bench_location(
+        endpoint, "bench-continuous", f"continuous-{broker}", "CONTINUOUS"
     )
     newest = AuditEvent.objects.order_by("-txid", "-seq").values_list("txid", "seq")
     ExportState.objects.filter(location=location).update(

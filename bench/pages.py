@@ -59,13 +59,13 @@ def main() -> None:
     from audit.charts import chart_range, events_per_day_chart
     from audit.demo import MEMBER_EMAIL
     from audit.filters import OrgAuditEventFilter
-    from audit.models import AuditSettings, Organization, User
+    from audit.models import Organization, User
     from audit.pagination import PAGE_SIZE, encode_cursor, keyset_page
 
     setup_test_environment()  # so that responses carry their template context
     org = Organization.objects.get(slug="acme")
     user = User.objects.get(email=MEMBER_EMAIL)
-    settings = AuditSettings.load()
+    settings = selectors.audit_settings_load()
     scoped = selectors.events_for_viewer(org=org, settings=settings)
     total = selectors.estimated_row_count(scoped.model) or 0
     print(f"org acme: {scoped.count():,} events of ~{total:,} in the table")

@@ -131,7 +131,7 @@ def single_delete_seconds(now) -> tuple[float, int]:
     from django.db import connection, transaction
 
     from audit.models import AuditEvent
-    from audit.retention import expired_q
+    from exports.retention import expired_q
 
     sql, params = (
         AuditEvent.objects.filter(expired_q(now=now))
@@ -157,8 +157,8 @@ def main() -> None:
 
     from audit.apikeys import api_key_create
     from audit.models import AuditEvent, Organization, User
-    from audit.retention import events_purge
     from audit.selectors import estimated_row_count
+    from exports.retention import events_purge
 
     # Seeded once, when empty: every run purges, so it is never topped up.
     if not AuditEvent.objects.exists():

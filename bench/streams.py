@@ -102,6 +102,21 @@ def serve(port: int) -> None:
 # --- the bench -----------------------------------------------------------------------
 
 
+def _datadog_location(endpoint: str, name: str, interval: str):
+    """A new Datadog location sending to the bench's receiver."""
+    from audit.services import Actor
+    from exports import services
+
+    return services.export_location_create(
+        actor=Actor.system(),
+        name=name,
+        destination="datadog",
+        endpoint_url=endpoint,
+        destination_secret=API_KEY,
+        interval=interval,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=200_000)
@@ -155,14 +170,7 @@ def main() -> None:
         def received() -> int:
             return http.get(endpoint).json()["entries"]
 
-        location = services.export_location_create(
-            actor=Actor.system(),
-            name="bench-datadog",
-            destination="datadog",
-            endpoint_url=endpoint,
-            destination_secret=API_KEY,
-            interval="EVERY_DAY",
-        )
+        location = _datadog_location(endpoint, "bench-datadog", "EVERY_DAY")
         total = events_matching(location=location).count()
 
         # 1. The ceiling: pre-built gzip bodies of real entries, posted in a loop.
@@ -242,14 +250,7 @@ def main() -> None:
             )
 
         # 3. CONTINUOUS: ingest-to-delivery delay with a real qcluster.
-        location = services.export_location_create(
-            actor=Actor.system(),
-            name="bench-continuous",
-            destination="datadog",
-            endpoint_url=endpoint,
-            destination_secret=API_KEY,
-            interval="CONTINUOUS",
-        )
+        location = _datadog_location(endpoint, "bench-continuous", "CONTINUOUS")
         newest = AuditEvent.objects.order_by("-txid", "-seq").values_list(
             "txid", "seq"
         )[0]

@@ -1,6 +1,7 @@
 """Encryption at rest for export secrets (AWS secret access keys).
 
-The key is ``settings.AUDITSITE_ENCRYPTION_KEY`` (a Fernet key, see README).
+The key is ``settings.AUDITSITE_ENCRYPTION_KEY`` (a Fernet key, see
+docs/configuration.md).
 When it is unset a key is derived from ``SECRET_KEY``: convenient for
 development, but rotating SECRET_KEY then makes stored secrets unreadable, so
 production sets its own key.

@@ -145,14 +145,6 @@ class ExportLocation(models.Model):
         """The ExternalId the IAM role's trust policy must require."""
         return str(self.id)
 
-    @property
-    def cursor(self) -> str:
-        """Read-only view of ``state.cursor`` (zero before the first run)."""
-        try:
-            return self.state.cursor
-        except ExportState.DoesNotExist:
-            return POSITION_ZERO
-
 
 class ExportState(models.Model):
     """A location's run state: where it is, what it is writing, who holds it.

@@ -28,19 +28,29 @@ from typing import Any, NamedTuple
 import orjson
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import BigIntegerField, F, Func, QuerySet, TextField, Value
+from django.db.models import (
+    BigIntegerField,
+    F,
+    Func,
+    Q,
+    QuerySet,
+    TextField,
+    Value,
+)
 from django.db.models.functions import Cast
 from django.db.models.lookups import GreaterThan, LessThanOrEqual
 from django.utils import timezone
 
 from audit.formats import FORMAT_VERSION
 from audit.models import AuditEvent, AuditSettings, Category
-from audit.selectors import events_without_hidden_kinds
+from audit.selectors import audit_settings_load, visible_kinds_q
 from audit.spec import ROW_FIELDS, RowMethods
 from exports.models import (
+    POSITION_ZERO,
     ExportLocation,
     ExportObject,
     ExportRun,
+    ExportState,
     position_decode,
     position_encode,
 )
@@ -129,7 +139,7 @@ def export_selection(
     or filters applies from the next run's new ranges on, and so does a new
     version of a writer (``format_version``, see ``audit.formats``).
     """
-    audit_settings = audit_settings or AuditSettings.load()
+    audit_settings = audit_settings or audit_settings_load()
     return {
         "format": location.file_format,
         "format_version": FORMAT_VERSION,
@@ -140,26 +150,52 @@ def export_selection(
     }
 
 
-def events_selected(*, selection: dict) -> QuerySet[AuditEvent]:
-    """All events a recorded selection takes (an empty filter takes all)."""
-    qs = AuditEvent.objects.all()
+def selection_q(*, selection: dict) -> Q:
+    """The events a recorded selection takes (an empty filter takes all)."""
     # No category filter means user and org events: operator events go only
     # where a location asks for them (SPEC section 7); "*" means every one.
+    selected = Q()
     categories = selection.get("categories") or DEFAULT_CATEGORIES
     if "*" not in categories:
-        qs = qs.filter(category__in=categories)
+        selected &= Q(category__in=categories)
     if selection.get("event_types"):
-        qs = qs.filter(event_type__in=selection["event_types"])
+        selected &= Q(event_type__in=selection["event_types"])
     if selection.get("orgs"):
-        qs = qs.filter(org_id__in=selection["orgs"])
-    return events_without_hidden_kinds(
-        qs, hidden_caused_by=selection.get("hidden_caused_by") or []
+        selected &= Q(org_id__in=selection["orgs"])
+    return selected & visible_kinds_q(
+        hidden_caused_by=selection.get("hidden_caused_by") or []
     )
+
+
+def events_selected(*, selection: dict) -> QuerySet[AuditEvent]:
+    """All events a recorded selection takes (an empty filter takes all)."""
+    return AuditEvent.objects.filter(selection_q(selection=selection))
 
 
 def events_matching(*, location: ExportLocation) -> QuerySet[AuditEvent]:
     """All events a location selects now (filters and the hidden kinds)."""
     return events_selected(selection=export_selection(location=location))
+
+
+def export_location_cursor(*, location: ExportLocation) -> str:
+    """Where ``location`` stands in export order (zero before its first run)."""
+    try:
+        return location.state.cursor
+    except ExportState.DoesNotExist:
+        return POSITION_ZERO
+
+
+def export_location_pending_q(
+    *, location: ExportLocation, audit_settings: AuditSettings | None = None
+) -> Q:
+    """The events ``location`` still has to deliver: selected now, after its cursor.
+
+    What a location's lag counts and what the retention purge must keep.
+    """
+    selection = export_selection(location=location, audit_settings=audit_settings)
+    return selection_q(selection=selection) & Q(
+        _after(export_location_cursor(location=location))
+    )
 
 
 class _Row(Func):
@@ -312,7 +348,7 @@ def export_location_lag(*, location: ExportLocation) -> dict:
     ``oldest_pending_at`` is when the oldest undelivered event was recorded,
     so a stuck export shows as a growing ``oldest_pending_age_seconds``.
     """
-    pending = events_matching(location=location).filter(_after(location.cursor))
+    pending = AuditEvent.objects.filter(export_location_pending_q(location=location))
     oldest = pending.order_by("txid", "seq").values_list("recorded_at").first()
     newest = pending.order_by("-txid", "-seq").values_list("recorded_at").first()
     count = pending.order_by()[: LAG_COUNT_CAP + 1].count()

@@ -3,8 +3,13 @@
 from rest_framework import serializers
 
 from exports import services
-from exports.models import ExportLocation, ExportRun
+from exports.models import POSITION_ZERO, ExportLocation, ExportRun
 from exports.selectors import export_location_health, export_location_lag
+from exports.services.location_checks import (
+    S3_FIELDS,
+    SCHEDULE_FIELDS,
+    STATUS_FIELDS,
+)
 
 
 class ExportLocationSerializer(serializers.ModelSerializer):
@@ -36,7 +41,10 @@ class ExportLocationSerializer(serializers.ModelSerializer):
     trust_policy = serializers.SerializerMethodField()
     bucket_policy = serializers.SerializerMethodField()
     lag = serializers.SerializerMethodField()
-    cursor = serializers.CharField(read_only=True)
+    # RelatedObjectDoesNotExist is an AttributeError: no state yet -> the default.
+    cursor = serializers.CharField(
+        read_only=True, source="state.cursor", default=POSITION_ZERO
+    )
     categories = serializers.ListField(child=serializers.CharField(), required=False)
     event_types = serializers.ListField(child=serializers.CharField(), required=False)
     orgs = serializers.ListField(child=serializers.UUIDField(), required=False)
@@ -47,29 +55,15 @@ class ExportLocationSerializer(serializers.ModelSerializer):
             "id",
             "name",
             "destination",
-            "bucket",
-            "region",
-            "path_prefix",
-            "endpoint_url",
-            "auth_type",
-            "access_key_id",
+            *S3_FIELDS,
             "secret_access_key",
             "role_arn",
             "external_id",
             "destination_secret",
             "destination_secret_set",
             "destination_options",
-            "interval",
-            "categories",
-            "event_types",
-            "orgs",
-            "file_format",
-            "enabled",
-            "connection_status",
-            "connection_checked_at",
-            "in_error",
-            "last_error",
-            "consecutive_failures",
+            *SCHEDULE_FIELDS,
+            *STATUS_FIELDS,
             "cursor",
             "last_checked_at",
             "health",
@@ -82,11 +76,7 @@ class ExportLocationSerializer(serializers.ModelSerializer):
         # The service names a location after its bucket or endpoint if unnamed.
         extra_kwargs = {"name": {"required": False}}
         read_only_fields = [
-            "connection_status",
-            "connection_checked_at",
-            "in_error",
-            "last_error",
-            "consecutive_failures",
+            *STATUS_FIELDS,
             "last_checked_at",
             "created_at",
             "updated_at",

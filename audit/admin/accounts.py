@@ -16,7 +16,7 @@ from django.db import transaction
 
 from audit import services
 from audit.actors import actor_for_request
-from audit.admin.base import ServiceDeleteMixin
+from audit.admin.base import ServiceDeleteMixin, adopt_created
 from audit.models import (
     Membership,
     Organization,
@@ -117,8 +117,7 @@ class UserAdmin(ServiceDeleteMixin, DjangoUserAdmin):
             email=obj.email,
             password=form.cleaned_data.get("password1") if usable else None,
         )
-        obj.pk = user.pk
-        obj._state.adding = False
+        adopt_created(obj, user)
 
     def save_related(self, request, form, formsets, change):
         # Groups and Django permissions are operator access: each change goes
@@ -186,8 +185,7 @@ class OrganizationAdmin(ServiceDeleteMixin, admin.ModelAdmin):
         fields.pop("name", None)
         fields.pop("slug", None)
         org = services.org_create(actor=actor, name=obj.name, slug=obj.slug, **fields)
-        obj.pk = org.pk
-        obj._state.adding = False
+        adopt_created(obj, org)
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not Membership:
@@ -250,8 +248,7 @@ class RoleAdmin(ServiceDeleteMixin, admin.ModelAdmin):
             name=form.cleaned_data["name"],
             permissions=form.cleaned_data.get("permissions", []),
         )
-        obj.pk = role.pk
-        obj._state.adding = False
+        adopt_created(obj, role)
 
     def save_related(self, request, form, formsets, change):
         # The M2M save: one RolePermissionAdded / Removed per permission.
@@ -277,8 +274,7 @@ class OrgPermissionAdmin(ServiceDeleteMixin, admin.ModelAdmin):
             services.org_permission_update(actor=actor, permission=obj, changes=fields)
             return
         permission = services.org_permission_create(actor=actor, **fields)
-        obj.pk = permission.pk
-        obj._state.adding = False
+        adopt_created(obj, permission)
 
     def delete_with_service(self, *, actor, obj):
         services.org_permission_delete(actor=actor, permission=obj)
@@ -302,8 +298,7 @@ class GroupAdmin(ServiceDeleteMixin, DjangoGroupAdmin):
             name=form.cleaned_data["name"],
             permissions=form.cleaned_data.get("permissions", []),
         )
-        obj.pk = group.pk
-        obj._state.adding = False
+        adopt_created(obj, group)
 
     def save_related(self, request, form, formsets, change):
         services.group_update(

@@ -1,8 +1,18 @@
-"""What the admins share: deletes through a service, or no writes at all."""
+"""What the admins share: creates and deletes through a service, or no writes."""
 
 from __future__ import annotations
 
 from audit.actors import Actor, actor_for_request
+
+
+def adopt_created(obj, created) -> None:
+    """The admin's unsaved ``obj`` stands for the row a service created.
+
+    The admin goes on with ``obj`` (inlines, its log entry, the redirect), so
+    it takes the new row's key and counts as saved.
+    """
+    obj.pk = created.pk
+    obj._state.adding = False
 
 
 class ServiceDeleteMixin:

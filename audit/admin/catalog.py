@@ -8,12 +8,13 @@ from django.shortcuts import redirect
 
 from audit import services
 from audit.actors import actor_for_request
-from audit.admin.base import ServiceDeleteMixin
+from audit.admin.base import ServiceDeleteMixin, adopt_created
 from audit.models import (
     AuditSettings,
     Category,
     EventType,
 )
+from audit.selectors import audit_settings_load
 
 # --- catalog and settings -----------------------------------------------------
 
@@ -77,8 +78,7 @@ class EventTypeAdmin(ServiceDeleteMixin, admin.ModelAdmin):
             actor=actor,
             **{name: form.cleaned_data[name] for name in EventTypeForm.Meta.fields},
         )
-        obj.pk = row.pk
-        obj._state.adding = False
+        adopt_created(obj, row)
 
     def delete_with_service(self, *, actor, obj):
         services.event_type_delete(actor=actor, event_type=obj)
@@ -106,7 +106,7 @@ class AuditSettingsAdmin(admin.ModelAdmin):
         return False
 
     def changelist_view(self, request, extra_context=None):
-        settings_row = AuditSettings.load()
+        settings_row = audit_settings_load()
         return redirect("admin:audit_auditsettings_change", settings_row.pk)
 
     def save_model(self, request, obj, form, change):

@@ -20,7 +20,12 @@ from audit.admin_filters import (
 from audit.models import (
     AuditEvent,
 )
-from audit.selectors import estimated_row_count, event_describe_many, events_all
+from audit.selectors import (
+    estimated_row_count,
+    event_describe_many,
+    event_description,
+    events_all,
+)
 
 
 def _pretty_json(value) -> str:
@@ -150,11 +155,11 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     @admin.display(description="description")
     def description_column(self, obj: AuditEvent) -> str:
-        return getattr(obj, "description_text", None) or obj.description()
+        return getattr(obj, "description_text", None) or event_description(obj)
 
     @admin.display(description="description")
     def description_detail(self, obj: AuditEvent) -> str:
-        return obj.description()
+        return event_description(obj)
 
     @admin.display(description="caused by")
     def actor_column(self, obj: AuditEvent) -> str:

@@ -52,21 +52,35 @@ def demo_is_seeded() -> bool:
     return User.objects.filter(email=STAFF_EMAIL).exists()
 
 
+def _user_ensure(
+    actor: Actor, login: tuple[str, str, str, str], **flags: bool
+) -> tuple[User, bool]:
+    """The demo user with this ``(email, password, first, last)``, made once."""
+    email, password, first, last = login
+    user = User.objects.filter(email=email).first()
+    if user is not None:
+        return user, False
+    user = services.user_create(
+        actor=actor,
+        email=email,
+        password=password,
+        first_name=first,
+        last_name=last,
+        email_confirmed=True,
+        **flags,
+    )
+    return user, True
+
+
 @transaction.atomic
 def core_accounts(actor: Actor) -> tuple[list[Organization], list[User]]:
     """The staff login, the core orgs and their members (created once)."""
-    staff = User.objects.filter(email=STAFF_EMAIL).first()
-    if staff is None:
-        staff = services.user_create(
-            actor=actor,
-            email=STAFF_EMAIL,
-            password=STAFF_PASSWORD,
-            is_staff=True,
-            is_superuser=True,
-            first_name="Ada",
-            last_name="Admin",
-            email_confirmed=True,
-        )
+    staff, _ = _user_ensure(
+        actor,
+        (STAFF_EMAIL, STAFF_PASSWORD, "Ada", "Admin"),
+        is_staff=True,
+        is_superuser=True,
+    )
     employee = Actor.for_employee(staff)
     roles = {role.name: role for role in Role.objects.all()}
     orgs = []
@@ -81,16 +95,8 @@ def core_accounts(actor: Actor) -> tuple[list[Organization], list[User]]:
     ]
     users = []
     for email, password, role, first, last in members:
-        user = User.objects.filter(email=email).first()
-        if user is None:
-            user = services.user_create(
-                actor=employee,
-                email=email,
-                password=password,
-                first_name=first,
-                last_name=last,
-                email_confirmed=True,
-            )
+        user, created = _user_ensure(employee, (email, password, first, last))
+        if created:
             services.membership_add(
                 actor=employee, org=orgs[0], user=user, role=roles[role]
             )

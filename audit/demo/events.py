@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from audit.catalog import builtin_catalog
+from audit.catalog import T, builtin_catalog
 from audit.demo.accounts import FIRST_NAMES
 from audit.models import AuditEvent, Membership, Organization, User
 from audit.spec import STORED_COLUMNS
@@ -50,7 +50,7 @@ _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
 def event_details(entry: dict, user_email: str, rng: random.Random) -> dict:
     """Plausible details for every placeholder the type's template uses."""
-    if entry["event_type"] == "UserCreated":
+    if entry["event_type"] == T.UserCreated:
         return {
             "email": user_email,
             "email_confirmed": True,
@@ -60,7 +60,7 @@ def event_details(entry: dict, user_email: str, rng: random.Random) -> dict:
             "properties": {},
             "username": None,
         }
-    if entry["event_type"] == "UserMetadataChanged":
+    if entry["event_type"] == T.UserMetadataChanged:
         old, new = rng.sample(FIRST_NAMES, 2)
         return {"old": {"firstName": old}, "new": {"firstName": new}}
     values = {
@@ -130,7 +130,7 @@ def synthetic_rows(
             # Org events are about a user too when their sentence names one.
             about_user = entry["category"] == "user" or "{user}" in entry["template"]
             cause = rng.choices(cause_names, cause_weights)[0]
-            if entry["event_type"] == "UserImpersonation":
+            if entry["event_type"] == T.UserImpersonation:
                 cause = "Impersonation"
             impersonator_id = impersonator_meta = None
             if cause in ("User", "Impersonation"):

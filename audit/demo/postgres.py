@@ -17,7 +17,7 @@ from datetime import timedelta
 from django.db import connection, transaction
 from django.utils import timezone
 
-from audit.catalog import builtin_catalog
+from audit.catalog import T, builtin_catalog
 from audit.demo.events import CAUSES, COLUMNS, USER_AGENTS, event_details
 from audit.models import Membership
 
@@ -69,7 +69,7 @@ JOIN seed_orgs AS o ON o.i = x.org_i
 JOIN seed_members AS m ON m.org_i = x.org_i AND m.j = floor(x.r_user * o.members)::int
 JOIN seed_staff AS s ON s.j = floor(x.r_staff * %(staff_count)s)::int
 CROSS JOIN LATERAL (
-    SELECT CASE WHEN t.event_type = 'UserImpersonation' THEN 'Impersonation'
+    SELECT CASE WHEN t.event_type = %(impersonation_type)s THEN 'Impersonation'
         {cause_cases} END AS cause
 ) AS c
 ORDER BY x.g
@@ -212,6 +212,7 @@ def write_postgres(
         "{columns}", ", ".join(COLUMNS)
     )
     params = {
+        "impersonation_type": T.UserImpersonation,
         "mark": _EMAIL_MARK,
         "agents": USER_AGENTS,
         "agent_count": len(USER_AGENTS),

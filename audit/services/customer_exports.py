@@ -35,8 +35,10 @@ from django.utils import timezone
 
 from audit import formats, selectors
 from audit.actors import Actor
+from audit.catalog import T
 from audit.filters import OrgAuditEventFilter
-from audit.models import AuditEvent, AuditSettings, CustomerExport, Organization, User
+from audit.models import AuditEvent, CustomerExport, Organization, User
+from audit.selectors import audit_settings_load
 from audit.services.events import event_record
 from audit.spec import ROW_COLUMNS, SpecRow
 
@@ -124,7 +126,7 @@ def customer_export_start(
         )
         page = reverse("org-customer-export", args=[org.slug, job.id])
         marker = event_record(
-            event_type="UserExportInitiated",
+            event_type=T.UserExportInitiated,
             actor=actor,
             user=user,
             org=org,
@@ -150,7 +152,7 @@ def _enqueue(export_id) -> None:
 
 def _events_for(job: CustomerExport) -> QuerySet[AuditEvent]:
     """What the member saw when they asked: their filters, the hidden kinds."""
-    audit_settings = AuditSettings.load()
+    audit_settings = audit_settings_load()
     # Still a viewer of the org (the role may have changed since): else raises.
     selectors.org_for_viewer(
         user=job.requester, slug=job.org.slug, settings=audit_settings

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from audit import hooks
 from audit.actors import Actor
-from audit.catalog import BUILTIN_BY_TYPE
+from audit.catalog import BUILTIN_BY_TYPE, T
 from audit.models import (
     AuditEvent,
     EventType,
@@ -118,7 +118,7 @@ def audit_log_export_start(
     marks where the export stops: it holds the events recorded before it.
     """
     return event_record(
-        event_type="UserExportInitiated",
+        event_type=T.UserExportInitiated,
         actor=actor,
         user=user,
         org=org,

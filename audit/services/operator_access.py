@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.db.models import QuerySet
 
+from audit.catalog import T
 from audit.models import User
 from audit.services.events import Actor, event_record
+from audit.services.updates import recorded_create, recorded_delete
 
 
 def _group_names(groups) -> list[str]:
@@ -18,58 +21,64 @@ def _group_names(groups) -> list[str]:
 
 
 def _permission_names(permissions) -> list[str]:
+    if isinstance(permissions, QuerySet):
+        permissions = permissions.select_related("content_type")
     return sorted(
         f"{permission.content_type.app_label}.{permission.codename}"
         for permission in permissions
     )
 
 
-@transaction.atomic
-def user_groups_set(*, actor: Actor, user: User, groups) -> User:
-    """Put ``user`` in exactly ``groups``; records `UserGroupsChanged`."""
+def _user_set_exactly(*, actor: Actor, user: User, relation: str, items) -> User:
+    """Make ``user.<relation>`` exactly ``items``; record the relation's event
+    with the old and new names when they differ."""
+    names, event_type = _USER_RELATIONS[relation]
     user = User.objects.select_for_update().get(pk=user.pk)
-    old = _group_names(user.groups.all())
-    new = _group_names(groups)
+    manager = getattr(user, relation)
+    old = names(manager.all())
+    new = names(items)
     if old != new:
-        user.groups.set(groups)
+        manager.set(items)
         event_record(
-            event_type="UserGroupsChanged",
+            event_type=event_type,
             actor=actor,
             user=user,
             details={"old": old, "new": new},
         )
     return user
+
+
+# A user's operator access: each relation, how its members are named, its event.
+_USER_RELATIONS = {
+    "groups": (_group_names, T.UserGroupsChanged),
+    "user_permissions": (_permission_names, T.UserPermissionsChanged),
+}
+
+
+@transaction.atomic
+def user_groups_set(*, actor: Actor, user: User, groups) -> User:
+    """Put ``user`` in exactly ``groups``; records `UserGroupsChanged`."""
+    return _user_set_exactly(actor=actor, user=user, relation="groups", items=groups)
 
 
 @transaction.atomic
 def user_permissions_set(*, actor: Actor, user: User, permissions) -> User:
     """Give ``user`` exactly ``permissions``; records `UserPermissionsChanged`."""
-    user = User.objects.select_for_update().get(pk=user.pk)
-    old = _permission_names(user.user_permissions.select_related("content_type"))
-    new = _permission_names(permissions)
-    if old != new:
-        user.user_permissions.set(permissions)
-        event_record(
-            event_type="UserPermissionsChanged",
-            actor=actor,
-            user=user,
-            details={"old": old, "new": new},
-        )
-    return user
+    return _user_set_exactly(
+        actor=actor, user=user, relation="user_permissions", items=permissions
+    )
 
 
 @transaction.atomic
 def group_create(*, actor: Actor, name: str, permissions=()) -> Group:
     """Create an operator group; records `GroupCreated` with its permissions."""
-    group = Group(name=name)
-    group.full_clean()
-    group.save()
-    group.permissions.set(permissions)
-    event_record(
-        event_type="GroupCreated",
+    group = recorded_create(
+        Group(name=name),
         actor=actor,
+        event_type=T.GroupCreated,
         details={"group": name, "permissions": _permission_names(permissions)},
     )
+    group.permissions.set(permissions)
     return group
 
 
@@ -91,14 +100,14 @@ def group_update(
         group.full_clean()
         group.save(update_fields=["name"])
     if permissions is not None:
-        before = _permission_names(group.permissions.select_related("content_type"))
+        before = _permission_names(group.permissions.all())
         after = _permission_names(permissions)
         if before != after:
             old["permissions"], new["permissions"] = before, after
             group.permissions.set(permissions)
     if new:
         event_record(
-            event_type="GroupChanged",
+            event_type=T.GroupChanged,
             actor=actor,
             details={"group": group.name, "old": old, "new": new},
         )
@@ -108,9 +117,10 @@ def group_update(
 @transaction.atomic
 def group_delete(*, actor: Actor, group: Group) -> None:
     """Delete an operator group (its users leave it); records `GroupDeleted`."""
-    event_record(
-        event_type="GroupDeleted",
+    recorded_delete(
+        group,
         actor=actor,
+        event_type=T.GroupDeleted,
         details={
             "group": group.name,
             "members": sorted(
@@ -118,4 +128,3 @@ def group_delete(*, actor: Actor, group: Group) -> None:
             ),
         },
     )
-    group.delete()

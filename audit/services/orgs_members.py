@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import transaction
 
+from audit.catalog import T
 from audit.models import (
     Membership,
     Organization,
@@ -13,21 +14,26 @@ from audit.models import (
     User,
 )
 from audit.services.events import Actor, event_record
-from audit.services.updates import fields_update, json_value
+from audit.services.updates import (
+    fields_update,
+    json_value,
+    recorded_create,
+    recorded_delete,
+)
 
 # --- orgs ------------------------------------------------------------------
 
 # Org settings and the event each change records: (event when truthy/changed,
 # event when turned off) - a single event for value fields.
 ORG_SETTING_EVENTS: dict[str, tuple[str, str | None]] = {
-    "domain": ("OrgDomainUpdated", None),
-    "domain_autojoin": ("OrgDomainAutoJoinEnabled", "OrgDomainAutoJoinDisabled"),
-    "domain_restrict": ("OrgDomainRestrictEnabled", "OrgDomainRestrictDisabled"),
-    "can_setup_saml": ("OrgCanSetupSAMLEnabled", "OrgCanSetupSAMLDisabled"),
-    "max_users": ("OrgMaxUsersUpdated", None),
-    "auto_logout_seconds": ("OrgAutoLogoutSecondsUpdated", None),
-    "require_2fa_by": ("OrgRequire2FAByUpdated", None),
-    "metadata": ("OrgMetadataUpdated", None),
+    "domain": (T.OrgDomainUpdated, None),
+    "domain_autojoin": (T.OrgDomainAutoJoinEnabled, T.OrgDomainAutoJoinDisabled),
+    "domain_restrict": (T.OrgDomainRestrictEnabled, T.OrgDomainRestrictDisabled),
+    "can_setup_saml": (T.OrgCanSetupSAMLEnabled, T.OrgCanSetupSAMLDisabled),
+    "max_users": (T.OrgMaxUsersUpdated, None),
+    "auto_logout_seconds": (T.OrgAutoLogoutSecondsUpdated, None),
+    "require_2fa_by": (T.OrgRequire2FAByUpdated, None),
+    "metadata": (T.OrgMetadataUpdated, None),
 }
 BOOLEAN_ORG_SETTINGS = {"domain_autojoin", "domain_restrict", "can_setup_saml"}
 # Settings that have no event of their own are reported as `OrgUpdated`.
@@ -42,15 +48,13 @@ def org_create(*, actor: Actor, name: str, slug: str, **fields: Any) -> Organiza
     if unknown:
         raise ValueError(f"Unknown org fields: {sorted(unknown)}")
     org = Organization(name=name, slug=slug, **fields)
-    org.full_clean()
-    org.save()
-    event_record(
-        event_type="OrgCreated",
+    return recorded_create(
+        org,
         actor=actor,
+        event_type=T.OrgCreated,
         org=org,
         details={"name": org.name, "slug": org.slug, "plan": org.plan},
     )
-    return org
 
 
 @transaction.atomic
@@ -71,7 +75,7 @@ def org_update(
 
     if "name" in changed:
         event_record(
-            event_type="OrgNameUpdated",
+            event_type=T.OrgNameUpdated,
             actor=actor,
             org=org,
             details={"old": old["name"], "new": changed["name"]},
@@ -95,13 +99,10 @@ def org_update(
     other = [name for name in ORG_UPDATED_FIELDS if name in changed]
     if other:
         event_record(
-            event_type="OrgUpdated",
+            event_type=T.OrgUpdated,
             actor=actor,
             org=org,
-            details={
-                "old": {n: json_value(old[n]) for n in sorted(other)},
-                "new": {n: json_value(changed[n]) for n in sorted(other)},
-            },
+            details=diff.as_details(sorted(other)),
         )
     return org
 
@@ -114,13 +115,13 @@ def org_rename(*, actor: Actor, org: Organization, name: str) -> Organization:
 @transaction.atomic
 def org_delete(*, actor: Actor, org: Organization) -> None:
     """Delete an org and its memberships; records `OrgDeleted`."""
-    event_record(
-        event_type="OrgDeleted",
+    recorded_delete(
+        org,
         actor=actor,
+        event_type=T.OrgDeleted,
         org=org,
         details={"name": org.name, "slug": org.slug},
     )
-    org.delete()
 
 
 # --- memberships -----------------------------------------------------------
@@ -131,30 +132,27 @@ def membership_add(
     *, actor: Actor, org: Organization, user: User, role: Role
 ) -> Membership:
     """Add ``user`` to ``org`` with ``role``; records `OrgUserAdded`."""
-    membership = Membership(org=org, user=user, role=role)
-    membership.full_clean()
-    membership.save()
-    event_record(
-        event_type="OrgUserAdded",
+    return recorded_create(
+        Membership(org=org, user=user, role=role),
         actor=actor,
+        event_type=T.OrgUserAdded,
         user=user,
         org=org,
         details={"role": role.name},
     )
-    return membership
 
 
 @transaction.atomic
 def membership_remove(*, actor: Actor, membership: Membership) -> None:
     """Remove a member from an org; records `OrgUserRemoved`."""
-    event_record(
-        event_type="OrgUserRemoved",
+    recorded_delete(
+        membership,
         actor=actor,
+        event_type=T.OrgUserRemoved,
         user=membership.user,
         org=membership.org,
         details={"role": membership.role.name},
     )
-    membership.delete()
 
 
 @transaction.atomic
@@ -173,7 +171,7 @@ def membership_change_role(
     membership.role = role
     membership.save(update_fields=["role"])
     event_record(
-        event_type="OrgUserRoleChanged",
+        event_type=T.OrgUserRoleChanged,
         actor=actor,
         user=membership.user,
         org=membership.org,

@@ -11,10 +11,16 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from audit.catalog import OPERATOR
+from audit.catalog import OPERATOR, T
 from audit.models import AuditSettings, EventType, OrgPermission, Role
+from audit.selectors import audit_settings_load
 from audit.services.events import Actor, event_record
-from audit.services.updates import fields_update
+from audit.services.updates import (
+    fields_update,
+    recorded_create,
+    recorded_delete,
+    recorded_update,
+)
 
 SETTINGS_FIELDS = frozenset(
     {
@@ -27,6 +33,34 @@ SETTINGS_FIELDS = frozenset(
 ROLE_FIELDS = frozenset({"name"})
 ORG_PERMISSION_FIELDS = frozenset({"codename", "name"})
 EVENT_TYPE_FIELDS = frozenset({"event_type", "name", "category", "template"})
+# Per catalog model: its editable fields, its change event, and the detail
+# (and field) that names the row in that event.
+_UPDATES = {
+    Role: (ROLE_FIELDS, T.RoleChanged, "role", "name"),
+    OrgPermission: (
+        ORG_PERMISSION_FIELDS,
+        T.OrgPermissionChanged,
+        "permission",
+        "codename",
+    ),
+    EventType: (EVENT_TYPE_FIELDS, T.CustomEventTypeChanged, "type", "event_type"),
+}
+
+
+def _catalog_update(*, actor: Actor, row, changes: dict[str, Any]):
+    """Lock ``row``, apply ``changes``, record its model's change event
+    (naming the row as it is after the change)."""
+    allowed, event_type, detail, name_field = _UPDATES[type(row)]
+    row = type(row).objects.select_for_update().get(pk=row.pk)
+    recorded_update(
+        row,
+        actor=actor,
+        changes=changes,
+        allowed=allowed,
+        event_type=event_type,
+        details={detail: changes.get(name_field, getattr(row, name_field))},
+    )
+    return row
 
 
 # --- audit-log settings -------------------------------------------------------
@@ -35,12 +69,12 @@ EVENT_TYPE_FIELDS = frozenset({"event_type", "name", "category", "template"})
 @transaction.atomic
 def settings_update(*, actor: Actor, changes: dict[str, Any]) -> AuditSettings:
     """Change the global audit-log settings; records `AuditLogSettingsChanged`."""
-    row = AuditSettings.load()
+    row = audit_settings_load()
     row = AuditSettings.objects.select_for_update().get(pk=row.pk)
     diff = fields_update(instance=row, changes=changes, allowed=SETTINGS_FIELDS)
     if diff:
         event_record(
-            event_type="AuditLogSettingsChanged", actor=actor, details=diff.as_details()
+            event_type=T.AuditLogSettingsChanged, actor=actor, details=diff.as_details()
         )
     return row
 
@@ -55,30 +89,20 @@ def _codenames(permissions) -> list[str]:
 @transaction.atomic
 def role_create(*, actor: Actor, name: str, permissions=()) -> Role:
     """Create a role with ``permissions``; records `RoleCreated`."""
-    role = Role(name=name)
-    role.full_clean()
-    role.save()
-    role.permissions.set(permissions)
-    event_record(
-        event_type="RoleCreated",
+    role = recorded_create(
+        Role(name=name),
         actor=actor,
-        details={"role": role.name, "permissions": _codenames(permissions)},
+        event_type=T.RoleCreated,
+        details={"role": name, "permissions": _codenames(permissions)},
     )
+    role.permissions.set(permissions)
     return role
 
 
 @transaction.atomic
 def role_update(*, actor: Actor, role: Role, changes: dict[str, Any]) -> Role:
     """Rename a role; records `RoleChanged` with old and new values."""
-    role = Role.objects.select_for_update().get(pk=role.pk)
-    diff = fields_update(instance=role, changes=changes, allowed=ROLE_FIELDS)
-    if diff:
-        event_record(
-            event_type="RoleChanged",
-            actor=actor,
-            details={"role": role.name, **diff.as_details()},
-        )
-    return role
+    return _catalog_update(actor=actor, row=role, changes=changes)
 
 
 @transaction.atomic
@@ -98,8 +122,8 @@ def role_permissions_set(*, actor: Actor, role: Role, permissions) -> Role:
     if added:
         role.permissions.add(*added)
     for event_type, changed in (
-        ("RolePermissionAdded", added),
-        ("RolePermissionRemoved", removed),
+        (T.RolePermissionAdded, added),
+        (T.RolePermissionRemoved, removed),
     ):
         for permission in sorted(changed, key=lambda p: p.codename):
             event_record(
@@ -113,15 +137,15 @@ def role_permissions_set(*, actor: Actor, role: Role, permissions) -> Role:
 @transaction.atomic
 def role_delete(*, actor: Actor, role: Role) -> None:
     """Delete a role no membership uses; records `RoleDeleted`."""
-    event_record(
-        event_type="RoleDeleted",
+    recorded_delete(
+        role,
         actor=actor,
+        event_type=T.RoleDeleted,
         details={
             "role": role.name,
             "permissions": _codenames(role.permissions.all()),
         },
     )
-    role.delete()
 
 
 # --- org permissions -----------------------------------------------------------
@@ -130,15 +154,12 @@ def role_delete(*, actor: Actor, role: Role) -> None:
 @transaction.atomic
 def org_permission_create(*, actor: Actor, codename: str, name: str) -> OrgPermission:
     """Create an org permission; records `OrgPermissionCreated`."""
-    permission = OrgPermission(codename=codename, name=name)
-    permission.full_clean()
-    permission.save()
-    event_record(
-        event_type="OrgPermissionCreated",
+    return recorded_create(
+        OrgPermission(codename=codename, name=name),
         actor=actor,
+        event_type=T.OrgPermissionCreated,
         details={"permission": codename, "name": name},
     )
-    return permission
 
 
 @transaction.atomic
@@ -146,28 +167,18 @@ def org_permission_update(
     *, actor: Actor, permission: OrgPermission, changes: dict[str, Any]
 ) -> OrgPermission:
     """Change an org permission; records `OrgPermissionChanged` (old and new)."""
-    permission = OrgPermission.objects.select_for_update().get(pk=permission.pk)
-    diff = fields_update(
-        instance=permission, changes=changes, allowed=ORG_PERMISSION_FIELDS
-    )
-    if diff:
-        event_record(
-            event_type="OrgPermissionChanged",
-            actor=actor,
-            details={"permission": permission.codename, **diff.as_details()},
-        )
-    return permission
+    return _catalog_update(actor=actor, row=permission, changes=changes)
 
 
 @transaction.atomic
 def org_permission_delete(*, actor: Actor, permission: OrgPermission) -> None:
     """Delete an org permission (roles lose it); records `OrgPermissionDeleted`."""
-    event_record(
-        event_type="OrgPermissionDeleted",
+    recorded_delete(
+        permission,
         actor=actor,
+        event_type=T.OrgPermissionDeleted,
         details={"permission": permission.codename, "name": permission.name},
     )
-    permission.delete()
 
 
 # --- custom event types --------------------------------------------------------
@@ -191,22 +202,13 @@ def event_type_create(
 ) -> EventType:
     """Create a custom event type; records `CustomEventTypeCreated`."""
     _refuse_operator(category)
-    row = EventType(
-        event_type=event_type, name=name, category=category, template=template
-    )
-    row.full_clean()
-    row.save()
-    event_record(
-        event_type="CustomEventTypeCreated",
+    fields = {"name": name, "category": category, "template": template}
+    return recorded_create(
+        EventType(event_type=event_type, **fields),
         actor=actor,
-        details={
-            "type": event_type,
-            "name": name,
-            "category": category,
-            "template": template,
-        },
+        event_type=T.CustomEventTypeCreated,
+        details={"type": event_type, **fields},
     )
-    return row
 
 
 @transaction.atomic
@@ -214,27 +216,19 @@ def event_type_update(
     *, actor: Actor, event_type: EventType, changes: dict[str, Any]
 ) -> EventType:
     """Change a custom event type; records `CustomEventTypeChanged` (old and new)."""
-    row = EventType.objects.select_for_update().get(pk=event_type.pk)
-    _refuse_builtin(row)
+    _refuse_builtin(event_type)
     if "category" in changes:
         _refuse_operator(changes["category"])
-    diff = fields_update(instance=row, changes=changes, allowed=EVENT_TYPE_FIELDS)
-    if diff:
-        event_record(
-            event_type="CustomEventTypeChanged",
-            actor=actor,
-            details={"type": row.event_type, **diff.as_details()},
-        )
-    return row
+    return _catalog_update(actor=actor, row=event_type, changes=changes)
 
 
 @transaction.atomic
 def event_type_delete(*, actor: Actor, event_type: EventType) -> None:
     """Delete a custom event type; records `CustomEventTypeDeleted`."""
     _refuse_builtin(event_type)
-    event_record(
-        event_type="CustomEventTypeDeleted",
+    recorded_delete(
+        event_type,
         actor=actor,
+        event_type=T.CustomEventTypeDeleted,
         details={"type": event_type.event_type, "name": event_type.name},
     )
-    event_type.delete()

@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 
 from audit.actors import Actor
+from audit.catalog import T
 from audit.models import User
 from audit.services.events import event_record
 
@@ -22,22 +23,20 @@ class LoginFailure:
     LOCKED_OUT = "too_many_failures"
 
 
-def _login_details(outcome: str, reason: str | None, **extra: Any) -> dict[str, Any]:
+def _login_record(
+    *, actor: Actor, user: User | None, outcome: str, reason: str | None, **extra: Any
+) -> None:
+    """Record `UserLoginAttempt` with its ``outcome`` and ``reason``."""
     details: dict[str, Any] = {"outcome": outcome, "reason": reason, **extra}
     # What the catalog's description shows: "... tried to log in (failure: ...)".
     details["result"] = outcome if reason is None else f"{outcome}: {reason}"
-    return details
+    event_record(event_type=T.UserLoginAttempt, actor=actor, user=user, details=details)
 
 
 @transaction.atomic
 def login_succeeded(*, actor: Actor, user: User) -> None:
     """Record `UserLoginAttempt` with outcome ``success``."""
-    event_record(
-        event_type="UserLoginAttempt",
-        actor=actor,
-        user=user,
-        details=_login_details("success", None),
-    )
+    _login_record(actor=actor, user=user, outcome="success", reason=None)
 
 
 @transaction.atomic
@@ -59,12 +58,7 @@ def login_failed(
         else:
             reason = LoginFailure.WRONG_PASSWORD
     extra = {"email": email} if user is None else {}
-    event_record(
-        event_type="UserLoginAttempt",
-        actor=actor,
-        user=user,
-        details=_login_details("failure", reason, **extra),
-    )
+    _login_record(actor=actor, user=user, outcome="failure", reason=reason, **extra)
 
 
 @transaction.atomic
@@ -85,16 +79,16 @@ def login_locked_out(
     system = replace(
         Actor.system(), source_ip=actor.source_ip, user_agent=actor.user_agent
     )
-    event_record(event_type="UserLocked", actor=system, user=user, details=details)
+    event_record(event_type=T.UserLocked, actor=system, user=user, details=details)
 
 
 @transaction.atomic
 def logged_out(*, actor: Actor, user: User) -> None:
     """Record `UserLoggedOut`."""
-    event_record(event_type="UserLoggedOut", actor=actor, user=user)
+    event_record(event_type=T.UserLoggedOut, actor=actor, user=user)
 
 
 @transaction.atomic
 def password_reset_requested(*, actor: Actor, user: User) -> None:
     """Record `ForgotPassword` for a known account that asked for a reset link."""
-    event_record(event_type="ForgotPassword", actor=actor, user=user)
+    event_record(event_type=T.ForgotPassword, actor=actor, user=user)

@@ -1,4 +1,11 @@
-"""The one update helper: diff, set, validate, save the changed fields only."""
+"""The one create, update and delete path of the services: validate, save,
+record the event (in the caller's transaction).
+
+``fields_update`` diffs, sets, validates and saves the changed fields only;
+``recorded_create``, ``recorded_update`` and ``recorded_delete`` add the
+operator or customer event the change records, so each service states only
+its model, its event type and the details that name the row.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +13,9 @@ from datetime import date, datetime
 from typing import Any, NamedTuple
 
 from django.db import models
+
+from audit.actors import Actor
+from audit.services.events import event_record
 
 
 class FieldChanges(NamedTuple):
@@ -17,11 +27,19 @@ class FieldChanges(NamedTuple):
     def __bool__(self) -> bool:
         return bool(self.new)
 
-    def as_details(self) -> dict[str, dict[str, Any]]:
-        """``{"old": ..., "new": ...}`` with JSON-safe values, for ``event_data``."""
+    def as_details(
+        self, names: list[str] | None = None, labels: dict[str, str] | None = None
+    ) -> dict[str, dict[str, Any]]:
+        """``{"old": ..., "new": ...}`` with JSON-safe values, for ``event_data``.
+
+        Only ``names`` (in that order; default: every changed field), each
+        under its ``labels`` name when it has one.
+        """
+        names = list(self.new) if names is None else names
+        labels = labels or {}
         return {
-            "old": {name: json_value(value) for name, value in self.old.items()},
-            "new": {name: json_value(value) for name, value in self.new.items()},
+            side: {labels.get(n, n): json_value(values[n]) for n in names}
+            for side, values in (("old", self.old), ("new", self.new))
         }
 
 
@@ -61,3 +79,57 @@ def fields_update(
     instance.full_clean(exclude=clean_exclude)
     instance.save(update_fields=list(new))
     return FieldChanges(old={name: old[name] for name in new}, new=new)
+
+
+def recorded_create(
+    instance: models.Model,
+    *,
+    actor: Actor,
+    event_type: str,
+    details: dict[str, Any] | None = None,
+    **about: Any,
+) -> models.Model:
+    """Validate and save a new ``instance``; record ``event_type`` about it.
+
+    ``about`` is the event's ``user`` and/or ``org``.
+    """
+    instance.full_clean()
+    instance.save()
+    event_record(event_type=event_type, actor=actor, details=details, **about)
+    return instance
+
+
+def recorded_update(
+    instance: models.Model,
+    *,
+    actor: Actor,
+    changes: dict[str, Any],
+    allowed: set[str] | frozenset[str],
+    event_type: str,
+    details: dict[str, Any],
+    **about: Any,
+) -> FieldChanges:
+    """``fields_update``, then, if anything changed, ``event_type`` with
+    ``details`` and the old and new values."""
+    diff = fields_update(instance=instance, changes=changes, allowed=allowed)
+    if diff:
+        event_record(
+            event_type=event_type,
+            actor=actor,
+            details={**details, **diff.as_details()},
+            **about,
+        )
+    return diff
+
+
+def recorded_delete(
+    instance: models.Model,
+    *,
+    actor: Actor,
+    event_type: str,
+    details: dict[str, Any] | None = None,
+    **about: Any,
+) -> None:
+    """Record ``event_type`` (while the row can still be described), then delete."""
+    event_record(event_type=event_type, actor=actor, details=details, **about)
+    instance.delete()

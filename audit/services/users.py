@@ -6,11 +6,12 @@ from typing import Any
 
 from django.db import transaction
 
+from audit.catalog import T
 from audit.models import (
     User,
 )
 from audit.services.events import Actor, event_record
-from audit.services.updates import fields_update
+from audit.services.updates import fields_update, recorded_delete
 
 # --- users -----------------------------------------------------------------
 
@@ -24,23 +25,23 @@ METADATA_FIELDS = {
 }
 # Boolean flags and the events that turning them on / off records.
 FLAG_EVENTS = {
-    "is_active": ("UserEnabled", "UserDisabled"),
-    "locked": ("UserLocked", "UserUnlocked"),
-    "email_confirmed": ("EmailConfirmed", None),
-    "mfa_enabled": ("EnabledMFA", "DisabledMFA"),
+    "is_active": (T.UserEnabled, T.UserDisabled),
+    "locked": (T.UserLocked, T.UserUnlocked),
+    "email_confirmed": (T.EmailConfirmed, None),
+    "mfa_enabled": (T.EnabledMFA, T.DisabledMFA),
 }
+# Values whose change records its own event with old/new.
+VALUE_EVENTS = {"email": T.EmailChanged, "username": T.UsernameChanged}
 # Operator access: each change records an ``operator`` event with old/new.
 OPERATOR_FLAG_EVENTS = {
-    "is_staff": "UserStaffStatusChanged",
-    "is_superuser": "UserSuperuserStatusChanged",
+    "is_staff": T.UserStaffStatusChanged,
+    "is_superuser": T.UserSuperuserStatusChanged,
 }
 USER_EDITABLE_FIELDS = {
     *METADATA_FIELDS,
     *FLAG_EVENTS,
-    "email",
-    "username",
-    "is_staff",
-    "is_superuser",
+    *VALUE_EVENTS,
+    *OPERATOR_FLAG_EVENTS,
     "time_zone",
 }
 
@@ -73,7 +74,7 @@ def user_create(
     user.full_clean(exclude=["password"])
     user.save()
     event_record(
-        event_type="UserCreated", actor=actor, user=user, details=_user_snapshot(user)
+        event_type=T.UserCreated, actor=actor, user=user, details=_user_snapshot(user)
     )
     return user
 
@@ -108,41 +109,29 @@ def user_update(*, actor: Actor, user: User, changes: dict[str, Any]) -> User:
     metadata = [name for name in METADATA_FIELDS if name in changed]
     if metadata:
         event_record(
-            event_type="UserMetadataChanged",
+            event_type=T.UserMetadataChanged,
             actor=actor,
             user=user,
-            details={
-                "old": {METADATA_FIELDS[n]: old[n] for n in metadata},
-                "new": {METADATA_FIELDS[n]: changed[n] for n in metadata},
-            },
+            details=diff.as_details(metadata, labels=METADATA_FIELDS),
         )
-    if "email" in changed:
-        event_record(
-            event_type="EmailChanged",
-            actor=actor,
-            user=user,
-            details={"old": old["email"], "new": changed["email"]},
-        )
-    if "username" in changed:
-        event_record(
-            event_type="UsernameChanged",
-            actor=actor,
-            user=user,
-            details={"old": old["username"], "new": changed["username"]},
-        )
+
+    def record_old_new(events: dict[str, str]) -> None:
+        for name, event_type in events.items():
+            if name in changed:
+                event_record(
+                    event_type=event_type,
+                    actor=actor,
+                    user=user,
+                    details={"old": old[name], "new": changed[name]},
+                )
+
+    record_old_new(VALUE_EVENTS)
     for name, (on_event, off_event) in FLAG_EVENTS.items():
         if name in changed:
             event_type = on_event if changed[name] else off_event
             if event_type:
                 event_record(event_type=event_type, actor=actor, user=user)
-    for name, event_type in OPERATOR_FLAG_EVENTS.items():
-        if name in changed:
-            event_record(
-                event_type=event_type,
-                actor=actor,
-                user=user,
-                details={"old": old[name], "new": changed[name]},
-            )
+    record_old_new(OPERATOR_FLAG_EVENTS)
     return user
 
 
@@ -191,7 +180,7 @@ def user_password_changed(*, actor: Actor, user: User) -> None:
     Django's password forms save the hash themselves; call this in the same
     transaction. The password never goes into the event.
     """
-    event_record(event_type="PasswordChanged", actor=actor, user=user)
+    event_record(event_type=T.PasswordChanged, actor=actor, user=user)
 
 
 @transaction.atomic
@@ -200,7 +189,10 @@ def user_delete(*, actor: Actor, user: User) -> None:
 
     The event keeps the user's id and email: events outlive the user.
     """
-    event_record(
-        event_type="UserDeleted", actor=actor, user=user, details={"email": user.email}
+    recorded_delete(
+        user,
+        actor=actor,
+        event_type=T.UserDeleted,
+        user=user,
+        details={"email": user.email},
     )
-    user.delete()

@@ -25,10 +25,11 @@ from exports.destinations.base import Batch
 from exports.destinations.http import (
     HttpDestination,
     Request,
-    chunked,
     gzipped,
+    json_array,
     json_bytes,
     now_epoch,
+    requests_of,
 )
 
 SITES = {
@@ -148,20 +149,14 @@ class DatadogDestination(HttpDestination):
     def requests_for(self, batch: Batch) -> list[Request]:
         encoded = (self.encoded_entry(row) for row in batch.rows)
         url, headers = intake_url(self.location), self._headers()
-        return [
-            Request(
-                url=url,
-                body=gzipped(b"[" + b",".join(group) + b"]"),
-                headers=headers,
-                event_count=len(group),
-            )
-            for group in chunked(
-                encoded,
-                max_count=MAX_ENTRIES,
-                max_bytes=MAX_REQUEST_BYTES - 2,
-                separator=1,
-            )
-        ]
+        return requests_of(
+            encoded,
+            url=url,
+            headers=headers,
+            max_count=MAX_ENTRIES,
+            max_bytes=MAX_REQUEST_BYTES - 2,
+            body=lambda group: gzipped(json_array(group)),
+        )
 
     def verification_request(self) -> Request:
         entry = {

@@ -25,7 +25,7 @@ import gzip
 import json
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC
 from typing import Any
@@ -103,6 +103,33 @@ def chunked(
         size += cost
     if group:
         yield group
+
+
+def json_array(group: list[bytes]) -> bytes:
+    """Encoded JSON values as one JSON array (2 bytes of brackets)."""
+    return b"[" + b",".join(group) + b"]"
+
+
+def requests_of(
+    encoded: Iterable[bytes],
+    *,
+    url: str,
+    headers: dict[str, str],
+    max_count: int,
+    max_bytes: int,
+    body: Callable[[list[bytes]], bytes],
+) -> list[Request]:
+    """One request per group of encoded items within the vendor's limits.
+
+    ``body`` frames a group (a JSON array, lines); ``max_bytes`` leaves room
+    for the framing, and each item costs one separator byte on top.
+    """
+    return [
+        Request(url=url, body=body(group), headers=headers, event_count=len(group))
+        for group in chunked(
+            encoded, max_count=max_count, max_bytes=max_bytes, separator=1
+        )
+    ]
 
 
 def retry_after_seconds(value: str | None, *, now: float | None = None) -> float | None:

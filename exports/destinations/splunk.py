@@ -19,9 +19,9 @@ from exports.destinations.base import Batch
 from exports.destinations.http import (
     HttpDestination,
     Request,
-    chunked,
     json_bytes,
     now_epoch,
+    requests_of,
 )
 
 OPTIONS = {"index", "source", "sourcetype"}
@@ -63,17 +63,14 @@ class SplunkDestination(HttpDestination):
     def requests_for(self, batch: Batch) -> list[Request]:
         url, headers = collector_url(self.location), self._headers()
         encoded = (json_bytes(self.event(row)) for row in batch.rows)
-        return [
-            Request(
-                url=url, body=b"\n".join(group), headers=headers, event_count=len(group)
-            )
-            for group in chunked(
-                encoded,
-                max_count=MAX_EVENTS,
-                max_bytes=MAX_REQUEST_BYTES,
-                separator=1,
-            )
-        ]
+        return requests_of(
+            encoded,
+            url=url,
+            headers=headers,
+            max_count=MAX_EVENTS,
+            max_bytes=MAX_REQUEST_BYTES,
+            body=b"\n".join,
+        )
 
     def verification_request(self) -> Request:
         event = {

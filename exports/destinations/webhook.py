@@ -7,7 +7,7 @@ Headers (Stripe/GitHub style)::
     Idempotency-Key: <range key>-<request index>
 
 The receiver recomputes the HMAC over the timestamp, a dot and the raw body,
-compares in constant time and refuses old timestamps (README *Destinations*
+compares in constant time and refuses old timestamps (docs/destinations.md
 has the ten lines). Requests hold at most ``MAX_EVENTS`` events and
 ``MAX_REQUEST_BYTES``. Verification posts the signed object
 ``{"type": "verification"}``.
@@ -22,9 +22,10 @@ from exports.destinations.base import Batch
 from exports.destinations.http import (
     HttpDestination,
     Request,
-    chunked,
+    json_array,
     json_bytes,
     now_epoch,
+    requests_of,
 )
 
 OPTIONS: set[str] = set()
@@ -61,20 +62,14 @@ class WebhookDestination(HttpDestination):
 
     def requests_for(self, batch: Batch) -> list[Request]:
         encoded = (json_bytes(row.spec()) for row in batch.rows)
-        return [
-            Request(
-                url=self.location.endpoint_url,
-                body=b"[" + b",".join(group) + b"]",
-                headers={"Content-Type": "application/json"},
-                event_count=len(group),
-            )
-            for group in chunked(
-                encoded,
-                max_count=MAX_EVENTS,
-                max_bytes=MAX_REQUEST_BYTES - 2,
-                separator=1,
-            )
-        ]
+        return requests_of(
+            encoded,
+            url=self.location.endpoint_url,
+            headers={"Content-Type": "application/json"},
+            max_count=MAX_EVENTS,
+            max_bytes=MAX_REQUEST_BYTES - 2,
+            body=json_array,
+        )
 
     def verification_request(self) -> Request:
         return Request(

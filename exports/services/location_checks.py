@@ -23,24 +23,40 @@ from audit.models import Category, EventType, Organization
 from exports.destinations import datadog, splunk, webhook
 from exports.models import ExportLocation
 
-EDITABLE_FIELDS = {
-    "name",
-    "destination",
-    "destination_options",
+# Where an S3 location writes and how it signs in (its secret is write-only).
+S3_FIELDS = (
     "bucket",
     "region",
     "path_prefix",
     "endpoint_url",
     "auth_type",
     "access_key_id",
-    "role_arn",
+)
+# When a location runs, what it selects and writes, and whether it runs.
+SCHEDULE_FIELDS = (
     "interval",
     "categories",
     "event_types",
     "orgs",
     "file_format",
     "enabled",
+)
+EDITABLE_FIELDS = {
+    "name",
+    "destination",
+    "destination_options",
+    *S3_FIELDS,
+    "role_arn",
+    *SCHEDULE_FIELDS,
 }
+# What runs and checks write: read-only in the admin and the API.
+STATUS_FIELDS = (
+    "connection_status",
+    "connection_checked_at",
+    "in_error",
+    "last_error",
+    "consecutive_failures",
+)
 # Changing one of these is a credentials change: its values are not logged.
 CREDENTIAL_FIELDS = {"access_key_id", "role_arn", "auth_type"}
 BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")

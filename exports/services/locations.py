@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from audit.catalog import T
 from audit.services import Actor, event_record
 from exports.crypto import secret_encrypt
 from exports.destinations import destination_for
@@ -126,7 +127,7 @@ def export_location_create(
         ExportState.objects.create(location=location)
         export_schedule_sync(location=location)
         _record(
-            "ExportLocationCreated",
+            T.ExportLocationCreated,
             actor,
             location,
             new={**_public(location), "auth_type": location.auth_type},
@@ -180,7 +181,7 @@ def export_location_update(
         ]
         if settings_changed:
             _record(
-                "ExportLocationChanged",
+                T.ExportLocationChanged,
                 actor,
                 updated,
                 old={f: getattr(current, f) for f in settings_changed},
@@ -193,11 +194,11 @@ def export_location_update(
             credentials.append("destination_secret")
         if credentials:
             _record(
-                "ExportLocationCredentialsChanged", actor, updated, fields=credentials
+                T.ExportLocationCredentialsChanged, actor, updated, fields=credentials
             )
         if "enabled" in changed:
             _record(
-                "ExportLocationResumed" if updated.enabled else "ExportLocationPaused",
+                T.ExportLocationResumed if updated.enabled else T.ExportLocationPaused,
                 actor,
                 updated,
             )
@@ -222,7 +223,7 @@ def export_location_delete(*, actor: Actor, location: ExportLocation) -> None:
     """
     with transaction.atomic():
         current = ExportLocation.objects.select_for_update().get(pk=location.pk)
-        _record("ExportLocationDeleted", actor, current, old=_public(current))
+        _record(T.ExportLocationDeleted, actor, current, old=_public(current))
         _schedules_delete(current.pk)
         archived = {
             "archived_at": timezone.now(),
@@ -248,7 +249,7 @@ def export_location_pause_failing(*, location: ExportLocation, reason: str) -> N
     location.enabled = False
     _schedules_delete(location.pk)
     _record(
-        "ExportLocationPaused",
+        T.ExportLocationPaused,
         Actor.system(),
         location,
         reason=(
@@ -322,7 +323,7 @@ def export_location_verify(*, actor: Actor, location: ExportLocation) -> str:
         ExportLocation.objects.filter(pk=location.pk).update(
             connection_status=status, connection_checked_at=now
         )
-        _record("ExportLocationVerified", actor, location, status=status)
+        _record(T.ExportLocationVerified, actor, location, status=status)
     location.connection_status = status
     location.connection_checked_at = now
     return status

@@ -7,6 +7,7 @@ from datetime import time as dtime
 
 from django.db import transaction
 
+from audit.catalog import T
 from audit.services import Actor
 from exports.models import ExportLocation, ExportObject, ExportState, position_encode
 from exports.selectors import events_selected
@@ -61,7 +62,7 @@ def export_location_replay(
             location=location, position_from__gte=obj.position_from
         ).count()
         _record(
-            "ExportLocationReplayed",
+            T.ExportLocationReplayed,
             actor,
             location,
             **{"from": since.isoformat(), "objects": count},

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from audit.admin import EstimatedCountPaginator
 from audit.models import AuditEvent, Membership, Organization, Role, User
+from audit.selectors import event_description
 from tests.factories import AuditEventFactory, MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -170,7 +171,7 @@ def test_editing_a_user_records_metadata_change_by_employee(staff_client, staff)
     assert event.caused_by_type == "Employee"
     assert event.caused_by_metadata == {"email": staff.email}
     assert event.caused_by_source_ip == "198.51.100.9"
-    assert event.description() == (
+    assert event_description(event) == (
         "user@acmeinc.com had their account properties changed to "
         '{ firstName: "Buddy" } from { firstName: "Ant" } by staff@operator.example'
     )

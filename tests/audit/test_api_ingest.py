@@ -354,18 +354,18 @@ def test_odd_offsets_and_nul_in_references_are_handled(api_client, ann):
 def test_a_racing_duplicate_is_reported_as_already_stored(api_client, ann, monkeypatch):
     """If another request stores an id between our check and our insert, the
     batch still succeeds and reports that id as already stored."""
-    from audit import ingest
+    from audit.ingest import store
     from tests.factories import AuditEventFactory
 
     racing, fresh = user_event(ann), user_event(ann)
-    real_run = ingest._Validator.run
+    real_checked = store._checked
 
-    def run_then_race(self):
-        result = real_run(self)
+    def check_then_race(**kwargs):
+        result = real_checked(**kwargs)
         AuditEventFactory(uuid=racing["id"])
         return result
 
-    monkeypatch.setattr(ingest._Validator, "run", run_then_race)
+    monkeypatch.setattr(store, "_checked", check_then_race)
     response = post(api_client, [racing, fresh])
     assert response.status_code == 201
     assert response.json()["stored"] == 1

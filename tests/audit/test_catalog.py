@@ -1,11 +1,15 @@
+import ast
 import re
+from pathlib import Path
 
 import pytest
 
 from audit.catalog import (
+    BUILTIN_BY_TYPE,
     OPERATOR_EVENTS,
     ORG_EVENTS,
     USER_EVENTS,
+    T,
     builtin_catalog,
     event_type_name,
 )
@@ -120,3 +124,40 @@ def test_migrations_load_the_whole_catalog():
         EventType.objects.filter(builtin=True).values_list("event_type", "category")
     )
     assert stored == {e["event_type"]: e["category"] for e in builtin_catalog()}
+
+
+def _app_sources():
+    root = Path(__file__).resolve().parents[2]
+    for app in ("audit", "exports", "auditsite"):
+        for path in sorted((root / app).rglob("*.py")):
+            if "migrations" not in path.parts:
+                yield path, path.read_text()
+
+
+def test_every_event_type_constant_in_the_code_is_in_the_catalog():
+    """Each ``T.<name>`` the app writes names a built-in type, executed or not."""
+    used = set()
+    for _, source in _app_sources():
+        for node in ast.walk(ast.parse(source)):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "T"
+            ):
+                used.add(node.attr)
+    assert used, "no T.<name> found: the scan is broken"
+    assert used - set(BUILTIN_BY_TYPE) == set()
+
+
+def test_events_are_recorded_with_constants_not_strings():
+    """No ``event_type="..."`` literal is left where the app records an event."""
+    literal = re.compile(r"event_type\s*=\s*f?[\"']")
+    offenders = [str(path) for path, source in _app_sources() if literal.search(source)]
+    assert offenders == []
+
+
+def test_an_unknown_constant_fails():
+    """A typo in a constant raises instead of recording an unknown type."""
+    assert T.UserCreated == "UserCreated"
+    with pytest.raises(AttributeError):
+        T.UserCreatd  # noqa: B018

@@ -14,7 +14,8 @@ from audit.charts import chart_range, events_per_day_chart
 from audit.demo import MEMBER_EMAIL
 from audit.filters import OrgAuditEventFilter
 from audit.models import AuditEvent, AuditSettings, EventDayCount, Organization, User
-from audit.retention import events_purge
+from audit.selectors import audit_settings_load
+from exports.retention import events_purge
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +42,7 @@ def _chart_and_direct(org, params: dict, hidden: dict):
         includes_impersonation=True, includes_api_keys=True, includes_employees=True
     )
     AuditSettings.objects.filter(pk=1).update(**hidden)
-    settings = AuditSettings.load()
+    settings = audit_settings_load()
     data = QueryDict(mutable=True)
     for name, value in params.items():
         data.setlist(name, value if isinstance(value, list) else [value])
@@ -167,7 +168,7 @@ def test_other_time_zone_counts_local_days():
         "seed_demo", "--events", "300", "--orgs", "5", "--users", "20", "--no-progress"
     )
     acme = Organization.objects.get(slug="acme")
-    settings = AuditSettings.load()
+    settings = audit_settings_load()
     events = selectors.events_for_viewer(org=acme, settings=settings)
     zone = zoneinfo.ZoneInfo("America/Los_Angeles")
     first, last = chart_range(after=None, before=None, zone=zone)

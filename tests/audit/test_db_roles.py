@@ -8,7 +8,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from audit.retention import events_purge
+from exports.retention import events_purge
 from tests.factories import AuditEventFactory, OrganizationFactory
 
 APP_ROLE = "auditsite_app_test"

@@ -2,6 +2,7 @@ import pytest
 
 from audit.catalog import format_value, render_description
 from audit.models import AuditEvent, EventType
+from audit.selectors import event_description
 from tests.factories import AuditEventFactory
 
 
@@ -37,7 +38,10 @@ def test_description_uses_the_stored_catalog_template():
         caused_by_type="Employee",
         caused_by_metadata={"email": "ops@operator.example"},
     )
-    assert event.description() == "ant@acme.example was locked by ops@operator.example"
+    assert (
+        event_description(event)
+        == "ant@acme.example was locked by ops@operator.example"
+    )
 
 
 @pytest.mark.django_db
@@ -56,7 +60,7 @@ def test_custom_event_type_renders_its_template():
             "DocumentShared": {"document": {"title": "Q3 plan"}, "recipient": "bo"}
         },
     )
-    assert event.description() == "ant@acme.example shared Q3 plan with bo"
+    assert event_description(event) == "ant@acme.example shared Q3 plan with bo"
 
 
 def test_unknown_placeholders_render_as_question_marks():

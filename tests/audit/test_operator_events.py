@@ -13,11 +13,11 @@ from audit.apikeys import api_key_create
 from audit.models import (
     ApiKey,
     AuditEvent,
-    AuditSettings,
     EventType,
     OrgPermission,
     Role,
 )
+from audit.selectors import audit_settings_load
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -97,7 +97,7 @@ def test_changing_audit_log_settings_in_admin_records_one_operator_event(
     staff_client, staff
 ):
     """Switching 'includes employees' off records AuditLogSettingsChanged."""
-    row = AuditSettings.load()
+    row = audit_settings_load()
     url = reverse("admin:audit_auditsettings_change", args=[row.pk])
     data = _form_data(staff_client, url)
     data.pop("includes_employees")
@@ -107,7 +107,7 @@ def test_changing_audit_log_settings_in_admin_records_one_operator_event(
         "old": {"includes_employees": True},
         "new": {"includes_employees": False},
     }
-    assert AuditSettings.load().includes_employees is False
+    assert audit_settings_load().includes_employees is False
 
 
 def test_adding_a_permission_to_a_role_in_admin_records_one_operator_event(
@@ -281,7 +281,7 @@ def test_operator_events_never_reach_customer_pages(staff_client, member, org):
         org=org,
         details={"old": False, "new": True},
     )
-    settings_row = AuditSettings.load()
+    settings_row = audit_settings_load()
     assert not selectors.events_for_viewer(org=org, settings=settings_row).exists()
     staff_client.force_login(member)
     page = staff_client.get(reverse("org-audit-log", args=[org.slug]))

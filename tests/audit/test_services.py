@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 
 from audit import services
 from audit.models import AuditEvent, Membership, Organization, Role, User
+from audit.selectors import event_description
 from audit.services import Actor
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
 
@@ -78,7 +79,7 @@ def test_user_metadata_change_records_old_and_new(employee):
             "new": {"firstName": "Buddy"},
         }
     }
-    assert event.description() == (
+    assert event_description(event) == (
         "user@acmeinc.com had their account properties changed to "
         '{ firstName: "Buddy" } '
         'from { firstName: "Ant" } by staff@operator.example'

@@ -11,7 +11,7 @@ checks every request the way its vendor documents it and records it:
   Splunk <token>``, stacked JSON events each with ``time`` and ``event``;
   answers ``{"text": "Success", "code": 0}``.
 - ``WebhookReceiver``: a JSON array (or the verification object) whose
-  signature the README's own check accepts.
+  signature the documented check (docs/destinations.md) accepts.
 
 A request that breaks the vendor's rules is answered 400 and listed in
 ``violations``. ``answer(...)`` queues scripted answers (a status with
@@ -31,20 +31,20 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+DESTINATIONS_DOC = Path(__file__).resolve().parents[2] / "docs" / "destinations.md"
 
 
-def readme_webhook_check():
-    """The receiver-side signature check exactly as README shows it."""
-    text = README.read_text()
+def documented_webhook_check():
+    """The receiver-side signature check exactly as docs/destinations.md shows it."""
+    text = DESTINATIONS_DOC.read_text()
     match = re.search(
         r"```python\n(import hashlib.*?def verify_auditsite_signature.*?)```",
         text,
         re.S,
     )
-    assert match, "README has no webhook check"
+    assert match, "docs/destinations.md has no webhook check"
     namespace: dict = {}
-    exec(compile(match.group(1), "README.md", "exec"), namespace)
+    exec(compile(match.group(1), "docs/destinations.md", "exec"), namespace)
     return match.group(1), namespace["verify_auditsite_signature"]
 
 
@@ -252,7 +252,7 @@ class SplunkReceiver(Receiver):
 class WebhookReceiver(Receiver):
     def __init__(self, secret: str):
         super().__init__(secret)
-        _, self.verify = readme_webhook_check()
+        _, self.verify = documented_webhook_check()
 
     def check(self, path, headers, raw):
         if headers.get("content-type") != "application/json":

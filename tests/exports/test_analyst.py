@@ -1,4 +1,4 @@
-"""README's analyst query: DuckDB over an export's partitions matches the database."""
+"""docs/destinations.md's analyst query: DuckDB over the partitions = the database."""
 
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -13,7 +13,7 @@ from exports.models import ExportLocation
 from tests.exports.conftest import BUCKET
 from tests.factories import AuditEventFactory
 
-# README "Partitions, and reading the bucket as an analyst": the glob for
+# docs/destinations.md "Partitions, and reading the bucket as an analyst": the glob for
 # events only, the reader per format, and the partition columns as integers
 # ('09' is not autocast: it has a leading zero).
 GLOB = "year=*/month=*/day=*/*."

@@ -18,7 +18,7 @@ from tests.exports.receivers import (
     DatadogReceiver,
     SplunkReceiver,
     WebhookReceiver,
-    readme_webhook_check,
+    documented_webhook_check,
 )
 from tests.factories import AuditEventFactory
 
@@ -199,8 +199,8 @@ def test_splunk_event_fields(db, settings):
 
 
 def test_webhook_signature_checks_with_the_readme_code(db):
-    """The README's check accepts the delivery, refuses a changed body or age."""
-    source, verify = readme_webhook_check()
+    """The documented check accepts the delivery, refuses a changed body or age."""
+    source, verify = documented_webhook_check()
     assert len([line for line in source.splitlines() if line.strip()]) <= 10
     with WebhookReceiver(SECRET) as receiver:
         location = _stream("webhook", receiver, verify=False)

@@ -362,8 +362,8 @@ def test_hourly_task_writes_every_locations_digests(
     s3, location, monkeypatch, settings
 ):
     """The hourly task writes due digests for each location."""
-    from exports.digest_tasks import digests_write_all
     from exports.models import ExportDigest
+    from exports.tasks import digests_write_all
     from tests.exports.digest_fixtures import put_exported_objects
 
     monkeypatch.setattr("exports.destinations.s3.client_for", lambda location: s3)

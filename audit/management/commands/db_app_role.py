@@ -1,7 +1,7 @@
 """`python manage.py db_app_role ROLE`: create/grant the PostgreSQL app role.
 
-Run as the tables' owner (the migration role), after `migrate`. See README,
-"Production".
+Run as the tables' owner (the migration role), after `migrate`. See
+docs/production.md.
 """
 
 from django.core.management.base import BaseCommand, CommandError

@@ -4,9 +4,11 @@ Windows come from the org's plan (`Organization.retention_days`: 30/60/90
 days); events with no org, or whose org no longer exists, follow
 ``settings.AUDITSITE_RETENTION_NO_ORG_DAYS``. An event is kept back while any
 export location - enabled or disabled, since a disabled location is only
-paused and will deliver once re-enabled - matches it and has not moved its
-cursor past it. Deleted with ``events_delete_for_retention`` in bounded
-batches, each its own transaction.
+paused and will deliver once re-enabled - still has to deliver it: the
+engine's own selection (``exports.selectors.export_location_pending_q``: its
+filters, the default categories, the hidden kinds) after its cursor.
+Deleted with ``events_delete_for_retention`` in bounded batches, each its
+own transaction.
 """
 
 from __future__ import annotations
@@ -23,9 +25,13 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from audit.actors import Actor
+from audit.catalog import T
 from audit.models import RETENTION_DAYS, AuditEvent, Organization, Plan
 from audit.pagination import newer_than
+from audit.selectors import audit_settings_load
 from audit.services import event_record, events_delete_for_retention
+from exports.models import ExportLocation
+from exports.selectors import export_location_pending_q
 
 NO_ORG = "no_org"
 BATCH_SIZE = 5000
@@ -77,21 +83,6 @@ def expired_q(*, now: datetime) -> Q:
     orphan = Q(org_id__isnull=True) | ~Q(org_id__in=Organization.objects.values("id"))
     parts.append(orphan & Q(created_at__lt=no_org_cutoff))
     return reduce(or_, parts)
-
-
-def undelivered_q(location) -> Q:
-    """Events ``location`` matches and has not yet delivered (after its cursor)."""
-    from exports.models import position_decode
-
-    txid, seq = position_decode(location.cursor)
-    q = Q(txid__gt=txid) | Q(txid=txid, seq__gt=seq)
-    if location.categories:
-        q &= Q(category__in=location.categories)
-    if location.event_types:
-        q &= Q(event_type__in=location.event_types)
-    if location.orgs:
-        q &= Q(org_id__in=location.orgs)
-    return q
 
 
 def _count_removed(
@@ -204,14 +195,15 @@ def events_purge(
     (counts per plan, what was kept back) caused by ``actor``: ``System`` for
     the schedule and the command.
     """
-    from exports.models import ExportLocation
-
     now = now or timezone.now()
     report = PurgeReport(dry_run=dry_run, now=now)
     expired = AuditEvent.objects.filter(expired_q(now=now))
     holds = []
+    audit_settings = audit_settings_load()
     for location in ExportLocation.objects.order_by("name", "id"):
-        hold = undelivered_q(location)
+        hold = export_location_pending_q(
+            location=location, audit_settings=audit_settings
+        )
         holds.append(hold)
         kept = expired.filter(hold).count()
         if kept:
@@ -241,7 +233,7 @@ def events_purge(
     if dry_run:
         return report
     event_record(
-        event_type="RetentionPurgeRun",
+        event_type=T.RetentionPurgeRun,
         actor=actor or Actor.system(),
         details={
             "removed": report.removed,

@@ -4,7 +4,7 @@ What `make run` serves: Django's development server plus one `qcluster`
 process, stopped together on Ctrl-C, and moto's S3 server in a thread on
 127.0.0.1:5050 (`AUDITSITE_DEMO_S3_PORT`) with the "Demo bucket" export
 location streaming the demo events to it (exports/demo.py). Production runs
-gunicorn and `qcluster` separately (see README).
+gunicorn and `qcluster` separately (see docs/production.md).
 
 The console is quiet by default: one line to say where it serves, then
 only warnings, errors and the request log (a refused request is one line,

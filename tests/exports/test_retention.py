@@ -8,8 +8,8 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from audit.retention import events_purge
 from exports.models import ExportLocation, ExportState, position_encode
+from exports.retention import events_purge
 from tests.factories import AuditEventFactory, OrganizationFactory
 
 NOW = timezone.now()
@@ -176,3 +176,36 @@ def test_batches_span_orgs_and_remove_exactly_the_expired():
     assert _left() == kept
     assert report.removed == len(gone) == 30
     assert report.removed_by_plan == {"free": 15, "growth": 15}
+
+
+@pytest.mark.django_db
+def test_purge_keeps_exactly_what_a_default_location_still_has_to_deliver():
+    """With default categories and hidden kinds, the purge keeps the location's
+    pending events and nothing else: operator events and hidden kinds go."""
+    from audit.models import AuditSettings
+    from exports.selectors import events_matching
+
+    AuditSettings.objects.update_or_create(pk=1, defaults={"includes_api_keys": False})
+    org = OrganizationFactory(plan="free")
+    delivered = _event(org, 40, category="org")
+    delivered.refresh_from_db()
+    pending = [_event(org, 40, category="org"), _event(org, 40, category="user")]
+    operator = _event(org, 40, category="operator", event_type="RetentionPurgeRun")
+    hidden = _event(org, 40, category="user", caused_by_type="ApiKey")
+    location = ExportLocation.objects.create(name="Default", bucket="b")
+    ExportState.objects.create(
+        location=location, cursor=position_encode(delivered.txid, delivered.seq)
+    )
+    still_to_deliver = set(
+        events_matching(location=location)
+        .filter(seq__gt=delivered.seq)
+        .values_list("seq", flat=True)
+    )
+    assert still_to_deliver == {e.seq for e in pending}
+    report = events_purge(now=NOW)
+    left = set(
+        AuditEvent.objects.filter(created_at__lt=NOW).values_list("seq", flat=True)
+    )
+    assert left == still_to_deliver
+    assert {delivered.seq, operator.seq, hidden.seq}.isdisjoint(left)
+    assert report.kept_back[0]["events"] == 2

@@ -60,51 +60,21 @@ class RunStatusFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ExportRunInline(admin.TabularInline):
-    model = ExportRun
-    extra = 0
-    can_delete = False
-    max_num = 0
-    fields = readonly_fields = [
-        "started_at",
-        "status",
-        "events",
-        "size",
-        "object_count",
-        "took",
-        "error",
-        "replay",
-    ]
-    ordering = ["-started_at"]
-
-    @admin.display(description="Size")
-    def size(self, obj):
-        return human_size(obj.bytes)
-
-    @admin.display(description="Duration")
-    def took(self, obj):
-        return human_duration(obj.duration)
-
-    def get_queryset(self, request):
-        recent = timezone.now() - timedelta(days=7)
-        return super().get_queryset(request).filter(started_at__gte=recent)
+# A run as both run lists show it (a location's recent runs, every run).
+RUN_COLUMNS = [
+    "started_at",
+    "status",
+    "events",
+    "size",
+    "object_count",
+    "took",
+    "error",
+    "replay",
+]
 
 
-@admin.register(ExportRun)
-class ExportRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = [
-        "location",
-        "started_at",
-        "status",
-        "events",
-        "size",
-        "object_count",
-        "took",
-        "replay",
-        "error",
-    ]
-    list_filter = [RunStatusFilter, "replay"]
-    list_select_related = ["location"]
+class RunColumnsMixin:
+    """The run columns in human units: bytes as a size, the duration."""
 
     @admin.display(description="Size", ordering="bytes")
     def size(self, obj):
@@ -113,6 +83,26 @@ class ExportRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="Duration")
     def took(self, obj):
         return human_duration(obj.duration)
+
+
+class ExportRunInline(RunColumnsMixin, admin.TabularInline):
+    model = ExportRun
+    extra = 0
+    can_delete = False
+    max_num = 0
+    fields = readonly_fields = RUN_COLUMNS
+    ordering = ["-started_at"]
+
+    def get_queryset(self, request):
+        recent = timezone.now() - timedelta(days=7)
+        return super().get_queryset(request).filter(started_at__gte=recent)
+
+
+@admin.register(ExportRun)
+class ExportRunAdmin(RunColumnsMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["location", *RUN_COLUMNS]
+    list_filter = [RunStatusFilter, "replay"]
+    list_select_related = ["location"]
 
 
 @admin.register(ExportObject)

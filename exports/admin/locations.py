@@ -17,10 +17,11 @@ from audit.actors import actor_for_request
 from audit.admin.base import ArchiveDeleteMixin
 from audit.models import Category, EventType, Organization
 from exports import services
-from exports.admin_digests import verify_integrity
-from exports.admin_runs import ExportRunInline, moment_html
+from exports.admin.digests import verify_integrity
+from exports.admin.runs import ExportRunInline, moment_html
 from exports.models import ExportLocation
-from exports.selectors import export_location_health
+from exports.selectors import export_location_cursor, export_location_health
+from exports.services.location_checks import STATUS_FIELDS
 
 ALL_HINT = "Nothing selected = all."
 S3_FIELDSETS = {"S3 bucket", "Authentication"}
@@ -51,22 +52,26 @@ class _FilteredSelect(FilteredSelectMultiple):
         return format_html('<div class="related-widget-wrapper">{}</div>', html)
 
 
+def _write_only(**kwargs) -> forms.CharField:
+    """A secret field: typed in, never shown back (empty keeps the stored one)."""
+    return forms.CharField(
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"class": "vTextField"}),
+        **kwargs,
+    )
+
+
 class ExportLocationForm(forms.ModelForm):
     """The location as operators fill it in; filters stay the JSON lists the
     services, the API and the command line use (strings; empty = all)."""
 
-    secret_access_key = forms.CharField(
-        required=False,
-        strip=False,
-        widget=forms.PasswordInput(render_value=False, attrs={"class": "vTextField"}),
+    secret_access_key = _write_only(
         help_text="Write-only: never shown again. On a change, leave empty to "
         "keep the stored secret.",
     )
-    destination_secret = forms.CharField(
+    destination_secret = _write_only(
         label="API key / token / signing secret",
-        required=False,
-        strip=False,
-        widget=forms.PasswordInput(render_value=False, attrs={"class": "vTextField"}),
         help_text="Datadog API key, Splunk HEC token or webhook HMAC secret. "
         "Write-only: never shown again. On a change, leave empty to keep it.",
     )
@@ -205,11 +210,7 @@ class ExportLocationAdmin(ArchiveDeleteMixin, admin.ModelAdmin):
         "health",
         "external_id",
         "trust_policy",
-        "connection_status",
-        "connection_checked_at",
-        "in_error",
-        "last_error",
-        "consecutive_failures",
+        *STATUS_FIELDS,
         "cursor",
         "last_checked_at",
         "lag",
@@ -285,7 +286,7 @@ class ExportLocationAdmin(ArchiveDeleteMixin, admin.ModelAdmin):
 
     @admin.display(description="Cursor (last delivered position)")
     def cursor(self, obj):
-        return obj.cursor if _saved(obj) else "-"
+        return export_location_cursor(location=obj) if _saved(obj) else "-"
 
     def get_inlines(self, request, obj=None):
         return self.inlines if _saved(obj) else []

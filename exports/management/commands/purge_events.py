@@ -4,7 +4,7 @@ import json
 
 from django.core.management.base import BaseCommand
 
-from audit.retention import events_purge
+from exports.retention import events_purge
 
 
 class Command(BaseCommand):

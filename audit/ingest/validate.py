@@ -1,19 +1,8 @@
-"""Event ingestion: lean validation and one bulk insert per batch.
+"""Ingest validation, pure: each item of a batch -> a database row or errors.
 
-The REST API's hot path. DRF serializers validate a few thousand objects a
-second; a batch of 1,000 events must cost milliseconds, so validation here
-is plain Python over the parsed JSON with a fixed number of queries per
-batch (catalog, users, orgs, already-stored ids), and the insert is one
-PostgreSQL ``COPY`` (``bulk_create`` elsewhere) in one transaction.
-
-A batch is all or nothing: any invalid item raises :class:`IngestRejected`
-with every error found, and nothing is written.
-
-Idempotency: a client-given ``id`` is a retry token. An item whose id is
-already stored is not stored again and is reported in ``already_stored``;
-the first write wins, even if the retry's body differs (comparing bodies
-would cost a read of every stored event and could not be made exact for
-defaults such as ``created_at``).
+No queries here: ``audit.ingest.store`` reads what a batch names (catalog,
+users, orgs, ids already stored) once per batch and hands it in as
+``References``.
 """
 
 from __future__ import annotations
@@ -21,28 +10,16 @@ from __future__ import annotations
 import ipaddress
 import math
 import uuid
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
-from django.conf import settings
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
-from django.utils import timezone
 
-from audit import hooks
-from audit.catalog import BUILTIN_BY_TYPE, OPERATOR, ORG, USER
-from audit.models import AuditEvent, CausedByType, EventType, Organization, User
-from audit.services import Actor
-from audit.spec import (
-    CAUSE_COLUMNS,
-    JSON_COLUMNS,
-    SPEC_FIELDS,
-    STORED_COLUMNS,
-    actor_columns,
-)
+from audit.actors import Actor
+from audit.catalog import OPERATOR, ORG, USER
+from audit.models import CausedByType
+from audit.spec import CAUSE_COLUMNS, SPEC_FIELDS, actor_columns
 
 MAX_BATCH_ITEMS = 1000
 MAX_BODY_BYTES = 5 * 1024 * 1024
@@ -51,9 +28,6 @@ MAX_BODY_BYTES = 5 * 1024 * 1024
 # events read back from the API can be posted again as they are.
 ACCEPTED_FIELDS = frozenset({*SPEC_FIELDS, "description"})
 CAUSED_BY_TYPES = frozenset(CausedByType.values)
-# What one stored row holds (a COPY lists these columns).
-COLUMNS = STORED_COLUMNS
-_JSON_COLUMNS = JSON_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -68,32 +42,25 @@ class IngestError:
         return {"index": self.index, "field": self.field, "message": self.message}
 
 
-class IngestRejected(Exception):
-    """The batch is invalid; nothing was written."""
+@dataclass
+class Names:
+    """The users and orgs a batch names, by id and by email or name."""
 
-    def __init__(self, errors: list[IngestError]):
-        super().__init__(f"{len(errors)} invalid item(s)")
-        self.errors = errors
+    user_ids: set[uuid.UUID] = field(default_factory=set)
+    emails: set[str] = field(default_factory=set)
+    org_ids: set[uuid.UUID] = field(default_factory=set)
+    org_names: set[str] = field(default_factory=set)
 
 
 @dataclass
-class IngestResult:
-    """``ids`` of every item in order; which of them were stored before."""
+class References:
+    """What the database knows of the names of a batch."""
 
-    ids: list[str]
-    stored: int
-    already_stored: list[str] = field(default_factory=list)
-
-
-def known_event_types() -> dict[str, str]:
-    """``event_type`` -> category for the built-in and custom catalog."""
-    types = {key: entry["category"] for key, entry in BUILTIN_BY_TYPE.items()}
-    types.update(EventType.objects.values_list("event_type", "category"))
-    return types
-
-
-def max_future_skew() -> timedelta:
-    return timedelta(seconds=settings.AUDITSITE_INGEST_MAX_FUTURE_SECONDS)
+    types: dict[str, str] = field(default_factory=dict)
+    users_by_id: dict[uuid.UUID, str] = field(default_factory=dict)
+    users_by_email: dict[str, uuid.UUID] = field(default_factory=dict)
+    orgs_by_id: dict[uuid.UUID, str] = field(default_factory=dict)
+    orgs_by_name: dict[str, list[uuid.UUID]] = field(default_factory=dict)
 
 
 def _uuid(value: Any) -> uuid.UUID | None:
@@ -154,40 +121,42 @@ def _json_text(value: Any) -> str | None:
     return orjson.dumps(value).decode()
 
 
-class _Validator:
-    """Checks every item of a batch and builds the database rows."""
+class BatchValidator:
+    """Checks every item of a batch and builds the database rows.
 
-    def __init__(self, *, actor: Actor, items: list[Any]):
+    Pure: what the batch names is looked up by the caller
+    (``audit.ingest.store``) and handed in as ``References``.
+    """
+
+    def __init__(
+        self,
+        *,
+        actor: Actor,
+        items: list[Any],
+        now: datetime,
+        max_future_skew: timedelta,
+    ):
         self.actor = actor
         self.items = items
         self.errors: list[IngestError] = []
-        self.now = timezone.now()
+        self.now = now
+        self.max_future_skew = max_future_skew
+        self.refs = References()
 
     def error(self, index: int, field_name: str | None, message: str) -> None:
         self.errors.append(IngestError(index, field_name, message))
 
-    def run(self) -> tuple[list[uuid.UUID], set[uuid.UUID], list[dict]]:
-        ids = self.parse_ids()
-        existing: set[uuid.UUID] = set()
-        if self.given_ids:
-            existing = set(
-                AuditEvent.objects.filter(uuid__in=self.given_ids).values_list(
-                    "uuid", flat=True
-                )
-            )
-        todo = [
-            (index, item)
-            for index, item in enumerate(self.items)
-            if isinstance(item, dict) and ids[index] not in existing
-        ]
-        self.types = known_event_types()
-        self.load_references(todo)
+    def rows(
+        self, todo: list[tuple[int, dict]], ids: list[uuid.UUID], refs: References
+    ) -> list[dict]:
+        """The row of each item of ``todo`` (errors recorded for the bad ones)."""
+        self.refs = refs
         rows = []
         for index, item in todo:
             row = self.row(index, item, ids[index])
             if row is not None:
                 rows.append(row)
-        return ids, existing, rows
+        return rows
 
     def parse_ids(self) -> list[uuid.UUID]:
         ids: list[uuid.UUID] = []
@@ -215,37 +184,23 @@ class _Validator:
             ids.append(ident)
         return ids
 
-    def load_references(self, todo: list[tuple[int, dict]]) -> None:
-        """One query for every user and one for every org the batch names."""
-        user_ids, emails, org_ids, org_names = set(), set(), set(), set()
+    @staticmethod
+    def names(todo: list[tuple[int, dict]]) -> Names:
+        """The users and orgs the batch names (one lookup each in the store)."""
+        names = Names()
         for _, item in todo:
             if (ident := _uuid(item.get("user_id"))) is not None:
-                user_ids.add(ident)
+                names.user_ids.add(ident)
             # Text with NUL cannot be sent to PostgreSQL; it matches nothing.
             if isinstance(email := item.get("user_email"), str) and email:
                 if "\x00" not in email:
-                    emails.add(email.strip().lower())
+                    names.emails.add(email.strip().lower())
             if (ident := _uuid(item.get("org_id"))) is not None:
-                org_ids.add(ident)
+                names.org_ids.add(ident)
             if isinstance(name := item.get("org_name"), str) and name:
                 if "\x00" not in name:
-                    org_names.add(name)
-        self.users_by_id: dict[uuid.UUID, str] = {}
-        self.users_by_email: dict[str, uuid.UUID] = {}
-        if user_ids or emails:
-            for pk, email in User.objects.filter(
-                Q(pk__in=user_ids) | Q(email__in=emails)
-            ).values_list("pk", "email"):
-                self.users_by_id[pk] = email
-                self.users_by_email[email.lower()] = pk
-        self.orgs_by_id: dict[uuid.UUID, str] = {}
-        self.orgs_by_name: dict[str, list[uuid.UUID]] = {}
-        if org_ids or org_names:
-            for pk, name in Organization.objects.filter(
-                Q(pk__in=org_ids) | Q(name__in=org_names)
-            ).values_list("pk", "name"):
-                self.orgs_by_id[pk] = name
-                self.orgs_by_name.setdefault(name, []).append(pk)
+                    names.org_names.add(name)
+        return names
 
     def resolve_user(self, index: int, item: dict) -> tuple[uuid.UUID | None, str]:
         raw_id, raw_email = item.get("user_id"), item.get("user_email")
@@ -255,7 +210,7 @@ class _Validator:
             if user_id is None:
                 self.error(index, "user_id", "must be a UUID")
                 return None, ""
-            email = self.users_by_id.get(user_id)
+            email = self.refs.users_by_id.get(user_id)
             if email is None:
                 self.error(index, "user_id", "no user has this id")
                 return None, ""
@@ -263,14 +218,14 @@ class _Validator:
             if not isinstance(raw_email, str):
                 self.error(index, "user_email", "must be a string")
                 return None, ""
-            by_email = self.users_by_email.get(raw_email.strip().lower())
+            by_email = self.refs.users_by_email.get(raw_email.strip().lower())
             if by_email is None:
                 self.error(index, "user_email", "no user has this email")
                 return None, ""
             if user_id is not None and by_email != user_id:
                 self.error(index, "user_email", "is not the email of user_id")
                 return None, ""
-            user_id, email = by_email, self.users_by_id[by_email]
+            user_id, email = by_email, self.refs.users_by_id[by_email]
         return user_id, email or ""
 
     def resolve_org(self, index: int, item: dict) -> tuple[uuid.UUID | None, str]:
@@ -281,7 +236,7 @@ class _Validator:
             if org_id is None:
                 self.error(index, "org_id", "must be a UUID")
                 return None, ""
-            name = self.orgs_by_id.get(org_id)
+            name = self.refs.orgs_by_id.get(org_id)
             if name is None:
                 self.error(index, "org_id", "no org has this id")
                 return None, ""
@@ -293,7 +248,7 @@ class _Validator:
             if not isinstance(raw_name, str):
                 self.error(index, "org_name", "must be a string")
                 return None, ""
-            matches = self.orgs_by_name.get(raw_name, [])
+            matches = self.refs.orgs_by_name.get(raw_name, [])
             if not matches:
                 self.error(index, "org_name", "no org has this name")
                 return None, ""
@@ -308,7 +263,9 @@ class _Validator:
     def row(self, index: int, item: dict, ident: uuid.UUID) -> dict | None:
         errors_before = len(self.errors)
         event_type = item.get("event_type")
-        category = self.types.get(event_type) if isinstance(event_type, str) else None
+        category = (
+            self.refs.types.get(event_type) if isinstance(event_type, str) else None
+        )
         if event_type is None:
             self.error(index, "event_type", "is required")
         elif category is None:
@@ -348,7 +305,7 @@ class _Validator:
             parsed = _timestamp(item["created_at"])
             if isinstance(parsed, str):
                 self.error(index, "created_at", parsed)
-            elif parsed > self.now + max_future_skew():
+            elif parsed > self.now + self.max_future_skew:
                 self.error(index, "created_at", "is in the future")
             else:
                 created_at = parsed
@@ -425,77 +382,3 @@ class _Validator:
                 self.error(index, name, "must not contain NUL characters")
             cause[name] = text
         return cause
-
-
-def events_copy(*, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
-    """Insert event rows with PostgreSQL COPY, in the caller's transaction.
-
-    COPY is several times faster than a multi-row INSERT; ingestion and the
-    demo seed both use it. Each row holds the ``columns`` values in order,
-    JSON columns as JSON text. Returns the number of rows written.
-    """
-    sql = f"COPY {AuditEvent._meta.db_table} ({', '.join(columns)}) FROM STDIN"
-    written = 0
-    # The raw psycopg cursor bypasses Django's error translation; the
-    # wrapper turns a unique violation into django.db.IntegrityError.
-    with connection.cursor() as cursor, connection.wrap_database_errors:
-        with cursor.cursor.copy(sql) as copy:
-            for row in rows:
-                copy.write_row(row)
-                written += 1
-    return written
-
-
-def _insert(rows: list[dict]) -> None:
-    if not rows:
-        return
-    if connection.vendor == "postgresql":
-        # The JSON columns are already JSON text, which COPY accepts.
-        events_copy(columns=COLUMNS, rows=([row[n] for n in COLUMNS] for row in rows))
-        return
-    events = []
-    for row in rows:
-        values = dict(row)
-        for name in _JSON_COLUMNS:
-            if values[name] is not None:
-                values[name] = orjson.loads(values[name])
-        events.append(AuditEvent(**values))
-    AuditEvent.objects.bulk_create(events)
-
-
-def events_ingest(*, actor: Actor, items: list[Any]) -> IngestResult:
-    """Validate and store a batch of SPEC section 3 events, all or nothing.
-
-    ``actor`` is the default cause (the API key, or the staff user of the
-    browsable API) for items that name no ``caused_by_type``. Raises
-    :class:`IngestRejected` listing every invalid item; otherwise stores the
-    items whose ids are new in one transaction and reports the others as
-    already stored.
-    """
-    validator = _Validator(actor=actor, items=items)
-    ids, existing, rows = validator.run()
-    if validator.errors:
-        raise IngestRejected(validator.errors)
-    for attempt in (1, 2):
-        try:
-            with transaction.atomic():
-                _insert(rows)
-                if rows:
-                    hooks.events_recorded()
-            break
-        except IntegrityError:
-            # A concurrent request stored some of these ids between our
-            # check and our insert: drop those and try once more.
-            if attempt == 2:
-                raise
-            racing = set(
-                AuditEvent.objects.filter(
-                    uuid__in=[row["uuid"] for row in rows]
-                ).values_list("uuid", flat=True)
-            )
-            existing |= racing
-            rows = [row for row in rows if row["uuid"] not in racing]
-    already = [str(ident) for ident in ids if ident in existing]
-    return IngestResult(
-        ids=[str(ident) for ident in ids], stored=len(rows), already_stored=already
-    )
