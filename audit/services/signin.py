@@ -20,6 +20,8 @@ class LoginFailure:
     DISABLED = "disabled"
     LOCKED = "locked"
     LOCKED_OUT = "too_many_failures"
+    # The client address failed across too many accounts (slowed or refused).
+    THROTTLED = "throttled"
 
 
 def _login_details(outcome: str, reason: str | None, **extra: Any) -> dict[str, Any]:
