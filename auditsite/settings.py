@@ -155,7 +155,6 @@ AUDITSITE_LOGIN_IP_REFUSE_AFTER = int(
 AUDITSITE_LOGIN_IP_REFUSE_MINUTES = int(
     os.environ.get("AUDITSITE_LOGIN_IP_REFUSE_MINUTES", "15")
 )
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_USERNAME_CALLABLE = "audit.signin.login_email"
 AXES_CLIENT_IP_CALLABLE = "audit.signin.login_client_ip"
 AXES_RESET_ON_SUCCESS = True
@@ -268,7 +267,7 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", _HTT
 # Preloading commits the whole domain to HTTPS in browsers for months; that
 # is the domain owner's call (SECURE_HSTS_PRELOAD=1), so its check is quiet.
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
-SILENCED_SYSTEM_CHECKS.append("security.W021")
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 # Only when the proxy in front sets X-Forwarded-Proto (and strips a client's):
 # then a request it received over HTTPS counts as secure.
 if env_bool("SECURE_PROXY_SSL_HEADER", False):
