@@ -69,6 +69,9 @@ def client() -> httpx.Client:
             transport._pool._network_backend = GuardedBackend()
             _client = httpx.Client(
                 follow_redirects=False,
+                # No proxy from the environment: it would connect on our
+                # behalf, out of the guard's sight.
+                trust_env=False,
                 headers={"User-Agent": USER_AGENT},
                 transport=transport,
             )

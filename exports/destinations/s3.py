@@ -67,11 +67,11 @@ def _classify(exc: Exception) -> DestinationError:
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
         code = str(error.get("Code", ""))
         retryable = code in _RETRYABLE_CODES or int(status) >= 500
-        operation = getattr(exc, "operation_name", "") or "request"
-        said = receiver_text(f"{code}: {error.get('Message') or ''}".strip(": "))
-        return DestinationError(
-            f"HTTP {status} on {operation}: {said}", retryable=retryable
-        )
+        # botocore's framing (code, operation, retries) around what the
+        # server said, cut to 200 plain characters.
+        said = str(error.get("Message") or "")
+        text = str(exc).replace(said, receiver_text(said)) if said else str(exc)
+        return DestinationError(f"HTTP {status}: {text}", retryable=retryable)
     if isinstance(
         exc,
         botocore.exceptions.ConnectionError | botocore.exceptions.HTTPClientError,
