@@ -6,9 +6,17 @@ page (``/accounts/login/`` or ``/admin/login/``); django-axes counts the
 failures and sends ``user_locked_out`` when an account reaches
 ``AXES_FAILURE_LIMIT``. These receivers only translate the signal into one
 service call: the events are recorded there.
+
+django-axes locks the pair (account, client address). ``LoginThrottleMiddleware``
+adds the other half of SPEC 12's rule: one address failing across many
+accounts is slowed, then refused for a while (``AUDITSITE_LOGIN_IP_*``).
 """
 
 from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.signals import (
@@ -16,7 +24,10 @@ from django.contrib.auth.signals import (
     user_logged_out,
     user_login_failed,
 )
+from django.db.models import Count, Max
 from django.dispatch import receiver
+from django.http import HttpResponse
+from django.utils import timezone
 
 from audit.actors import actor_for_request, request_origin
 from audit.models import User
@@ -102,3 +113,83 @@ def connect_axes() -> None:
     from axes.signals import user_locked_out
 
     user_locked_out.connect(_locked_out, dispatch_uid="audit.signin.locked_out")
+
+
+# The sign-in forms (auditsite's own and the admin's), by URL name.
+LOGIN_VIEWS = {"login", "admin:login"}
+
+
+@dataclass(frozen=True)
+class Throttle:
+    """An address held back from signing in: ``slowed`` or ``refused``."""
+
+    state: str
+    retry_after: int
+
+
+def login_throttle(ip: str | None, *, now: datetime | None = None) -> Throttle | None:
+    """Whether ``ip`` must wait before its next sign-in, from its recent failures.
+
+    Counts axes' failure log for the address over the window: from
+    ``AUDITSITE_LOGIN_IP_SLOW_AFTER`` failures one try per
+    ``AUDITSITE_LOGIN_IP_SLOW_SECONDS``, from ``AUDITSITE_LOGIN_IP_REFUSE_AFTER``
+    none until ``AUDITSITE_LOGIN_IP_REFUSE_MINUTES`` after the last failure.
+    """
+    from axes.models import AccessFailureLog
+
+    if not ip:
+        return None
+    now = now or timezone.now()
+    window = timedelta(minutes=settings.AUDITSITE_LOGIN_IP_WINDOW_MINUTES)
+    recent = AccessFailureLog.objects.filter(
+        ip_address=ip, attempt_time__gte=now - window
+    ).aggregate(count=Count("id"), last=Max("attempt_time"))
+    count, last = recent["count"], recent["last"]
+    if count < settings.AUDITSITE_LOGIN_IP_SLOW_AFTER or last is None:
+        return None
+    if count >= settings.AUDITSITE_LOGIN_IP_REFUSE_AFTER:
+        state = "refused"
+        until = last + timedelta(minutes=settings.AUDITSITE_LOGIN_IP_REFUSE_MINUTES)
+    else:
+        state = "slowed"
+        until = last + timedelta(seconds=settings.AUDITSITE_LOGIN_IP_SLOW_SECONDS)
+    wait = (until - now).total_seconds()
+    return Throttle(state, math.ceil(wait)) if wait > 0 else None
+
+
+class LoginThrottleMiddleware:
+    """Answers 429 with ``Retry-After`` to a sign-in from a throttled address.
+
+    The attempt is recorded as a failed `UserLoginAttempt` (reason
+    ``throttled``) and never reaches the password check.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        match = request.resolver_match
+        if request.method != "POST" or not match or match.view_name not in LOGIN_VIEWS:
+            return None
+        throttle = login_throttle(login_client_ip(request))
+        if throttle is None:
+            return None
+        email = login_email(request, None)
+        user = _user(email)
+        signin.login_failed(
+            actor=actor_for_request(request, user=user),
+            email=email,
+            user=user,
+            reason=signin.LoginFailure.THROTTLED,
+        )
+        response = HttpResponse(
+            "Too many failed sign-ins from your address: try again in "
+            f"{throttle.retry_after} seconds.\n",
+            status=429,
+            content_type="text/plain; charset=utf-8",
+        )
+        response["Retry-After"] = str(throttle.retry_after)
+        return response

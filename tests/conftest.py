@@ -145,3 +145,61 @@ def api_client(api_key):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key.raw_key}")
     return client
+
+
+# --- headless Chromium (tests marked ``browser``) --------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+class CspWatchedBrowser:
+    """A Playwright browser whose pages report Content-Security-Policy
+    violations (Chromium logs each one to the console) in ``violations``."""
+
+    def __init__(self, browser):
+        self._browser = browser
+        self.violations: list[str] = []
+
+    def __getattr__(self, name):
+        return getattr(self._browser, name)
+
+    def new_page(self, **kwargs):
+        page = self._browser.new_page(**kwargs)
+        page.context.on("console", self._console)
+        return page
+
+    def new_context(self, **kwargs):
+        context = self._browser.new_context(**kwargs)
+        context.on("console", self._console)
+        return context
+
+    def _console(self, message):
+        if "Content Security Policy" in message.text:
+            where = (message.location or {}).get("url", "")
+            self.violations.append(f"{where}: {message.text}")
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    """Debian's Chromium (never downloaded); the test fails on any CSP
+    violation any of its pages logged."""
+    # Playwright's sync API runs an event loop in this thread; the test's own
+    # database setup is synchronous and safe.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        watched = CspWatchedBrowser(launched)
+        yield watched
+        launched.close()
+    assert watched.violations == [], "CSP violations in the browser console"

@@ -21,6 +21,8 @@ class LoginFailure:
     DISABLED = "disabled"
     LOCKED = "locked"
     LOCKED_OUT = "too_many_failures"
+    # The client address failed across too many accounts (slowed or refused).
+    THROTTLED = "throttled"
 
 
 def _login_record(

@@ -8,6 +8,7 @@ from django.contrib import admin, messages
 from django.urls import reverse
 
 from audit.admin.base import ReadOnlyAdminMixin
+from exports.destinations.base import receiver_text
 from exports.models import ExportDigest
 from exports.signing import current_public_key
 from exports.verification import export_location_verify_integrity
@@ -20,7 +21,9 @@ def verify_integrity(modeladmin, request, queryset):
         try:
             report = export_location_verify_integrity(location=location)
         except Exception as exc:  # S3 refused (e.g. no s3:GetObject): say so
-            messages.error(request, f"{location}: verification failed: {exc}")
+            # What S3 (or a custom endpoint) said: status and 200 plain chars.
+            said = receiver_text(str(exc))
+            messages.error(request, f"{location}: verification failed: {said}")
             continue
         level = messages.SUCCESS if report.ok else messages.ERROR
         messages.add_message(

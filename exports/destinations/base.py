@@ -11,8 +11,19 @@ from ``Batch.rows`` and sends the same idempotency keys again.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
+
+from django.utils.html import strip_tags
+
+# What a receiver says is kept as at most this many characters of plain text
+# (SPEC 12): it is shown in the admin, the API and run history, and a
+# receiver is not trusted to write into them.
+RECEIVER_TEXT_LIMIT = 200
+# Script and style blocks are code, not what the receiver meant to say.
+_SCRIPTS = re.compile(r"<(script|style)\b.*?</\1\s*>", re.I | re.S)
+_TAGS = re.compile(r"<[^>]*>")
 
 
 @dataclass(frozen=True)
@@ -57,6 +68,21 @@ class DeliveryResult:
         cls, error: str, *, retryable: bool, retry_after: float | None = None
     ) -> DeliveryResult:
         return cls(ok=False, error=error, retryable=retryable, retry_after=retry_after)
+
+
+def receiver_text(text: str, *, limit: int = RECEIVER_TEXT_LIMIT) -> str:
+    """A receiver's answer as plain text of at most ``limit`` characters.
+
+    Tags are stripped and whitespace folded; a longer text is cut, ending in
+    an ellipsis within the limit.
+    """
+    # Tags become spaces (</h1><p> separates words), then whatever is left
+    # of a broken tag goes too.
+    text = _TAGS.sub(" ", _SCRIPTS.sub(" ", text or ""))
+    plain = " ".join(strip_tags(text).split())
+    if len(plain) > limit:
+        plain = plain[: limit - 1].rstrip() + "…"
+    return plain
 
 
 @runtime_checkable

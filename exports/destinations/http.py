@@ -12,7 +12,12 @@ how: ``requests_for``), sends them in order and classifies the answers:
   the ``Retry-After`` to the engine, which stores it as
   ``ExportState.not_before``;
 - any other answer (400, 401, 403, 404, 413, a redirect): a failure a human has
-  to fix, with the receiver's own message.
+  to fix, with the receiver's own message;
+- an address the outbound guard refuses (``destinations.guard``, under the
+  client's connections): a failure a human has to fix.
+
+Redirects are never followed, and what a receiver says is kept as its status
+and at most 200 characters of plain text (``base.receiver_text``).
 
 Every request carries ``Idempotency-Key: <range key>-<request index>``: the
 same on every delivery of one range, so a receiver can drop a retried copy.
@@ -36,12 +41,17 @@ import orjson
 from django.conf import settings
 
 from exports.crypto import secret_decrypt
-from exports.destinations.base import Batch, DeliveryResult
+from exports.destinations.base import (
+    RECEIVER_TEXT_LIMIT,
+    Batch,
+    DeliveryResult,
+    receiver_text,
+)
+from exports.destinations.guard import DestinationRefused, GuardedBackend
 
 USER_AGENT = "auditsite-export/1"
 # Statuses a later attempt may not get: rate limits and server faults.
 RETRYABLE_STATUSES = {408, 425, 429, 500, 502, 503, 504}
-MESSAGE_LIMIT = 500
 
 _client_lock = threading.Lock()
 _client: httpx.Client | None = None
@@ -52,10 +62,18 @@ def client() -> httpx.Client:
     global _client
     with _client_lock:
         if _client is None:
+            limits = httpx.Limits(max_connections=20, max_keepalive_connections=10)
+            transport = httpx.HTTPTransport(limits=limits)
+            # httpx has no option for httpcore's network backend: every
+            # connection of the pool goes through the outbound guard.
+            transport._pool._network_backend = GuardedBackend()
             _client = httpx.Client(
                 follow_redirects=False,
+                # No proxy from the environment: it would connect on our
+                # behalf, out of the guard's sight.
+                trust_env=False,
                 headers={"User-Agent": USER_AGENT},
-                limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
+                transport=transport,
             )
         return _client
 
@@ -149,8 +167,9 @@ def retry_after_seconds(value: str | None, *, now: float | None = None) -> float
     return max(0.0, when.timestamp() - now)
 
 
-def receiver_message(response: httpx.Response) -> str:
-    """``HTTP 403 from host: <the receiver's own words>`` (shortened)."""
+def receiver_message(response: httpx.Response, *, note: str = "") -> str:
+    """``HTTP 403 from host: <the receiver's own words>``: at most 200 plain
+    characters of them (``note`` included), tags stripped."""
     text = response.text.strip()
     try:
         data = json.loads(text)
@@ -174,9 +193,8 @@ def receiver_message(response: httpx.Response) -> str:
             text = "; ".join(p for p in parts if p) or text
         elif data.get("message") or data.get("error"):
             text = str(data.get("message") or data.get("error"))
-    text = text or response.reason_phrase
-    if len(text) > MESSAGE_LIMIT:
-        text = text[:MESSAGE_LIMIT] + "…"
+    limit = RECEIVER_TEXT_LIMIT - len(note)
+    text = receiver_text(text or response.reason_phrase, limit=limit) + note
     host = response.request.url.host if response.request else ""
     return f"HTTP {response.status_code} from {host}: {text}"
 
@@ -186,15 +204,16 @@ def classify(response: httpx.Response) -> DeliveryResult:
     status = response.status_code
     if 200 <= status < 300:
         return DeliveryResult.delivered("")
-    message = receiver_message(response)
+    note = ""
+    if 300 <= status < 400:
+        target = receiver_text(response.headers.get("Location", "?"), limit=80)
+        note = f" (redirect to {target} not followed)"
+    message = receiver_message(response, note=note)
     if status in RETRYABLE_STATUSES or status >= 500:
         wait = retry_after_seconds(response.headers.get("Retry-After"))
         return DeliveryResult.failed(
             message, retryable=True, retry_after=wait if wait is not None else 0.0
         )
-    if 300 <= status < 400:
-        target = response.headers.get("Location", "?")
-        message += f" (redirect to {target} not followed)"
     return DeliveryResult.failed(message, retryable=False)
 
 
@@ -211,6 +230,10 @@ def send(request: Request) -> DeliveryResult:
                 content=request.body,
                 headers=request.headers,
                 timeout=timeout,
+            )
+        except DestinationRefused as exc:
+            return DeliveryResult.failed(
+                f"{urlsplit(request.url).hostname}: {exc}", retryable=False
             )
         except httpx.TimeoutException as exc:
             result = DeliveryResult.failed(

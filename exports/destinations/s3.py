@@ -9,7 +9,10 @@ STS ``AssumeRole`` and ``ExternalId`` = the location's id. botocore's
 "standard" retry mode retries throttling, 5xx and connection errors with
 exponential backoff; what still fails comes out as ``DestinationError`` with
 ``retryable`` telling a transient fault from a permission or configuration
-problem (which needs a human).
+problem (which needs a human). What S3 (or whatever answers at a custom
+endpoint URL) says is kept as its status and at most 200 characters of plain
+text. A custom endpoint URL passes the outbound guard (``destinations.guard``)
+each time a client is built, before boto3 connects to it.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ from botocore.config import Config
 from django.conf import settings
 
 from exports.crypto import secret_decrypt
-from exports.destinations.base import Batch, DeliveryResult
+from exports.destinations import guard
+from exports.destinations.base import Batch, DeliveryResult, receiver_text
 
 ROLE_SESSION_NAME = "auditsite-export"
 # Errors that a later attempt may not hit: throttling, server faults.
@@ -64,21 +68,31 @@ def _classify(exc: Exception) -> DestinationError:
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
         code = str(error.get("Code", ""))
         retryable = code in _RETRYABLE_CODES or int(status) >= 500
-        return DestinationError(str(exc), retryable=retryable)
+        # botocore's framing (code, operation, retries) around what the
+        # server said, cut to 200 plain characters.
+        said = str(error.get("Message") or "")
+        text = str(exc).replace(said, receiver_text(said)) if said else str(exc)
+        return DestinationError(f"HTTP {status}: {text}", retryable=retryable)
     if isinstance(
         exc,
         botocore.exceptions.ConnectionError | botocore.exceptions.HTTPClientError,
     ):
-        return DestinationError(str(exc), retryable=True)
+        return DestinationError(receiver_text(str(exc)), retryable=True)
     if isinstance(exc, botocore.exceptions.NoCredentialsError):
         return DestinationError(str(exc), retryable=False)
-    return DestinationError(f"{type(exc).__name__}: {exc}", retryable=True)
+    return DestinationError(
+        receiver_text(f"{type(exc).__name__}: {exc}"), retryable=True
+    )
 
 
 def client_for(location):
     """An S3 client for an ``ExportLocation`` (assuming its role if it has one)."""
     endpoint = location.endpoint_url or None
     region = location.region or "us-east-1"
+    try:
+        guard.url_check(endpoint)
+    except guard.DestinationRefused as exc:
+        raise DestinationError(str(exc), retryable=False) from exc
     try:
         if location.auth_type == "assumed_role":
             sts = boto3.client(

@@ -6,7 +6,10 @@ credentials; Datadog an API key; Splunk an endpoint URL and a token; a
 webhook an ``https://`` endpoint URL and a secret. Each HTTP destination
 takes only its own ``destination_options`` and none of the S3 fields; its
 events go out as SPEC JSON whatever a file format would be, so the format
-must stay ``json``. A location's destination cannot change.
+must stay ``json``. A location's destination cannot change. An endpoint URL
+must pass the outbound guard (``exports.destinations.guard``): its host may
+not resolve to a loopback, private, link-local or otherwise non-public
+address unless ``AUDITSITE_ALLOW_PRIVATE_DESTINATIONS`` is on.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
 from audit.models import Category, EventType, Organization
-from exports.destinations import datadog, splunk, webhook
+from exports.destinations import datadog, guard, splunk, webhook
 from exports.models import ExportLocation
 
 # Where an S3 location writes and how it signs in (its secret is write-only).
@@ -233,10 +236,16 @@ def _errors(
             "and hyphens, starting and ending with a letter or digit.",
         )
     if location.endpoint_url:
-        try:
-            URLValidator(schemes=["http", "https"])(location.endpoint_url)
-        except ValidationError:
-            add("endpoint_url", "Must be an http:// or https:// URL.")
+        # The guard first: an address spelled oddly (http://2130706433/) is
+        # refused for where it leads, not only for its syntax.
+        refused = guard.url_problem(location.endpoint_url)
+        if refused:
+            add("endpoint_url", refused)
+        else:
+            try:
+                URLValidator(schemes=["http", "https"])(location.endpoint_url)
+            except ValidationError:
+                add("endpoint_url", "Must be an http:// or https:// URL.")
     for field in ("categories", "event_types", "orgs"):
         if not isinstance(getattr(location, field), list):
             add(field, "Must be a list.")

@@ -1,5 +1,8 @@
 """The customer pages in headless Chromium (Debian's, never downloaded).
 
+The ``browser`` fixture (tests/conftest.py) fails a test whose pages log a
+Content-Security-Policy violation.
+
 Set AUDITSITE_SCREENSHOTS=/some/dir to keep desktop and phone screenshots.
 """
 
@@ -13,6 +16,7 @@ import pytest
 from django.utils import timezone
 
 from audit.models import AuditEvent, AuditSettings, Role
+from tests.conftest import CHROMIUM
 from tests.factories import (
     AuditEventFactory,
     MembershipFactory,
@@ -20,15 +24,6 @@ from tests.factories import (
     UserFactory,
 )
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PASSWORD = "secret-pass-123"
 
 pytestmark = [
@@ -38,20 +33,6 @@ pytestmark = [
         not os.path.exists(CHROMIUM), reason=f"needs Debian's chromium at {CHROMIUM}"
     ),
 ]
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    # Playwright's sync API runs an event loop in this thread; the test's own
-    # database setup is synchronous and safe.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        yield browser
-        browser.close()
 
 
 def sign_in(page, live_server, email):

@@ -150,3 +150,90 @@ def test_reset_link_sets_password_and_records_password_changed(client, ann):
     assert response.status_code == 302
     (event,) = _events("PasswordChanged")
     assert event.user_id == ann.pk
+
+
+def _login_from(client, email, password, ip, **extra):
+    return client.post(
+        "/accounts/login/",
+        {"username": email, "password": password},
+        REMOTE_ADDR=ip,
+        **extra,
+    )
+
+
+def test_lockout_is_per_account_and_address(client, ann):
+    """Five failures from one address lock that pair only: the right password
+    from another address still signs in."""
+    for _ in range(5):
+        _login_from(client, ann.email, "nope", "203.0.113.5")
+    assert len(_events("UserLocked")) == 1
+    assert _login_from(client, ann.email, PASSWORD, "203.0.113.5").status_code == 429
+    response = _login_from(client, ann.email, PASSWORD, "198.51.100.9")
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(ann.pk)
+
+
+def test_lockout_uses_the_forwarded_address_only_when_trusted(client, ann, settings):
+    """Behind a trusted proxy the pair is (account, X-Forwarded-For address);
+    untrusted, every client is the proxy's address."""
+    settings.AUDITSITE_TRUST_X_FORWARDED_FOR = True
+    for _ in range(5):
+        _login_from(
+            client, ann.email, "nope", "10.0.0.1", HTTP_X_FORWARDED_FOR="192.0.2.1"
+        )
+    other = _login_from(
+        client, ann.email, PASSWORD, "10.0.0.1", HTTP_X_FORWARDED_FOR="192.0.2.2"
+    )
+    assert other.status_code == 302
+    client.post(reverse("logout"))
+    settings.AUDITSITE_TRUST_X_FORWARDED_FOR = False
+    for _ in range(5):
+        _login_from(client, ann.email, "nope", "10.0.0.1")
+    forged = _login_from(
+        client, ann.email, PASSWORD, "10.0.0.1", HTTP_X_FORWARDED_FOR="192.0.2.3"
+    )
+    assert forged.status_code == 429
+
+
+def _wait(ip, *, seconds):
+    """Let ``seconds`` pass for an address's recorded failures."""
+    from datetime import timedelta
+
+    from axes.models import AccessFailureLog
+    from django.db.models import F
+
+    AccessFailureLog.objects.filter(ip_address=ip).update(
+        attempt_time=F("attempt_time") - timedelta(seconds=seconds)
+    )
+
+
+def test_one_address_across_30_accounts_is_slowed_then_refused(client, db, settings):
+    """Ten failures from one address (each on another account): it may try
+    once per 10 s (429, Retry-After); twenty: refused for 15 minutes, the
+    right password included, while other addresses sign in."""
+    ip = "203.0.113.77"
+    users = [UserFactory(email=f"user{i:02d}@acme.example") for i in range(30)]
+    for user in users[:10]:
+        assert _login_from(client, user.email, "nope", ip).status_code == 200
+    slowed = _login_from(client, users[10].email, "nope", ip)
+    assert slowed.status_code == 429
+    assert 1 <= int(slowed["Retry-After"]) <= settings.AUDITSITE_LOGIN_IP_SLOW_SECONDS
+    for user in users[10:20]:
+        _wait(ip, seconds=settings.AUDITSITE_LOGIN_IP_SLOW_SECONDS + 1)
+        assert _login_from(client, user.email, "nope", ip).status_code == 200
+        assert _login_from(client, users[29].email, "nope", ip).status_code == 429
+    _wait(ip, seconds=settings.AUDITSITE_LOGIN_IP_SLOW_SECONDS + 1)
+    for user in users[20:]:
+        refused = _login_from(client, user.email, "nope", ip)
+        assert refused.status_code == 429
+        assert int(refused["Retry-After"]) > 14 * 60
+    assert _login_from(client, users[0].email, PASSWORD, ip).status_code == 429
+    assert not _events("UserLocked")  # no pair reached its limit
+    reasons = [e.details["reason"] for e in _events("UserLoginAttempt")]
+    assert reasons.count("wrong_password") == 20
+    assert reasons.count("throttled") == 1 + 10 + 10 + 1
+    other = _login_from(client, users[0].email, PASSWORD, "198.51.100.9")
+    assert other.status_code == 302
+    client.post(reverse("logout"))
+    _wait(ip, seconds=settings.AUDITSITE_LOGIN_IP_REFUSE_MINUTES * 60)
+    assert _login_from(client, users[0].email, PASSWORD, ip).status_code == 302

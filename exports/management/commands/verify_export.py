@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from exports.destinations.s3 import DestinationError
 from exports.models import ExportLocation
 from exports.verification import export_location_verify_integrity
 
@@ -38,12 +39,15 @@ class Command(BaseCommand):
         except (ExportLocation.DoesNotExist, ValidationError, ValueError) as exc:
             raise CommandError(f"No export location {location}") from exc
         end = parse_moment(end, end=True) if end else None
-        report = export_location_verify_integrity(
-            location=target,
-            start=parse_moment(start) if start else None,
-            end=end,
-            until=end or timezone.now() - timedelta(hours=2),
-        )
+        try:
+            report = export_location_verify_integrity(
+                location=target,
+                start=parse_moment(start) if start else None,
+                end=end,
+                until=end or timezone.now() - timedelta(hours=2),
+            )
+        except DestinationError as exc:  # e.g. the outbound guard's refusal
+            raise CommandError(str(exc)) from exc
         if as_json:
             self.stdout.write(json.dumps(report.as_dict(), indent=2))
         else:
