@@ -2,9 +2,9 @@
 
 from django.urls import path
 
-from audit import api
+from audit.api import events
 
 urlpatterns = [
-    path("events/", api.EventListView.as_view(), name="api-events"),
-    path("events/<uuid:id>/", api.EventDetailView.as_view(), name="api-event"),
+    path("events/", events.EventListView.as_view(), name="api-events"),
+    path("events/<uuid:id>/", events.EventDetailView.as_view(), name="api-event"),
 ]

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from audit.catalog import OPERATOR, ORG, USER
 from audit.expressions import CurrentTxid
+from audit.scopes import default_scopes
 from audit.spec import event_actor_label, event_describe
 
 
@@ -418,6 +419,14 @@ class ApiKey(models.Model):
         related_name="+",
         editable=False,
     )
+    # The ``audit.scopes.Scope`` values this key holds (SPEC section 10).
+    scopes = models.JSONField(default=default_scopes, blank=True)
+    legacy_all_scopes = models.BooleanField(
+        "legacy: all scopes",
+        default=False,
+        editable=False,
+        help_text="Made before keys had scopes, so it was given every scope.",
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -429,6 +438,9 @@ class ApiKey(models.Model):
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in (self.scopes or ())
 
 
 class CustomerExport(models.Model):
