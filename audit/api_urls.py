@@ -2,9 +2,23 @@
 
 from django.urls import path
 
-from audit.api import events
+from audit.api import directory, events
 
 urlpatterns = [
     path("events/", events.EventListView.as_view(), name="api-events"),
     path("events/<uuid:id>/", events.EventDetailView.as_view(), name="api-event"),
+    path("users/", directory.UserListView.as_view(), name="api-users"),
+    path("users/<uuid:id>/", directory.UserDetailView.as_view(), name="api-user"),
+    path("orgs/", directory.OrgListView.as_view(), name="api-orgs"),
+    path("orgs/<uuid:id>/", directory.OrgDetailView.as_view(), name="api-org"),
+    path(
+        "orgs/<uuid:id>/members/",
+        directory.MemberListView.as_view(),
+        name="api-org-members",
+    ),
+    path(
+        "orgs/<uuid:id>/members/<uuid:user_id>/",
+        directory.MemberDetailView.as_view(),
+        name="api-org-member",
+    ),
 ]
