@@ -409,3 +409,19 @@ def test_two_identical_creates_racing_make_one_row_and_one_event(
     assert sorted(codes) == [200, 201]
     assert User.objects.filter(email="racer@acme.example").count() == 1
     assert len(events("UserCreated")) == 1
+
+
+def test_ingestion_names_the_directory_api_for_unknown_users_and_orgs(api_client):
+    """An event about a user or org not in the directory says how to add it."""
+    response = api_client.post(
+        "/api/v1/events/",
+        [
+            {"event_type": "UserCreated", "user_id": str(uuid.uuid4())},
+            {"event_type": "OrgUpdated", "org_id": str(uuid.uuid4())},
+        ],
+        format="json",
+    )
+    assert response.status_code == 400
+    messages = {e["field"]: e["message"] for e in response.json()["errors"]}
+    assert "POST /api/v1/users/" in messages["user_id"]
+    assert "POST /api/v1/orgs/" in messages["org_id"]
