@@ -1,8 +1,8 @@
 """REST API v1 routes of the audit app (mounted at ``/api/v1/``)."""
 
-from django.urls import path
+from django.urls import path, re_path
 
-from audit.api import directory, events
+from audit.api import directory, events, portal
 
 urlpatterns = [
     path("events/", events.EventListView.as_view(), name="api-events"),
@@ -20,5 +20,9 @@ urlpatterns = [
         "orgs/<uuid:id>/members/<uuid:user_id>/",
         directory.MemberDetailView.as_view(),
         name="api-org-member",
+    ),
+    # With or without the trailing slash (SPEC 10): a POST cannot be redirected.
+    re_path(
+        r"^portal-links/?$", portal.PortalLinkView.as_view(), name="api-portal-links"
     ),
 ]

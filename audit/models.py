@@ -443,6 +443,33 @@ class ApiKey(models.Model):
         return scope in (self.scopes or ())
 
 
+class PortalLink(models.Model):
+    """A one-use link that signs a member into one org's pages (SPEC 10).
+
+    Minted by the host product's backend (``POST /api/v1/portal-links``);
+    only the SHA-256 of its token is stored, so the table cannot be turned
+    back into working links.
+    """
+
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    return_url = models.URLField(max_length=2000, blank=True)
+    created_by = models.CharField(
+        max_length=100, blank=True, help_text="The API key prefix that minted it."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["expires_at"], name="portallink_expiry")]
+
+    def __str__(self) -> str:
+        return f"portal link for {self.user_id} in {self.org_id}"
+
+
 class CustomerExport(models.Model):
     """One org-page export built in the background (issue 13): the job and its file.
 

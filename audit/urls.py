@@ -1,11 +1,12 @@
 from django.urls import path
 
-from audit import views
+from audit import portal_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("account/", views.account, name="account"),
+    path("portal/<str:token>", portal_views.portal_open, name="portal-open"),
     path("orgs/<slug:slug>/audit-log/", views.audit_log, name="org-audit-log"),
     path(
         "orgs/<slug:slug>/audit-log/export.<str:fmt>",

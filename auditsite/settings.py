@@ -67,6 +67,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A portal-link session reaches only its org's pages (never /admin/).
+    "audit.middleware.PortalSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: turns a locked-out login into django-axes' 429 page.
@@ -85,6 +87,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "audit.context_processors.portal",
             ],
         },
     },
@@ -244,6 +247,17 @@ AUDITSITE_SIGNING_PREVIOUS_PUBLIC_KEYS = os.environ.get(
 # Trust the first address of X-Forwarded-For as the client IP (only behind a
 # proxy that sets it).
 AUDITSITE_TRUST_X_FORWARDED_FOR = env_bool("AUDITSITE_TRUST_X_FORWARDED_FOR", False)
+
+# Portal links (SPEC 10): a link minted by the host product's backend signs a
+# member into one org's pages once, within AUDITSITE_PORTAL_LINK_SECONDS; the
+# page links back to return_url only when its host is in
+# AUDITSITE_PORTAL_RETURN_HOSTS (comma-separated, e.g. app.example.com).
+AUDITSITE_PORTAL_LINK_SECONDS = int(
+    os.environ.get("AUDITSITE_PORTAL_LINK_SECONDS", "300")
+)
+AUDITSITE_PORTAL_RETURN_HOSTS = [
+    host.lower() for host in env_list("AUDITSITE_PORTAL_RETURN_HOSTS", "")
+]
 
 # Retention for events that belong to no org, in days.
 AUDITSITE_RETENTION_NO_ORG_DAYS = int(

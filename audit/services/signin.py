@@ -30,19 +30,26 @@ def _login_details(outcome: str, reason: str | None, **extra: Any) -> dict[str, 
 
 
 @transaction.atomic
-def login_succeeded(*, actor: Actor, user: User) -> None:
-    """Record `UserLoginAttempt` with outcome ``success``."""
+def login_succeeded(*, actor: Actor, user: User, method: str | None = None) -> None:
+    """Record `UserLoginAttempt` with outcome ``success`` (and how, if not a
+    password: ``portal_link``)."""
+    extra = {"method": method} if method else {}
     event_record(
         event_type="UserLoginAttempt",
         actor=actor,
         user=user,
-        details=_login_details("success", None),
+        details=_login_details("success", None, **extra),
     )
 
 
 @transaction.atomic
 def login_failed(
-    *, actor: Actor, email: str, user: User | None, reason: str | None = None
+    *,
+    actor: Actor,
+    email: str,
+    user: User | None,
+    reason: str | None = None,
+    method: str | None = None,
 ) -> None:
     """Record `UserLoginAttempt` with outcome ``failure`` and its ``reason``.
 
@@ -59,6 +66,8 @@ def login_failed(
         else:
             reason = LoginFailure.WRONG_PASSWORD
     extra = {"email": email} if user is None else {}
+    if method:
+        extra["method"] = method
     event_record(
         event_type="UserLoginAttempt",
         actor=actor,
