@@ -344,8 +344,16 @@ REST_FRAMEWORK = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "auditsite API",
-    "DESCRIPTION": "Send audit events to auditsite and read them back. "
-    "Authenticate with `Authorization: Bearer <API key>`.",
+    "DESCRIPTION": "Send audit events to auditsite and read them back, keep its "
+    "directory of users and orgs in step, hand members into their org's log. "
+    "Authenticate with `Authorization: Bearer <API key>`; each operation names "
+    "the scope the key needs.",
+    "TAGS": [
+        {"name": "events", "description": "Ingest and read audit events."},
+        {"name": "directory", "description": "Users, orgs and members."},
+        {"name": "portal", "description": "One-use links into an org's log."},
+        {"name": "export-locations", "description": "Exports and streams."},
+    ],
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     # The docs UI is served from our static files: no CDN at run time.
