@@ -14,8 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import orjson
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, models
+from django.db import IntegrityError, connection, models
 
 MAX_ITEMS = 1000
 
@@ -99,3 +100,41 @@ def with_one_retry(attempt: Callable[[], T]) -> T:
         return attempt()
     except IntegrityError:
         return attempt()
+
+
+def rows_insert(model: type[models.Model], rows: list[models.Model]) -> None:
+    """Insert new ``rows`` of ``model`` at once, in the caller's transaction.
+
+    On PostgreSQL with ``COPY`` (as ingestion stores events): an ORM
+    multi-row INSERT prepares every value of every field in Python and
+    costs several times more for 1,000 users. Columns with a database
+    default and auto-numbered keys are left to the database. Elsewhere
+    ``bulk_create``. A clash with a stored row raises ``IntegrityError``.
+    """
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(rows)
+        return
+    fields = [
+        field
+        for field in model._meta.concrete_fields
+        if not (field.primary_key and isinstance(field, models.AutoField))
+        and not isinstance(field, models.BigAutoField)
+        and not field.has_db_default()
+    ]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    sql = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
+    json_at = [i for i, f in enumerate(fields) if isinstance(f, models.JSONField)]
+    attnames = [field.attname for field in fields]
+    # The raw psycopg cursor bypasses Django's error translation; the
+    # wrapper turns a unique violation into django.db.IntegrityError.
+    with connection.cursor() as cursor, connection.wrap_database_errors:
+        with cursor.cursor.copy(sql) as copy:
+            for row in rows:
+                values = [getattr(row, name) for name in attnames]
+                for i in json_at:
+                    if values[i] is not None:
+                        values[i] = orjson.dumps(values[i]).decode()
+                copy.write_row(values)

@@ -21,6 +21,7 @@ from audit.services.bulk import (
     clean_fields,
     differing_fields,
     duplicates,
+    rows_insert,
     with_one_retry,
 )
 from audit.services.events import Actor, event_record, event_record_many
@@ -131,7 +132,7 @@ def _orgs_create(*, actor: Actor, items: list[dict[str, Any]]) -> list[Created]:
             errors.append(ItemError(index, "slug", f"is in use: {slug}"))
     if errors:
         raise ItemsRejected(errors)
-    Organization.objects.bulk_create([org for _, org in new_rows])
+    rows_insert(Organization, [org for _, org in new_rows])
     event_record_many(
         actor=actor,
         events=[
@@ -327,7 +328,7 @@ def _memberships_create(
         Membership(org=org, user=user, role=roles[items[index]["role"]])
         for index, user in chosen
     ]
-    Membership.objects.bulk_create(rows)
+    rows_insert(Membership, rows)
     event_record_many(
         actor=actor,
         events=[

@@ -19,6 +19,7 @@ from audit.services.bulk import (
     clean_fields,
     differing_fields,
     duplicates,
+    rows_insert,
     with_one_retry,
 )
 from audit.services.events import Actor, event_record, event_record_many
@@ -183,7 +184,7 @@ def _users_create(*, actor: Actor, items: list[dict[str, Any]]) -> list[Created]
     unusable = make_password(None)
     for _, user in new_rows:
         user.password = unusable
-    User.objects.bulk_create([user for _, user in new_rows])
+    rows_insert(User, [user for _, user in new_rows])
     event_record_many(
         actor=actor,
         events=[
