@@ -95,6 +95,9 @@ def portal_link_create(
         )
     token = secrets.token_urlsafe(32)
     now = timezone.now()
+    # Spent and expired links only explain a failed sign-in for a while;
+    # minting clears those a day past their expiry (an index range).
+    PortalLink.objects.filter(expires_at__lt=now - timedelta(days=1)).delete()
     link = PortalLink.objects.create(
         token_hash=token_hash(token),
         user=user,

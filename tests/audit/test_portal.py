@@ -194,3 +194,11 @@ def test_a_password_login_ends_the_portal_hold(api_client, org, member):
         {"username": member.email, "password": "secret-pass-123"},
     )
     assert client.get(f"/orgs/{other.slug}/audit-log/").status_code == 200
+
+
+def test_links_a_day_past_expiry_are_cleared_when_minting(api_client, org, member):
+    """Old links do not pile up: minting removes those a day past expiry."""
+    mint(api_client, org, member)
+    PortalLink.objects.update(expires_at=timezone.now() - timedelta(days=2))
+    mint(api_client, org, member)
+    assert PortalLink.objects.count() == 1
