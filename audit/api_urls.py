@@ -1,10 +1,28 @@
 """REST API v1 routes of the audit app (mounted at ``/api/v1/``)."""
 
-from django.urls import path
+from django.urls import path, re_path
 
-from audit import api
+from audit.api import directory, events, portal
 
 urlpatterns = [
-    path("events/", api.EventListView.as_view(), name="api-events"),
-    path("events/<uuid:id>/", api.EventDetailView.as_view(), name="api-event"),
+    path("events/", events.EventListView.as_view(), name="api-events"),
+    path("events/<uuid:id>/", events.EventDetailView.as_view(), name="api-event"),
+    path("users/", directory.UserListView.as_view(), name="api-users"),
+    path("users/<uuid:id>/", directory.UserDetailView.as_view(), name="api-user"),
+    path("orgs/", directory.OrgListView.as_view(), name="api-orgs"),
+    path("orgs/<uuid:id>/", directory.OrgDetailView.as_view(), name="api-org"),
+    path(
+        "orgs/<uuid:id>/members/",
+        directory.MemberListView.as_view(),
+        name="api-org-members",
+    ),
+    path(
+        "orgs/<uuid:id>/members/<uuid:user_id>/",
+        directory.MemberDetailView.as_view(),
+        name="api-org-member",
+    ),
+    # With or without the trailing slash (SPEC 10): a POST cannot be redirected.
+    re_path(
+        r"^portal-links/?$", portal.PortalLinkView.as_view(), name="api-portal-links"
+    ),
 ]

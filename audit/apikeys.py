@@ -1,4 +1,4 @@
-"""Services for operator API keys: create (shown once), revoke, look up.
+"""Services for operator API keys: create (shown once), scopes, revoke, look up.
 
 A key looks like ``as_k3x9q2mw_<43 random url-safe characters>``. The part
 before the second underscore is the visible ``prefix`` that finds the row;
@@ -8,7 +8,9 @@ fast hash is enough: there is nothing to brute-force).
 Creating and revoking a key records the ``operator`` events
 `OperatorAPIKeyCreated` / `OperatorAPIKeyRevoked` (prefix and name; never
 the key or its hash) in the same transaction. The key row itself also keeps
-who created and who revoked it, and when.
+who created and who revoked it, and when. A key holds scopes
+(``audit.scopes.Scope``); changing them records
+`OperatorAPIKeyScopesChanged` with the old and new scopes.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from django.utils import timezone
 from audit.actors import Actor
 from audit.catalog import T
 from audit.models import ApiKey, CausedByType, User
+from audit.scopes import scopes_clean
 from audit.services import event_record
 
 PREFIX_ALPHABET = string.ascii_lowercase + string.digits
@@ -49,16 +52,20 @@ def _user_of(actor: Actor) -> User | None:
 
 
 @transaction.atomic
-def api_key_create(*, name: str, actor: Actor | None = None) -> tuple[ApiKey, str]:
+def api_key_create(
+    *, name: str, scopes: list[str] | None = None, actor: Actor | None = None
+) -> tuple[ApiKey, str]:
     """Create a key named ``name``; returns the row and the key (shown once).
 
-    Records `OperatorAPIKeyCreated`. ``actor`` None is the command line
-    (``System``).
+    The key holds ``scopes`` (``events:write`` only when none are given; an
+    unknown scope is a ``ValueError``). Records `OperatorAPIKeyCreated` with
+    the scopes. ``actor`` None is the command line (``System``).
     """
     actor = actor or Actor.system()
     name = (name or "").strip()
     if not name:
         raise ValueError("An API key needs a name.")
+    scopes = scopes_clean(scopes)
     while True:
         prefix, raw_key = _new_key()
         if not ApiKey.objects.filter(prefix=prefix).exists():
@@ -68,13 +75,47 @@ def api_key_create(*, name: str, actor: Actor | None = None) -> tuple[ApiKey, st
         prefix=prefix,
         key_hash=_hash(raw_key),
         created_by=_user_of(actor),
+        scopes=scopes,
     )
     event_record(
         event_type=T.OperatorAPIKeyCreated,
         actor=actor,
-        details={"prefix": prefix, "name": api_key.name},
+        details={"prefix": prefix, "name": api_key.name, "scopes": scopes},
     )
     return api_key, raw_key
+
+
+@transaction.atomic
+def api_key_set_scopes(
+    *, api_key: ApiKey, scopes: list[str], actor: Actor | None = None
+) -> ApiKey:
+    """Give a key exactly ``scopes``; records `OperatorAPIKeyScopesChanged`.
+
+    The event holds the old and new scopes. Setting the scopes a key already
+    holds changes nothing and records nothing. A legacy key whose scopes are
+    chosen is no longer marked "legacy: all scopes". ``actor`` None is the
+    command line (``System``).
+    """
+    actor = actor or Actor.system()
+    scopes = scopes_clean(scopes)
+    api_key = ApiKey.objects.select_for_update().get(pk=api_key.pk)
+    old = list(api_key.scopes or [])
+    if old == scopes:
+        return api_key
+    api_key.scopes = scopes
+    api_key.legacy_all_scopes = False
+    api_key.save(update_fields=["scopes", "legacy_all_scopes"])
+    event_record(
+        event_type=T.OperatorAPIKeyScopesChanged,
+        actor=actor,
+        details={
+            "prefix": api_key.prefix,
+            "name": api_key.name,
+            "old": old,
+            "new": scopes,
+        },
+    )
+    return api_key
 
 
 @transaction.atomic

@@ -206,6 +206,11 @@ OPERATOR_EVENTS: list[tuple[str, str]] = [
     ("Operator API Key Created", "{actor} created the API key {prefix} ({name})"),
     ("Operator API Key Revoked", "{actor} revoked the API key {prefix} ({name})"),
     (
+        "Operator API Key Scopes Changed",
+        "{actor} changed the scopes of the API key {prefix} ({name}) to {new} "
+        "from {old}",
+    ),
+    (
         "Export Location Created",
         "{actor} created the export location {location} ({destination})",
     ),

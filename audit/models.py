@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from audit.catalog import OPERATOR, ORG, USER
 from audit.expressions import CurrentTxid
+from audit.scopes import default_scopes
 from audit.spec import event_actor_label, event_describe
 
 
@@ -413,6 +414,14 @@ class ApiKey(models.Model):
         related_name="+",
         editable=False,
     )
+    # The ``audit.scopes.Scope`` values this key holds (SPEC section 10).
+    scopes = models.JSONField(default=default_scopes, blank=True)
+    legacy_all_scopes = models.BooleanField(
+        "legacy: all scopes",
+        default=False,
+        editable=False,
+        help_text="Made before keys had scopes, so it was given every scope.",
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -424,6 +433,36 @@ class ApiKey(models.Model):
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in (self.scopes or ())
+
+
+class PortalLink(models.Model):
+    """A one-use link that signs a member into one org's pages (SPEC 10).
+
+    Minted by the host product's backend (``POST /api/v1/portal-links``);
+    only the SHA-256 of its token is stored, so the table cannot be turned
+    back into working links.
+    """
+
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    return_url = models.URLField(max_length=2000, blank=True)
+    created_by = models.CharField(
+        max_length=100, blank=True, help_text="The API key prefix that minted it."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["expires_at"], name="portallink_expiry")]
+
+    def __str__(self) -> str:
+        return f"portal link for {self.user_id} in {self.org_id}"
 
 
 class CustomerExport(models.Model):

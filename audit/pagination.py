@@ -10,7 +10,8 @@ than the cursor never does.) Cursors only narrow a queryset the caller has
 already scoped, so a crafted cursor can select nothing outside it.
 
 Used by the org pages (``keyset_page``) and the REST API
-(``EventCursorPagination``).
+(``EventCursorPagination``; ``keyset_rows`` for the directory's users, orgs
+and members, on their own ``(created_at, id)``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import binascii
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q, QuerySet
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination
@@ -200,3 +202,56 @@ class EventCursorPagination(BasePagination):
                 "schema": {"type": "integer", "minimum": 1},
             },
         ]
+
+
+def encode_position(when: datetime, key) -> str:
+    """An opaque cursor for a row at ``(when, key)`` of any keyset order."""
+    raw = f"{(when - EPOCH) // MICROSECOND}:{key}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_position(value: str) -> tuple[datetime, str] | None:
+    """``(when, key)`` from ``encode_position``'s cursor, else None."""
+    try:
+        padded = value + "=" * (-len(value) % 4)
+        micros, key = base64.urlsafe_b64decode(padded.encode()).decode().split(":")
+        return EPOCH + int(micros) * MICROSECOND, key
+    except (ValueError, binascii.Error, UnicodeError, OverflowError):
+        return None
+
+
+def keyset_rows(
+    queryset: QuerySet,
+    *,
+    time_field: str,
+    cursor: str | None,
+    size: int,
+    key_field: str = "pk",
+) -> tuple[list, str | None]:
+    """A newest-first page of ``queryset`` on ``(time_field, key_field)``.
+
+    The same seek as the events' pages, for other tables (the directory's
+    users, orgs, members): returns the rows and the cursor of the next page
+    (None on the last). A cursor that is not one of ours is a 400.
+    """
+    queryset = queryset.order_by(f"-{time_field}", f"-{key_field}")
+    if cursor:
+        position = decode_position(cursor)
+        if position is None:
+            raise ValidationError({"cursor": ["Invalid cursor."]})
+        when, key = position
+        try:
+            queryset = queryset.filter(
+                Q(**{f"{time_field}__lt": when})
+                | Q(**{time_field: when, f"{key_field}__lt": key})
+            )
+            rows = list(queryset[: size + 1])
+        except (ValueError, DjangoValidationError) as exc:
+            raise ValidationError({"cursor": ["Invalid cursor."]}) from exc
+    else:
+        rows = list(queryset[: size + 1])
+    page = rows[:size]
+    if len(rows) <= size:
+        return page, None
+    last = page[-1]
+    return page, encode_position(getattr(last, time_field), getattr(last, key_field))

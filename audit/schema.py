@@ -1,6 +1,26 @@
-"""drf-spectacular extensions: how the API's own authentication is documented."""
+"""drf-spectacular extensions: the API's authentication and scopes, documented."""
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema
+
+from audit.permissions import required_scope
+
+
+class ScopedAutoSchema(AutoSchema):
+    """Every operation's description ends with the API key scope it needs,
+    read from the view's ``required_scopes`` (the one place it is stated)."""
+
+    def get_operation(self, *args, **kwargs):
+        # Here, not in get_description: extend_schema(description=...)
+        # replaces that method, and the scope must follow every description.
+        operation = super().get_operation(*args, **kwargs)
+        scope = required_scope(self.view, self.method)
+        if operation is None or scope is None:
+            return operation
+        line = f"Scope: `{scope}` (API keys); staff need the matching permission."
+        description = operation.get("description")
+        operation["description"] = f"{description}\n\n{line}" if description else line
+        return operation
 
 
 class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):

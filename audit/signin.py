@@ -30,6 +30,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 
 from audit.actors import actor_for_request, request_origin
+from audit.middleware import PORTAL_SESSION_KEY
 from audit.models import User
 from audit.services import signin
 
@@ -62,7 +63,14 @@ def _from_a_form(request) -> bool:
 def _logged_in(sender, request, user, **kwargs):
     if not _from_a_form(request):
         return
-    signin.login_succeeded(actor=actor_for_request(request, user=user), user=user)
+    # A portal link's view says so; any other sign-in ends a portal session's
+    # hold on one org (audit.middleware).
+    method = getattr(request, "login_method", None)
+    if method is None and hasattr(request, "session"):
+        request.session.pop(PORTAL_SESSION_KEY, None)
+    signin.login_succeeded(
+        actor=actor_for_request(request, user=user), user=user, method=method
+    )
 
 
 @receiver(user_login_failed, dispatch_uid="audit.signin.login_failed")

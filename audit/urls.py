@@ -1,6 +1,6 @@
 from django.urls import path
 
-from audit import views
+from audit import portal_views, views
 from auditsite.security import embeddable
 
 # The org pages are embeddable: a host product may frame them (SPEC 10).
@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("account/", views.account, name="account"),
+    path("portal/<str:token>", portal_views.portal_open, name="portal-open"),
     path(
         "orgs/<slug:slug>/audit-log/", embeddable(views.audit_log), name="org-audit-log"
     ),

@@ -68,6 +68,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A portal-link session reaches only its org's pages (never /admin/).
+    "audit.middleware.PortalSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Content-Security-Policy on every response (django-csp; see below).
@@ -90,6 +92,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "audit.context_processors.portal",
             ],
         },
     },
@@ -317,6 +320,17 @@ AUDITSITE_SIGNING_PREVIOUS_PUBLIC_KEYS = os.environ.get(
 # proxy that sets it).
 AUDITSITE_TRUST_X_FORWARDED_FOR = env_bool("AUDITSITE_TRUST_X_FORWARDED_FOR", False)
 
+# Portal links (SPEC 10): a link minted by the host product's backend signs a
+# member into one org's pages once, within AUDITSITE_PORTAL_LINK_SECONDS; the
+# page links back to return_url only when its host is in
+# AUDITSITE_PORTAL_RETURN_HOSTS (comma-separated, e.g. app.example.com).
+AUDITSITE_PORTAL_LINK_SECONDS = int(
+    os.environ.get("AUDITSITE_PORTAL_LINK_SECONDS", "300")
+)
+AUDITSITE_PORTAL_RETURN_HOSTS = [
+    host.lower() for host in env_list("AUDITSITE_PORTAL_RETURN_HOSTS", "")
+]
+
 # Retention for events that belong to no org, in days.
 AUDITSITE_RETENTION_NO_ORG_DAYS = int(
     os.environ.get("AUDITSITE_RETENTION_NO_ORG_DAYS", "90")
@@ -390,7 +404,7 @@ AUDITSITE_INGEST_MAX_FUTURE_SECONDS = int(
 )
 
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "audit.schema.ScopedAutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "audit.authentication.ApiKeyAuthentication",
@@ -402,8 +416,16 @@ REST_FRAMEWORK = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "auditsite API",
-    "DESCRIPTION": "Send audit events to auditsite and read them back. "
-    "Authenticate with `Authorization: Bearer <API key>`.",
+    "DESCRIPTION": "Send audit events to auditsite and read them back, keep its "
+    "directory of users and orgs in step, hand members into their org's log. "
+    "Authenticate with `Authorization: Bearer <API key>`; each operation names "
+    "the scope the key needs.",
+    "TAGS": [
+        {"name": "events", "description": "Ingest and read audit events."},
+        {"name": "directory", "description": "Users, orgs and members."},
+        {"name": "portal", "description": "One-use links into an org's log."},
+        {"name": "export-locations", "description": "Exports and streams."},
+    ],
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     # The docs UI is served from our static files: no CDN at run time.

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 
 from audit.actors import actor_for_request
 from audit.permissions import IsOperator
+from audit.scopes import Scope
 from exports import services
 from exports.api_examples import (
     CREATE_EXAMPLES,
@@ -104,6 +105,15 @@ class ExportLocationViewSet(viewsets.ModelViewSet):
 
     serializer_class = ExportLocationSerializer
     permission_classes = [IsOperator]
+    # Reads (list, retrieve, runs) need exports:read; every write, verify,
+    # run and replay included, needs exports:write.
+    required_scopes = {
+        "GET": Scope.EXPORTS_READ,
+        "POST": Scope.EXPORTS_WRITE,
+        "PUT": Scope.EXPORTS_WRITE,
+        "PATCH": Scope.EXPORTS_WRITE,
+        "DELETE": Scope.EXPORTS_WRITE,
+    }
     queryset = ExportLocation.objects.order_by("name", "id")
     filter_backends: list = []
 

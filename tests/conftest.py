@@ -5,6 +5,7 @@ from rest_framework.test import APIClient
 
 from audit.apikeys import _hash, _new_key
 from audit.models import ApiKey, Role
+from audit.scopes import ALL_SCOPES
 from audit.services import Actor
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
 
@@ -126,14 +127,17 @@ def _fresh_cache():
 
 @pytest.fixture
 def api_key(db):
-    """An operator API key; the full key is in ``api_key.raw_key``.
+    """An operator API key holding every scope; the full key is in ``api_key.raw_key``.
 
     Made as a row, not through ``api_key_create``: tests that count the
     events a request records must not see this set-up's OperatorAPIKeyCreated.
     """
     prefix, raw_key = _new_key()
     api_key = ApiKey.objects.create(
-        name="billing service", prefix=prefix, key_hash=_hash(raw_key)
+        name="billing service",
+        prefix=prefix,
+        key_hash=_hash(raw_key),
+        scopes=list(ALL_SCOPES),
     )
     api_key.raw_key = raw_key
     return api_key

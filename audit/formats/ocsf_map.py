@@ -215,6 +215,7 @@ MAPPING: dict[str, Mapping] = {
     "GroupDeleted": Mapping(G, 5, 2),
     "OperatorAPIKeyCreated": Mapping(E, 1, 3),
     "OperatorAPIKeyRevoked": Mapping(E, 4, 2),
+    "OperatorAPIKeyScopesChanged": Mapping(E, 3, 3),
     "ExportLocationCreated": Mapping(API, 1, 2),
     "ExportLocationChanged": Mapping(API, 3, 2),
     "ExportLocationCredentialsChanged": Mapping(API, 3, 3),

@@ -28,6 +28,11 @@ MAX_BODY_BYTES = 5 * 1024 * 1024
 # events read back from the API can be posted again as they are.
 ACCEPTED_FIELDS = frozenset({*SPEC_FIELDS, "description"})
 CAUSED_BY_TYPES = frozenset(CausedByType.values)
+# An event about someone the directory does not hold: say how to add them.
+NO_USER_ID = "no user has this id; create it first with POST /api/v1/users/"
+NO_USER_EMAIL = "no user has this email; create it first with POST /api/v1/users/"
+NO_ORG_ID = "no org has this id; create it first with POST /api/v1/orgs/"
+NO_ORG_NAME = "no org has this name; create it first with POST /api/v1/orgs/"
 
 
 @dataclass(frozen=True)
@@ -212,7 +217,7 @@ class BatchValidator:
                 return None, ""
             email = self.refs.users_by_id.get(user_id)
             if email is None:
-                self.error(index, "user_id", "no user has this id")
+                self.error(index, "user_id", NO_USER_ID)
                 return None, ""
         if raw_email is not None and raw_email != "":
             if not isinstance(raw_email, str):
@@ -220,7 +225,7 @@ class BatchValidator:
                 return None, ""
             by_email = self.refs.users_by_email.get(raw_email.strip().lower())
             if by_email is None:
-                self.error(index, "user_email", "no user has this email")
+                self.error(index, "user_email", NO_USER_EMAIL)
                 return None, ""
             if user_id is not None and by_email != user_id:
                 self.error(index, "user_email", "is not the email of user_id")
@@ -238,7 +243,7 @@ class BatchValidator:
                 return None, ""
             name = self.refs.orgs_by_id.get(org_id)
             if name is None:
-                self.error(index, "org_id", "no org has this id")
+                self.error(index, "org_id", NO_ORG_ID)
                 return None, ""
             if raw_name not in (None, "") and raw_name != name:
                 self.error(index, "org_name", "is not the name of org_id")
@@ -250,7 +255,7 @@ class BatchValidator:
                 return None, ""
             matches = self.refs.orgs_by_name.get(raw_name, [])
             if not matches:
-                self.error(index, "org_name", "no org has this name")
+                self.error(index, "org_name", NO_ORG_NAME)
                 return None, ""
             if len(matches) > 1:
                 self.error(

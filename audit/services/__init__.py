@@ -30,10 +30,13 @@ from audit.services.orgs_members import (
     membership_add,
     membership_change_role,
     membership_remove,
+    memberships_create,
     org_create,
     org_delete,
     org_rename,
     org_update,
+    orgs_create,
+    role_names,
 )
 from audit.services.settings_catalog import (
     event_type_create,
@@ -53,6 +56,7 @@ from audit.services.users import (
     FLAG_EVENTS,
     METADATA_FIELDS,
     OPERATOR_FLAG_EVENTS,
+    USER_DIRECTORY_FIELDS,
     USER_EDITABLE_FIELDS,
     user_change_email,
     user_change_metadata,
@@ -65,6 +69,7 @@ from audit.services.users import (
     user_password_changed,
     user_unlock,
     user_update,
+    users_create,
 )
 
 __all__ = [
@@ -78,6 +83,7 @@ __all__ = [
     "ORG_EDITABLE_FIELDS",
     "ORG_SETTING_EVENTS",
     "ORG_UPDATED_FIELDS",
+    "USER_DIRECTORY_FIELDS",
     "USER_EDITABLE_FIELDS",
     "audit_log_export_start",
     "event_record",
@@ -92,6 +98,7 @@ __all__ = [
     "membership_add",
     "membership_change_role",
     "membership_remove",
+    "memberships_create",
     "org_create",
     "org_delete",
     "org_permission_create",
@@ -99,6 +106,8 @@ __all__ = [
     "org_permission_update",
     "org_rename",
     "org_update",
+    "orgs_create",
+    "role_names",
     "role_create",
     "role_delete",
     "role_permissions_set",
@@ -117,4 +126,5 @@ __all__ = [
     "user_permissions_set",
     "user_unlock",
     "user_update",
+    "users_create",
 ]

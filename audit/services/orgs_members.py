@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 
 from audit.catalog import T
 from audit.models import (
@@ -13,7 +15,17 @@ from audit.models import (
     Role,
     User,
 )
-from audit.services.events import Actor, event_record
+from audit.services.bulk import (
+    Created,
+    ItemError,
+    ItemsRejected,
+    clean_fields,
+    differing_fields,
+    duplicates,
+    rows_insert,
+    with_one_retry,
+)
+from audit.services.events import Actor, event_record, event_record_many
 from audit.services.updates import (
     fields_update,
     json_value,
@@ -41,6 +53,10 @@ ORG_UPDATED_FIELDS = {"plan", "can_view_audit_log", "slug"}
 ORG_EDITABLE_FIELDS = {"name", *ORG_SETTING_EVENTS, *ORG_UPDATED_FIELDS}
 
 
+def _org_created_details(org: Organization) -> dict[str, Any]:
+    return {"name": org.name, "slug": org.slug, "plan": org.plan}
+
+
 @transaction.atomic
 def org_create(*, actor: Actor, name: str, slug: str, **fields: Any) -> Organization:
     """Create an org; records `OrgCreated`."""
@@ -53,8 +69,83 @@ def org_create(*, actor: Actor, name: str, slug: str, **fields: Any) -> Organiza
         actor=actor,
         event_type=T.OrgCreated,
         org=org,
-        details={"name": org.name, "slug": org.slug, "plan": org.plan},
+        details=_org_created_details(org),
     )
+
+
+def orgs_create(*, actor: Actor, items: list[dict[str, Any]]) -> list[Created]:
+    """Create the orgs of a batch, all or nothing; records `OrgCreated` for each.
+
+    As ``users_create``: items map ``ORG_EDITABLE_FIELDS`` to values plus an
+    optional ``id``; a stored id with the same fields is a retry (nothing
+    recorded), with other fields a conflict; a slug in use (or repeated in
+    the batch) is an error on ``slug``. Raises :class:`ItemsRejected`.
+    """
+    return with_one_retry(lambda: _orgs_create(actor=actor, items=items))
+
+
+@transaction.atomic
+def _orgs_create(*, actor: Actor, items: list[dict[str, Any]]) -> list[Created]:
+    errors: list[ItemError] = []
+    for index, item in enumerate(items):
+        for name in sorted(set(item) - ORG_EDITABLE_FIELDS - {"id"}):
+            errors.append(ItemError(index, name, "is not a field of an org"))
+        for name in ("name", "slug"):
+            if name not in item:
+                errors.append(ItemError(index, name, "is required"))
+    if errors:
+        raise ItemsRejected(errors)
+    given_ids = [item["id"] for item in items if item.get("id") is not None]
+    stored = Organization.objects.in_bulk(given_ids) if given_ids else {}
+    ids = [(index, item.get("id")) for index, item in enumerate(items)]
+    for index, earlier in duplicates(ids).items():
+        errors.append(ItemError(index, "id", f"repeats the id of item {earlier}"))
+    new_rows: list[tuple[int, Organization]] = []
+    results: list[Created | None] = []
+    for index, item in enumerate(items):
+        fields = {k: v for k, v in item.items() if k != "id"}
+        existing = stored.get(item.get("id")) if item.get("id") else None
+        if existing is not None:
+            different = differing_fields(existing, fields)
+            if different:
+                errors.append(
+                    ItemError(
+                        index,
+                        "id",
+                        "an org with this id exists with other values of "
+                        + ", ".join(different),
+                        conflict=True,
+                    )
+                )
+            results.append(Created(existing, False))
+            continue
+        org = Organization(id=item.get("id") or uuid.uuid4(), **fields)
+        clean_fields(org, set(fields), index, errors)
+        new_rows.append((index, org))
+        results.append(None)
+    slugs = [(index, org.slug) for index, org in new_rows]
+    for index, earlier in duplicates(slugs).items():
+        errors.append(ItemError(index, "slug", f"repeats the slug of item {earlier}"))
+    taken = set(
+        Organization.objects.filter(slug__in={s for _, s in slugs}).values_list(
+            "slug", flat=True
+        )
+    )
+    for index, slug in slugs:
+        if slug in taken:
+            errors.append(ItemError(index, "slug", f"is in use: {slug}"))
+    if errors:
+        raise ItemsRejected(errors)
+    rows_insert(Organization, [org for _, org in new_rows])
+    event_record_many(
+        actor=actor,
+        events=[
+            ("OrgCreated", None, org, _org_created_details(org)) for _, org in new_rows
+        ],
+    )
+    for index, org in new_rows:
+        results[index] = Created(org, True)
+    return results  # type: ignore[return-value]
 
 
 @transaction.atomic
@@ -140,6 +231,109 @@ def membership_add(
         org=org,
         details={"role": role.name},
     )
+
+
+def role_names() -> list[str]:
+    """Every role's name, for messages that list the roles."""
+    return list(Role.objects.order_by("name").values_list("name", flat=True))
+
+
+def memberships_create(
+    *, actor: Actor, org: Organization, items: list[dict[str, Any]]
+) -> list[Created]:
+    """Add the members of a batch to ``org``, all or nothing; records
+    `OrgUserAdded` for each (with the user and the org).
+
+    Each item names the user by ``user_id`` or ``user_email`` and the role
+    by its ``role`` name. An unknown user or role, a user named twice, or a
+    user who is already a member (a conflict) raises :class:`ItemsRejected`
+    with every problem; nothing is written.
+    """
+    return with_one_retry(
+        lambda: _memberships_create(actor=actor, org=org, items=items)
+    )
+
+
+@transaction.atomic
+def _memberships_create(
+    *, actor: Actor, org: Organization, items: list[dict[str, Any]]
+) -> list[Created]:
+    errors: list[ItemError] = []
+    ids = {item["user_id"] for item in items if item.get("user_id")}
+    emails = {
+        item["user_email"].strip().lower()
+        for item in items
+        if isinstance(item.get("user_email"), str)
+    }
+    users = list(User.objects.filter(Q(pk__in=ids) | Q(email__in=emails)))
+    by_id = {user.pk: user for user in users}
+    by_email = {user.email: user for user in users}
+    roles = {role.name: role for role in Role.objects.all()}
+    chosen: list[tuple[int, User | None]] = []
+    for index, item in enumerate(items):
+        for name in sorted(set(item) - {"user_id", "user_email", "role"}):
+            errors.append(ItemError(index, name, "is not a field of a member"))
+        user = None
+        if item.get("user_id"):
+            user = by_id.get(item["user_id"])
+            if user is None:
+                errors.append(ItemError(index, "user_id", "no user has this id"))
+        elif item.get("user_email"):
+            user = by_email.get(item["user_email"].strip().lower())
+            if user is None:
+                errors.append(ItemError(index, "user_email", "no user has this email"))
+        else:
+            errors.append(
+                ItemError(index, "user_id", "user_id or user_email is required")
+            )
+        if item.get("user_id") and item.get("user_email") and user is not None:
+            if user.email != item["user_email"].strip().lower():
+                errors.append(
+                    ItemError(index, "user_email", "is not the email of user_id")
+                )
+        if "role" not in item:
+            errors.append(ItemError(index, "role", "is required"))
+        elif item["role"] not in roles:
+            errors.append(
+                ItemError(
+                    index,
+                    "role",
+                    f"is not a role: choose from {', '.join(sorted(roles))}",
+                )
+            )
+        chosen.append((index, user))
+    for index, earlier in duplicates(
+        [(i, u.pk if u else None) for i, u in chosen]
+    ).items():
+        errors.append(
+            ItemError(index, "user_id", f"repeats the user of item {earlier}")
+        )
+    members = set(
+        Membership.objects.filter(
+            org=org, user__in=[u for _, u in chosen if u is not None]
+        ).values_list("user_id", flat=True)
+    )
+    for index, user in chosen:
+        if user is not None and user.pk in members:
+            errors.append(
+                ItemError(
+                    index, "user_id", f"{user.email} is already a member", conflict=True
+                )
+            )
+    if errors:
+        raise ItemsRejected(errors)
+    rows = [
+        Membership(org=org, user=user, role=roles[items[index]["role"]])
+        for index, user in chosen
+    ]
+    rows_insert(Membership, rows)
+    event_record_many(
+        actor=actor,
+        events=[
+            ("OrgUserAdded", row.user, org, {"role": row.role.name}) for row in rows
+        ],
+    )
+    return [Created(row, True) for row in rows]
 
 
 @transaction.atomic

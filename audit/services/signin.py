@@ -36,14 +36,21 @@ def _login_record(
 
 
 @transaction.atomic
-def login_succeeded(*, actor: Actor, user: User) -> None:
-    """Record `UserLoginAttempt` with outcome ``success``."""
-    _login_record(actor=actor, user=user, outcome="success", reason=None)
+def login_succeeded(*, actor: Actor, user: User, method: str | None = None) -> None:
+    """Record `UserLoginAttempt` with outcome ``success`` (and how, if not a
+    password: ``portal_link``)."""
+    extra = {"method": method} if method else {}
+    _login_record(actor=actor, user=user, outcome="success", reason=None, **extra)
 
 
 @transaction.atomic
 def login_failed(
-    *, actor: Actor, email: str, user: User | None, reason: str | None = None
+    *,
+    actor: Actor,
+    email: str,
+    user: User | None,
+    reason: str | None = None,
+    method: str | None = None,
 ) -> None:
     """Record `UserLoginAttempt` with outcome ``failure`` and its ``reason``.
 
@@ -60,6 +67,8 @@ def login_failed(
         else:
             reason = LoginFailure.WRONG_PASSWORD
     extra = {"email": email} if user is None else {}
+    if method:
+        extra["method"] = method
     _login_record(actor=actor, user=user, outcome="failure", reason=reason, **extra)
 
 

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.db.models import Q
 
 from audit.catalog import T
 from audit.models import (
     User,
 )
-from audit.services.events import Actor, event_record
+from audit.services.bulk import (
+    Created,
+    ItemError,
+    ItemsRejected,
+    clean_fields,
+    differing_fields,
+    duplicates,
+    rows_insert,
+    with_one_retry,
+)
+from audit.services.events import Actor, event_record, event_record_many
 from audit.services.updates import fields_update, recorded_delete
 
 # --- users -----------------------------------------------------------------
@@ -37,6 +50,9 @@ OPERATOR_FLAG_EVENTS = {
     "is_staff": T.UserStaffStatusChanged,
     "is_superuser": T.UserSuperuserStatusChanged,
 }
+# What the host product's directory API may set on a user (SPEC section 10);
+# operator access (staff, superuser) and passwords are never among them.
+USER_DIRECTORY_FIELDS = frozenset({*METADATA_FIELDS, *FLAG_EVENTS, "email", "username"})
 USER_EDITABLE_FIELDS = {
     *METADATA_FIELDS,
     *FLAG_EVENTS,
@@ -79,6 +95,108 @@ def user_create(
     return user
 
 
+def users_create(*, actor: Actor, items: list[dict[str, Any]]) -> list[Created]:
+    """Create the users of a batch, all or nothing; records `UserCreated` for each.
+
+    Each item maps model fields (``USER_DIRECTORY_FIELDS``) to values, plus
+    an optional ``id`` (the host product's UUID). An item whose ``id`` is
+    stored with the same fields is not created again and records nothing
+    (a retry); with other fields it is a conflict. An email or username in
+    use (or repeated in the batch) is an error on that field. Raises
+    :class:`ItemsRejected` with every problem; otherwise returns each item's
+    user in order and whether it was created. The users and their events go
+    in with one INSERT each, in one transaction; a concurrent request that
+    created the same id first makes this one a retry (one row, one event).
+    """
+    return with_one_retry(lambda: _users_create(actor=actor, items=items))
+
+
+def _normalized(fields: dict[str, Any]) -> dict[str, Any]:
+    fields = dict(fields)
+    if isinstance(fields.get("email"), str):
+        fields["email"] = User.objects.normalize_email(fields["email"]).lower()
+    if "username" in fields:
+        fields["username"] = fields["username"] or None
+    return fields
+
+
+@transaction.atomic
+def _users_create(*, actor: Actor, items: list[dict[str, Any]]) -> list[Created]:
+    errors: list[ItemError] = []
+    wanted = []
+    for index, item in enumerate(items):
+        fields = _normalized({k: v for k, v in item.items() if k != "id"})
+        unknown = set(fields) - USER_DIRECTORY_FIELDS
+        for name in sorted(unknown):
+            errors.append(ItemError(index, name, "is not a field of a user"))
+        if "email" not in fields:
+            errors.append(ItemError(index, "email", "is required"))
+        wanted.append((item.get("id"), fields))
+    if errors:
+        raise ItemsRejected(errors)
+
+    given_ids = [ident for ident, _ in wanted if ident is not None]
+    stored = User.objects.in_bulk(given_ids) if given_ids else {}
+    for index, earlier in duplicates([(i, w[0]) for i, w in enumerate(wanted)]).items():
+        errors.append(ItemError(index, "id", f"repeats the id of item {earlier}"))
+    new_rows: list[tuple[int, User]] = []
+    results: list[Created | None] = []
+    for index, (ident, fields) in enumerate(wanted):
+        existing = stored.get(ident) if ident is not None else None
+        if existing is not None:
+            different = differing_fields(existing, fields)
+            if different:
+                errors.append(
+                    ItemError(
+                        index,
+                        "id",
+                        "a user with this id exists with other values of "
+                        + ", ".join(different),
+                        conflict=True,
+                    )
+                )
+            results.append(Created(existing, False))
+            continue
+        user = User(id=ident or uuid.uuid4(), **fields)
+        clean_fields(user, set(fields), index, errors)
+        new_rows.append((index, user))
+        results.append(None)
+
+    for name in ("email", "username"):
+        values = [(i, getattr(u, name)) for i, u in new_rows]
+        for index, earlier in duplicates(values).items():
+            errors.append(
+                ItemError(index, name, f"repeats the {name} of item {earlier}")
+            )
+        taken_values = {v for _, v in values if v is not None}
+        if taken_values:
+            taken = set(
+                User.objects.filter(Q(**{f"{name}__in": taken_values})).values_list(
+                    name, flat=True
+                )
+            )
+            for index, value in values:
+                if value in taken:
+                    errors.append(ItemError(index, name, f"is in use: {value}"))
+    if errors:
+        raise ItemsRejected(errors)
+
+    # Directory users sign in through portal links or SSO, not a password.
+    unusable = make_password(None)
+    for _, user in new_rows:
+        user.password = unusable
+    rows_insert(User, [user for _, user in new_rows])
+    event_record_many(
+        actor=actor,
+        events=[
+            ("UserCreated", user, None, _user_snapshot(user)) for _, user in new_rows
+        ],
+    )
+    for index, user in new_rows:
+        results[index] = Created(user, True)
+    return results  # type: ignore[return-value]
+
+
 @transaction.atomic
 def user_update(*, actor: Actor, user: User, changes: dict[str, Any]) -> User:
     """Apply ``changes`` to ``user`` and record one event per kind of change.
@@ -91,6 +209,8 @@ def user_update(*, actor: Actor, user: User, changes: dict[str, Any]) -> User:
     `UserStaffStatusChanged` / `UserSuperuserStatusChanged` (old and new).
     """
     user = User.objects.select_for_update().get(pk=user.pk)
+    if "username" in changes:
+        changes = {**changes, "username": changes["username"] or None}
     if "email" in changes:
         changes = {
             **changes,

@@ -28,7 +28,11 @@ def run(*args) -> str:
 
 def test_create_command_prints_a_working_key_on_its_last_line():
     """`apikeys create NAME` prints a key that authenticates, stored only hashed."""
-    raw_key = run("create", "billing service").strip().splitlines()[-1]
+    raw_key = (
+        run("create", "billing service", "--scope", "events:read")
+        .strip()
+        .splitlines()[-1]
+    )
     assert re.fullmatch(r"as_[a-z0-9]{8}_[A-Za-z0-9_-]{43}", raw_key)
     api_key = ApiKey.objects.get()
     assert api_key.name == "billing service"
@@ -72,7 +76,10 @@ def test_a_key_with_a_wrong_secret_is_refused(api_key):
 
 def test_admin_shows_a_new_key_once(staff_client):
     """Adding a key in the admin shows it once; its page never shows it again."""
-    response = staff_client.post("/admin/audit/apikey/add/", {"name": "warehouse sync"})
+    response = staff_client.post(
+        "/admin/audit/apikey/add/",
+        {"name": "warehouse sync", "scopes": ["events:read"]},
+    )
     assert response.status_code == 200
     html = response.content.decode()
     raw_key = re.search(r'<code id="api-key"[^>]*>([^<]+)</code>', html).group(1)

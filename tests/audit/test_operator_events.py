@@ -177,12 +177,16 @@ def test_org_permission_admin_records_its_events(staff_client, staff):
 def test_creating_an_api_key_in_admin_records_prefix_and_name_never_the_key(
     staff_client, staff
 ):
-    """A new API key records OperatorAPIKeyCreated with prefix and name only."""
+    """A new API key records OperatorAPIKeyCreated: prefix, name, scopes only."""
     response = staff_client.post(reverse("admin:audit_apikey_add"), {"name": "ci"})
     assert response.status_code == 200
     api_key = ApiKey.objects.get(name="ci")
     event = _one_operator_event(staff, "OperatorAPIKeyCreated")
-    assert event.details == {"prefix": api_key.prefix, "name": "ci"}
+    assert event.details == {
+        "prefix": api_key.prefix,
+        "name": "ci",
+        "scopes": ["events:write"],
+    }
     raw_key = response.context["raw_key"]
     assert raw_key not in json.dumps(event.event_data)
     assert api_key.key_hash not in json.dumps(event.event_data)

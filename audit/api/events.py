@@ -1,4 +1,4 @@
-"""The operator REST API: ingest events and read them back (SPEC 3 to 5)."""
+"""Events API: ingest events and read them back (SPEC 3 to 5)."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ from audit.ingest import (
 )
 from audit.pagination import EventCursorPagination
 from audit.permissions import IsOperator
+from audit.scopes import Scope
 from audit.selectors import event_describe_many, events_all
 from audit.serializers import (
     DetailSerializer,
@@ -118,6 +119,7 @@ class EventListView(ListAPIView):
     """``GET``: events newest first, filtered; ``POST``: ingest events."""
 
     permission_classes = [IsOperator]
+    required_scopes = {"GET": Scope.EVENTS_READ, "POST": Scope.EVENTS_WRITE}
     serializer_class = EventSerializer
     pagination_class = EventPagination
     filter_backends = [DjangoFilterBackend]
@@ -229,6 +231,7 @@ class EventDetailView(GenericAPIView):
     """One event by its ``id``."""
 
     permission_classes = [IsOperator]
+    required_scopes = {"GET": Scope.EVENTS_READ}
     serializer_class = EventSerializer
 
     def get_queryset(self):

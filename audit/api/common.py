@@ -1,0 +1,73 @@
+"""What the operator API's write views share: reading a JSON body, errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from rest_framework.exceptions import UnsupportedMediaType
+from rest_framework.response import Response
+
+from audit.api.fields import ApiField, api_name
+from audit.services.bulk import ItemError, ItemsRejected
+
+MAX_BODY_BYTES = 5 * 1024 * 1024
+
+
+class BadBody(Exception):
+    """The body is not what the endpoint takes; ``response`` says why."""
+
+    def __init__(self, response: Response):
+        super().__init__(response.data.get("detail"))
+        self.response = response
+
+
+def error(status_code: int, detail: str, **extra) -> Response:
+    return Response({"detail": detail, **extra}, status=status_code)
+
+
+def json_body(request) -> Any:
+    """The request's JSON, or :class:`BadBody` (415 not JSON, 413 too big, 400).
+
+    Read here rather than by DRF's parser: a malformed body must be a 400
+    naming the problem, and a batch is parsed by orjson (fast) once.
+    """
+    content_type = (request.content_type or "").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        raise UnsupportedMediaType(
+            request.content_type or "",
+            detail="Send JSON with Content-Type: application/json.",
+        )
+    stream = request.stream
+    body = stream.read(MAX_BODY_BYTES + 1) if stream is not None else b""
+    if len(body) > MAX_BODY_BYTES:
+        raise BadBody(error(413, f"The body is larger than {MAX_BODY_BYTES} bytes."))
+    if not body.strip():
+        raise BadBody(error(400, "The body is empty: send a JSON object."))
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise BadBody(error(400, f"Malformed JSON: {exc}", errors=[])) from exc
+
+
+def rejected(
+    errors: list[ItemError], fields: tuple[ApiField, ...], *, conflict: bool = False
+) -> Response:
+    """400 (409 when every problem is a clash) listing ``{index, field, message}``."""
+    rows = [
+        {
+            "index": e.index,
+            "field": api_name(fields, e.field),
+            "message": e.message,
+        }
+        for e in sorted(errors, key=lambda e: (e.index, e.field or ""))
+    ]
+    return error(
+        409 if conflict else 400,
+        f"{len(rows)} error(s); nothing was stored.",
+        errors=rows,
+    )
+
+
+def rejected_by(exc: ItemsRejected, fields: tuple[ApiField, ...]) -> Response:
+    return rejected(exc.errors, fields, conflict=exc.conflict)
