@@ -91,6 +91,9 @@ def undelivered_q(location) -> Q:
         q &= Q(event_type__in=location.event_types)
     if location.orgs:
         q &= Q(org_id__in=location.orgs)
+    if location.org_id is not None:
+        # An org's log stream delivers only that org's events (SPEC 11).
+        q &= Q(org_id=location.org_id)
     return q
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from audit import views
+from audit import org_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -28,4 +28,10 @@ urlpatterns = [
         name="org-audit-event",
     ),
     path("orgs/<slug:slug>/members/", views.members, name="org-members"),
+    path("orgs/<slug:slug>/api-keys/", org_views.api_keys, name="org-api-keys"),
+    path(
+        "orgs/<slug:slug>/api-keys/<int:key_id>/delete/",
+        org_views.api_key_delete,
+        name="org-api-key-delete",
+    ),
 ]

@@ -34,7 +34,7 @@ from django.db.models.lookups import GreaterThan, LessThanOrEqual
 from django.utils import timezone
 
 from audit.models import AuditEvent, AuditSettings, Category
-from audit.selectors import events_without_hidden_kinds
+from audit.selectors import events_for_org_id, events_without_hidden_kinds
 from audit.spec import ROW_FIELDS, RowMethods
 from exports.formats import FORMAT_VERSION
 from exports.models import (
@@ -128,9 +128,14 @@ def export_selection(
     reads it once (``exports.services.leases.Lease``), so a change of settings
     or filters applies from the next run's new ranges on, and so does a new
     version of a writer (``format_version``, see ``exports.formats``).
+
+    An org's log stream (``location.org``) selects what that org's pages
+    show (``audit.selectors.events_for_viewer``: its events, no ``operator``
+    ones, the hidden kinds hidden); its own filters only narrow that, and its
+    ``orgs`` filter is ignored.
     """
     audit_settings = audit_settings or AuditSettings.load()
-    return {
+    selection = {
         "format": location.file_format,
         "format_version": FORMAT_VERSION,
         "categories": sorted(location.categories or []),
@@ -138,11 +143,22 @@ def export_selection(
         "orgs": sorted(str(o) for o in location.orgs or []),
         "hidden_caused_by": audit_settings.hidden_caused_by(),
     }
+    if location.org_id is not None:
+        selection["org"] = str(location.org_id)
+        selection["orgs"] = []
+    return selection
 
 
 def events_selected(*, selection: dict) -> QuerySet[AuditEvent]:
-    """All events a recorded selection takes (an empty filter takes all)."""
-    qs = AuditEvent.objects.all()
+    """All events a recorded selection takes (an empty filter takes all).
+
+    With ``org`` (an org's log stream) it starts from that org's customer
+    events, the same set the org's pages start from, so no filter can widen it.
+    """
+    if selection.get("org"):
+        qs = events_for_org_id(org_id=selection["org"])
+    else:
+        qs = AuditEvent.objects.all()
     # No category filter means user and org events: operator events go only
     # where a location asks for them (SPEC section 7); "*" means every one.
     categories = selection.get("categories") or DEFAULT_CATEGORIES
