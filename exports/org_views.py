@@ -118,12 +118,33 @@ def _last_delivery(location: ExportLocation):
     return run.finished_at if run else None
 
 
+STATUS_WORDS = {
+    "ok": "Healthy",
+    "lagging": "Lagging",
+    "error": "Error",
+    "paused": "Paused",
+}
+
+
+def _status(location: ExportLocation, health) -> tuple[str, str]:
+    """The stream's status in a word and its colour (a CSS modifier)."""
+    failed_test = location.connection_status not in ("", "SUCCESS")
+    if health.state == "ok" and failed_test:
+        # Runs have not failed yet, but the last connection test did.
+        return "Connection failed", "error"
+    return STATUS_WORDS[health.state], health.state
+
+
 def _stream_rows(org) -> list[dict]:
     rows = []
     for location in org_streams_for(org=org):
+        health = export_location_health(location=location)
+        word, css = _status(location, health)
         row = {
             "location": location,
-            "health": export_location_health(location=location),
+            "health": health,
+            "status_word": word,
+            "status_class": css,
             "last_delivery": _last_delivery(location),
         }
         if location.destination == L.Destination.S3:
