@@ -5,7 +5,8 @@
 ``Actor.system()``. A staff user in the admin or the operator API is
 ``Employee``; a signed-in user on auditsite's own pages is ``User``; a
 request authenticated with an operator API key is ``ApiKey`` (its prefix and
-name); nobody signed in (a failed login) is ``User`` with no id.
+name), and so is one with an org's API key (its prefix, name and org);
+nobody signed in (a failed login) is ``User`` with no id.
 """
 
 from __future__ import annotations
@@ -66,6 +67,16 @@ class Actor:
             **request_origin(request),
         )
 
+    @classmethod
+    def for_org_api_key(cls, key, request: HttpRequest | None = None) -> Actor:
+        """A customer's service reading its org's log with an org API key."""
+        return cls(
+            type=CausedByType.API_KEY,
+            id=key.prefix,
+            metadata={"name": key.name, "org": str(key.org_id)},
+            **request_origin(request),
+        )
+
 
 def request_origin(request: HttpRequest | None) -> dict[str, Any]:
     """``source_ip`` and ``user_agent`` of a request (Django's or DRF's)."""
@@ -105,8 +116,11 @@ def actor_for_request(request: HttpRequest, *, user=None) -> Actor:
     ``user`` names the account when ``request.user`` is not (yet) it: a
     login attempt, a password reset asked for by email.
     """
-    if getattr(getattr(request, "auth", None), "is_api_key", False) is True:
-        return Actor.for_api_key(request.auth, request)
+    auth = getattr(request, "auth", None)
+    if getattr(auth, "is_api_key", False) is True:
+        return Actor.for_api_key(auth, request)
+    if getattr(auth, "is_org_api_key", False) is True:
+        return Actor.for_org_api_key(auth, request)
     if user is None:
         user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:

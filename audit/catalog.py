@@ -151,6 +151,17 @@ ORG_EVENTS: list[tuple[str, str]] = [
         "{user} had their role in {org} changed to {new} from {old} by {actor}",
     ),
     ("Org User Removed", "{user} was removed from {org} by {actor}"),
+    # The org's own log streams (SPEC section 11); details never hold a secret.
+    (
+        "Org Log Stream Created",
+        "{actor} created the log stream {stream} ({destination}) for {org}",
+    ),
+    (
+        "Org Log Stream Changed",
+        "{actor} changed the log stream {stream} of {org} to {new} from {old}",
+    ),
+    ("Org Log Stream Deleted", "{actor} deleted the log stream {stream} of {org}"),
+    ("Org Log Stream Paused", "The log stream {stream} of {org} was paused: {reason}"),
 ]
 
 

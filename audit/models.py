@@ -127,6 +127,9 @@ class OrgPermission(models.Model):
 
     VIEW_AUDIT_LOG = "view_audit_log"
     MANAGE_MEMBERS = "manage_members"
+    MANAGE_API_KEYS = "manage_api_keys"
+    MANAGE_LOG_STREAMS = "manage_log_streams"
+    MANAGE_SCIM = "manage_scim"
 
     codename = models.SlugField(max_length=100, unique=True)
     name = models.CharField(max_length=100, unique=True)
@@ -463,6 +466,49 @@ class PortalLink(models.Model):
 
     def __str__(self) -> str:
         return f"portal link for {self.user_id} in {self.org_id}"
+
+
+class OrgApiKey(models.Model):
+    """An org's own API key: reads that org's log over ``/api/v1/org/events/``.
+
+    Shown once, when it is created; only its SHA-256 and a visible prefix
+    (``ao_`` + 8 characters) are stored. It is not an operator key: it has no
+    ``is_api_key`` flag, so no operator endpoint accepts it.
+    """
+
+    is_org_api_key = True
+
+    org = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="api_keys"
+    )
+    name = models.CharField(max_length=100, help_text="Who or what uses this key.")
+    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "org API key"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix})"
+
+    def is_usable(self, now) -> bool:
+        """Neither revoked nor past its expiry at ``now``."""
+        if self.revoked_at is not None:
+            return False
+        return self.expires_at is None or self.expires_at > now
 
 
 class CustomerExport(models.Model):

@@ -73,7 +73,17 @@ def events_for_org(*, org: Organization) -> QuerySet[AuditEvent]:
     ``operator`` events (changes to auditsite itself) are never a
     customer's, whatever org or user they name (SPEC 7).
     """
-    return AuditEvent.objects.filter(org_id=org.pk).exclude(category=OPERATOR)
+    return events_for_org_id(org_id=org.pk)
+
+
+def events_for_org_id(*, org_id) -> QuerySet[AuditEvent]:
+    """``events_for_org`` by the org's id (an export selection stores the id)."""
+    return AuditEvent.objects.filter(org_customer_q(org_id=org_id))
+
+
+def org_customer_q(*, org_id) -> Q:
+    """The condition of ``events_for_org_id``: the org's events, no ``operator``."""
+    return Q(org_id=org_id) & ~Q(category=OPERATOR)
 
 
 def estimated_row_count(model) -> int | None:
@@ -147,6 +157,29 @@ def org_for_member_manager(*, user, slug: str) -> Organization:
     org = orgs_for_member_manager(user=user).filter(slug=slug).first()
     if org is None:
         raise PermissionDenied("You cannot manage this organization's members.")
+    return org
+
+
+def org_permissions_of(*, user, org: Organization) -> set[str]:
+    """The org-permission codenames ``user``'s role in ``org`` grants."""
+    if not user.is_authenticated:
+        return set()
+    return set(
+        OrgPermission.objects.filter(
+            roles__memberships__user=user, roles__memberships__org=org
+        ).values_list("codename", flat=True)
+    )
+
+
+def org_for_permission(*, user, slug: str, codename: str) -> Organization:
+    """The org at ``slug`` if ``user``'s role there has ``codename``.
+
+    PermissionDenied otherwise, an unknown slug included (the answer never
+    tells whether another org exists).
+    """
+    org = _orgs_with_permission(user=user, codename=codename).filter(slug=slug).first()
+    if org is None:
+        raise PermissionDenied("Your role in this organization cannot open this page.")
     return org
 
 

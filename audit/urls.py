@@ -1,6 +1,6 @@
 from django.urls import path
 
-from audit import portal_views, views
+from audit import org_views, portal_views, views
 from auditsite.security import embeddable
 
 # The org pages are embeddable: a host product may frame them (SPEC 10).
@@ -34,4 +34,14 @@ urlpatterns = [
         name="org-audit-event",
     ),
     path("orgs/<slug:slug>/members/", embeddable(views.members), name="org-members"),
+    path(
+        "orgs/<slug:slug>/api-keys/",
+        embeddable(org_views.api_keys),
+        name="org-api-keys",
+    ),
+    path(
+        "orgs/<slug:slug>/api-keys/<int:key_id>/delete/",
+        embeddable(org_views.api_key_delete),
+        name="org-api-key-delete",
+    ),
 ]

@@ -36,6 +36,7 @@ from audit.actors import actor_for_request
 from audit.charts import chart_range, events_per_day_chart
 from audit.filters import OrgAuditEventFilter
 from audit.models import AuditSettings, Category, CustomerExport, Role
+from audit.nav import org_nav
 from audit.pagination import keyset_page
 from audit.selectors import audit_settings_load
 from audit.services import customer_exports
@@ -60,16 +61,22 @@ def in_viewer_zone(view):
     return wrapper
 
 
-def _nav_context(
+def nav_context(
     request: HttpRequest, org=None, active: str = "", settings=None
 ) -> dict:
+    """What ``base.html`` needs: the org switcher, the org's tabs, the zone."""
+    viewable = list(selectors.orgs_for_viewer(user=request.user, settings=settings))
     return {
         "org": org,
         "active": active,
-        "viewable_orgs": list(
-            selectors.orgs_for_viewer(user=request.user, settings=settings)
-        ),
-        "managed_orgs": list(selectors.orgs_for_member_manager(user=request.user)),
+        "viewable_orgs": viewable,
+        "nav": org_nav(
+            user=request.user,
+            org=org,
+            can_view_log=any(o.pk == org.pk for o in viewable),
+        )
+        if org is not None
+        else [],
         "viewer_zone": viewer_zone(request.user),
     }
 
@@ -84,7 +91,7 @@ def home(request: HttpRequest) -> HttpResponse:
     orgs = list(selectors.orgs_for_viewer(user=request.user))
     if len(orgs) == 1:
         return redirect("org-audit-log", slug=orgs[0].slug)
-    return render(request, "audit/org_picker.html", _nav_context(request))
+    return render(request, "audit/org_picker.html", nav_context(request))
 
 
 def _non_empty(params: QueryDict) -> QueryDict | None:
@@ -149,7 +156,7 @@ def audit_log(request: HttpRequest, slug: str) -> HttpResponse:
         if value.strip()
     ]
     context = {
-        **_nav_context(request, org, "log", settings),
+        **nav_context(request, org, "log", settings),
         "filterset": filterset,
         "form": filterset.form,
         "rows": rows,
@@ -211,7 +218,7 @@ def event_detail(request: HttpRequest, slug: str, event_id: str) -> HttpResponse
     if event is None:
         raise Http404("No such event in this organization's audit log.")
     context = {
-        **_nav_context(request, org, "log", settings),
+        **nav_context(request, org, "log", settings),
         "event": event,
         "description": selectors.event_describe_many([event])[event.seq],
         "event_data_json": json.dumps(event.event_data, indent=2, sort_keys=True),
@@ -300,7 +307,7 @@ def members(request: HttpRequest, slug: str) -> HttpResponse:
             return redirect("org-members", slug=org.slug)
         messages.error(request, "Choose a role.")
     context = {
-        **_nav_context(request, org, "members"),
+        **nav_context(request, org, "members"),
         "memberships": memberships,
         "roles": Role.objects.all(),
     }
@@ -334,9 +341,7 @@ def account(request: HttpRequest) -> HttpResponse:
         )
         messages.success(request, "Your time zone is saved.")
         return redirect("account")
-    return render(
-        request, "audit/account.html", {**_nav_context(request), "form": form}
-    )
+    return render(request, "audit/account.html", {**nav_context(request), "form": form})
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -366,7 +371,7 @@ def customer_export_detail(request: HttpRequest, slug: str, export_id) -> HttpRe
         CustomerExport.Status.RUNNING,
     )
     context = {
-        **_nav_context(request, org, "log", settings),
+        **nav_context(request, org, "log", settings),
         "job": job,
         "building": building,
         "link": customer_exports.customer_export_link(job=job)

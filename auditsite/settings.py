@@ -390,6 +390,8 @@ AUDITSITE_EXPORT_BACKOFF_MAX_SECONDS = float(
     os.environ.get("AUDITSITE_EXPORT_BACKOFF_MAX_SECONDS", "900")
 )
 AUDITSITE_EXPORT_PAUSE_AFTER = int(os.environ.get("AUDITSITE_EXPORT_PAUSE_AFTER", "50"))
+# How many log streams one org may configure on its own page (SPEC 11).
+AUDITSITE_ORG_STREAMS_MAX = int(os.environ.get("AUDITSITE_ORG_STREAMS_MAX", "5"))
 # The AWS identity auditsite assumes customer roles with (shown in trust policies).
 AUDITSITE_AWS_PRINCIPAL_ARN = os.environ.get("AUDITSITE_AWS_PRINCIPAL_ARN", "")
 # Port of the local moto S3 server that `make run` (manage.py devserver) starts.

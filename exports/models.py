@@ -109,6 +109,17 @@ class ExportLocation(models.Model):
         max_length=10, choices=FileFormat.choices, default=FileFormat.JSON
     )
     enabled = models.BooleanField(default=True)
+    # Set for an org's own log stream (SPEC section 11): the engine then
+    # delivers only what that org's pages show (exports.selectors), whatever
+    # the filters say. Not editable after creation.
+    org = models.ForeignKey(
+        "audit.Organization",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="log_streams",
+        editable=False,
+    )
     connection_status = models.TextField(blank=True, default="")
     connection_checked_at = models.DateTimeField(null=True, blank=True)
     in_error = models.BooleanField(default=False)

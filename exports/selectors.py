@@ -43,7 +43,7 @@ from django.utils import timezone
 
 from audit.formats import FORMAT_VERSION
 from audit.models import AuditEvent, AuditSettings, Category
-from audit.selectors import audit_settings_load, visible_kinds_q
+from audit.selectors import audit_settings_load, org_customer_q, visible_kinds_q
 from audit.spec import ROW_FIELDS, RowMethods
 from exports.models import (
     POSITION_ZERO,
@@ -138,9 +138,14 @@ def export_selection(
     reads it once (``exports.services.leases.Lease``), so a change of settings
     or filters applies from the next run's new ranges on, and so does a new
     version of a writer (``format_version``, see ``audit.formats``).
+
+    An org's log stream (``location.org``) selects what that org's pages
+    show (``audit.selectors.events_for_viewer``: its events, no ``operator``
+    ones, the hidden kinds hidden); its own filters only narrow that, and its
+    ``orgs`` filter is ignored.
     """
     audit_settings = audit_settings or audit_settings_load()
-    return {
+    selection = {
         "format": location.file_format,
         "format_version": FORMAT_VERSION,
         "categories": sorted(location.categories or []),
@@ -148,13 +153,21 @@ def export_selection(
         "orgs": sorted(str(o) for o in location.orgs or []),
         "hidden_caused_by": audit_settings.hidden_caused_by(),
     }
+    if location.org_id is not None:
+        selection["org"] = str(location.org_id)
+        selection["orgs"] = []
+    return selection
 
 
 def selection_q(*, selection: dict) -> Q:
-    """The events a recorded selection takes (an empty filter takes all)."""
+    """The events a recorded selection takes (an empty filter takes all).
+
+    With ``org`` (an org's log stream) it starts from that org's customer
+    events, the same set the org's pages start from, so no filter can widen it.
+    """
+    selected = org_customer_q(org_id=selection["org"]) if selection.get("org") else Q()
     # No category filter means user and org events: operator events go only
     # where a location asks for them (SPEC section 7); "*" means every one.
-    selected = Q()
     categories = selection.get("categories") or DEFAULT_CATEGORIES
     if "*" not in categories:
         selected &= Q(category__in=categories)

@@ -193,6 +193,10 @@ MAPPING: dict[str, Mapping] = {
     "OrgUserAdded": Mapping(G, 3, 1),
     "OrgUserRoleChanged": Mapping(G, 1, 2),
     "OrgUserRemoved": Mapping(G, 4, 2),
+    "OrgLogStreamCreated": Mapping(API, 1, 2),
+    "OrgLogStreamChanged": Mapping(API, 3, 2),
+    "OrgLogStreamDeleted": Mapping(API, 4, 3),
+    "OrgLogStreamPaused": Mapping(API, 3, 3),
     # --- operator events (auditsite's own configuration, SPEC section 7) ---
     "AuditLogSettingsChanged": Mapping(API, 3, 3),
     "RoleCreated": Mapping(E, 1, 2),

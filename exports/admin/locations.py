@@ -194,19 +194,23 @@ class ExportLocationAdmin(ArchiveDeleteMixin, admin.ModelAdmin):
     form = ExportLocationForm
     list_display = [
         "name",
+        "org",
         "destination",
         "target",
         "interval",
         "health",
         "last_check",
     ]
-    list_filter = ["destination", "enabled", "in_error", "interval"]
+    # ``org``: an org's own log stream (SPEC 11); empty for the operator's.
+    list_filter = ["destination", "org", "enabled", "in_error", "interval"]
+    list_select_related = ["org"]
     radio_fields = {
         "destination": admin.VERTICAL,
         "auth_type": admin.HORIZONTAL,
         "file_format": admin.HORIZONTAL,
     }
     readonly_fields = [
+        "org",
         "health",
         "external_id",
         "trust_policy",
@@ -222,6 +226,7 @@ class ExportLocationAdmin(ArchiveDeleteMixin, admin.ModelAdmin):
             {
                 "fields": [
                     "name",
+                    "org",
                     "destination",
                     "endpoint_url",
                     "destination_secret",

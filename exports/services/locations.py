@@ -107,17 +107,20 @@ def export_location_create(
     secret_access_key: str = "",
     destination_secret: str = "",
     verify: bool = True,
+    org=None,
     **fields: Any,
 ) -> ExportLocation:
     """Validate and create a location with its state and schedule, then verify it.
 
-    Records ``ExportLocationCreated`` (settings, never a secret).
+    Records ``ExportLocationCreated`` (settings, never a secret). ``org``
+    makes it that org's log stream (``exports.services.org_streams``).
     """
     location = export_location_check(
         secret_access_key=secret_access_key,
         destination_secret=destination_secret,
         **fields,
     )
+    location.org = org
     location.secret_access_key_encrypted = secret_encrypt(secret_access_key or "")
     location.destination_secret_encrypted = (
         secret_encrypt(destination_secret) if destination_secret else ""
@@ -248,16 +251,25 @@ def export_location_pause_failing(*, location: ExportLocation, reason: str) -> N
     ExportLocation.objects.filter(pk=location.pk).update(enabled=False)
     location.enabled = False
     _schedules_delete(location.pk)
+    why = f"{location.consecutive_failures} failed runs in a row; last error: {reason}"
     _record(
         T.ExportLocationPaused,
         Actor.system(),
         location,
-        reason=(
-            f"{location.consecutive_failures} failed runs in a row; last error: "
-            f"{reason}"
-        ),
+        reason=why,
         consecutive_failures=location.consecutive_failures,
     )
+    if location.org_id is not None:
+        # The org's own stream: its members see the pause in their log.
+        from exports.services.org_streams import org_stream_record
+
+        org_stream_record(
+            T.OrgLogStreamPaused,
+            Actor.system(),
+            location,
+            reason=why,
+            consecutive_failures=location.consecutive_failures,
+        )
 
 
 # --- schedules ---------------------------------------------------------------------

@@ -41,6 +41,10 @@ Require 2FA By Updated, Org SCIM Key Created, Org SCIM Key Revoked, Org API
 Key Created, Org API Key Deleted, Org Invitation Sent, Org Invitation
 Revoked, Org User Added, Org User Role Changed, Org User Removed"""
 
+# SPEC section 11 adds the org's own log streams to the built-in org types.
+SPEC_11_ORG_EVENTS = """Org Log Stream Created, Org Log Stream Changed, Org Log
+Stream Deleted, Org Log Stream Paused"""
+
 
 def _names(text: str) -> list[str]:
     return [" ".join(name.split()) for name in text.split(",")]
@@ -53,9 +57,11 @@ def test_catalog_lists_every_spec_user_event_in_order():
 
 
 def test_catalog_lists_every_spec_org_event_in_order():
-    """The 28 org events are exactly SPEC section 4's, in its order."""
-    assert [name for name, _ in ORG_EVENTS] == _names(SPEC_ORG_EVENTS)
-    assert len(ORG_EVENTS) == 28
+    """The org events are SPEC section 4's 28 then section 11's 4, in order."""
+    assert [name for name, _ in ORG_EVENTS] == _names(SPEC_ORG_EVENTS) + _names(
+        SPEC_11_ORG_EVENTS
+    )
+    assert len(ORG_EVENTS) == 32
 
 
 @pytest.mark.parametrize(
@@ -75,7 +81,7 @@ def test_event_type_name_drops_spaces_and_hyphens(name, expected):
 def test_event_types_are_unique_and_camel_case():
     """No two catalog entries share an event_type, and each is CamelCase."""
     types = [entry["event_type"] for entry in builtin_catalog()]
-    assert len(types) == len(set(types)) == 78 + len(OPERATOR_EVENTS)
+    assert len(types) == len(set(types)) == 82 + len(OPERATOR_EVENTS)
     assert all(re.fullmatch(r"[A-Z][A-Za-z0-9]*", t) for t in types)
 
 

@@ -1,0 +1,138 @@
+"""The org API (SPEC section 11): an org's own key reads its org's log.
+
+``GET /api/v1/org/events/`` and ``/api/v1/org/events/{id}/`` answer exactly
+what the org's pages show (``selectors.events_for_viewer``), with the
+operator events API's filters, cursor pagination, fields and per-key rate.
+Only an org key (``ao_...``) opens them; no other endpoint accepts one (the
+operator endpoints authenticate operator keys only).
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AnonymousUser
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.generics import GenericAPIView, ListAPIView
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+
+from audit.api.events import EventPagination
+from audit.authentication import ApiKeyRateThrottle
+from audit.filters import AuditEventFilter
+from audit.models import AuditSettings
+from audit.org_apikeys import org_api_key_for_raw_key
+from audit.selectors import event_describe_many, events_for_viewer
+from audit.serializers import EventSerializer
+
+
+class OrgApiKeyAuthentication(BaseAuthentication):
+    """``Authorization: Bearer ao_...``; puts the ``OrgApiKey`` in ``request.auth``.
+
+    Anything else (no key, an operator key, a revoked or expired org key) is
+    a 401: these endpoints know no other way in.
+    """
+
+    keyword = b"bearer"
+
+    def authenticate(self, request):
+        parts = get_authorization_header(request).split()
+        if not parts or parts[0].lower() != self.keyword:
+            return None
+        if len(parts) != 2:
+            raise exceptions.AuthenticationFailed(
+                "Invalid Authorization header: expected 'Bearer <key>'."
+            )
+        try:
+            raw_key = parts[1].decode("ascii")
+        except UnicodeDecodeError as exc:
+            raise exceptions.AuthenticationFailed("Invalid API key.") from exc
+        key = org_api_key_for_raw_key(raw_key)
+        if key is None:
+            raise exceptions.AuthenticationFailed(
+                "Invalid, expired or revoked org API key."
+            )
+        return AnonymousUser(), key
+
+    def authenticate_header(self, request) -> str:
+        return 'Bearer realm="auditsite-org"'
+
+
+class IsOrgApiKey(BasePermission):
+    """A valid org key whose org may show its log (as its pages would)."""
+
+    message = "An org API key (Authorization: Bearer ao_...) is required."
+
+    def has_permission(self, request, view) -> bool:
+        key = request.auth
+        if getattr(key, "is_org_api_key", False) is not True:
+            return False
+        settings = AuditSettings.load()
+        return settings.all_orgs_can_view_audit_log or key.org.can_view_audit_log
+
+
+class OrgApiKeyRateThrottle(ApiKeyRateThrottle):
+    """The operator API's rate (``AUDITSITE_API_THROTTLE_RATE``), per org key."""
+
+    def get_cache_key(self, request, view) -> str | None:
+        ident = f"orgkey:{request.auth.pk}"
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class OrgKeyView:
+    """What every org-key view shares: the key, its org's visible events."""
+
+    authentication_classes = [OrgApiKeyAuthentication]
+    permission_classes = [IsOrgApiKey]
+    throttle_classes = [OrgApiKeyRateThrottle]
+    # Read by the lead's scope walker: no operator scope applies here.
+    required_scopes = None
+    org_key_only = True
+    serializer_class = EventSerializer
+
+    def get_queryset(self):
+        return events_for_viewer(
+            org=self.request.auth.org, settings=AuditSettings.load()
+        )
+
+
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="org_events_list",
+        tags=["org events"],
+        summary="List your org's events",
+        description="With an org API key: the events your org's audit log "
+        "shows, newest first, with the events API's filters and cursor pages.",
+    )
+)
+class OrgEventListView(OrgKeyView, ListAPIView):
+    """``GET``: the org's visible events newest first, filtered, keyset-paged."""
+
+    pagination_class = EventPagination
+    filterset_class = AuditEventFilter
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        serializer = self.get_serializer(
+            page, many=True, context={"descriptions": event_describe_many(page)}
+        )
+        return self.get_paginated_response(serializer.data)
+
+
+class OrgEventDetailView(OrgKeyView, GenericAPIView):
+    """One of the org's visible events by its ``id``; any other id is a 404."""
+
+    @extend_schema(
+        operation_id="org_events_retrieve",
+        tags=["org events"],
+        summary="Get one of your org's events",
+        responses={200: EventSerializer},
+    )
+    def get(self, request, id):
+        event = get_object_or_404(self.get_queryset(), uuid=id)
+        serializer = self.get_serializer(
+            event, context={"descriptions": event_describe_many([event])}
+        )
+        return Response(serializer.data)

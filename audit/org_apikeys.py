@@ -1,0 +1,134 @@
+"""Services for an org's own API keys (SPEC section 11): create, revoke, look up.
+
+An org key looks like ``ao_k3x9q2mw_<43 random url-safe characters>``: the
+operator keys' shape (``audit.apikeys``) with its own ``ao_`` prefix, so that
+each kind of key is recognised by its first characters and an org key is
+never looked up as an operator key (or the other way round). Only the
+SHA-256 and the prefix are stored; the key is shown once.
+
+Creating and revoking record `OrgAPIKeyCreated` / `OrgAPIKeyDeleted` (org
+category, about the key's org, so its members see them in their log; the
+prefix, name and expiry, never the key or its hash) in the same transaction.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from audit.actors import Actor
+from audit.apikeys import LAST_USED_RESOLUTION, PREFIX_ALPHABET, _hash, _user_of
+from audit.catalog import T
+from audit.models import Organization, OrgApiKey
+from audit.services import event_record
+
+ORG_KEY_PREFIX = "ao_"
+PREFIX_LENGTH = len(ORG_KEY_PREFIX) + 8
+
+
+def _new_key() -> tuple[str, str]:
+    prefix = ORG_KEY_PREFIX + "".join(secrets.choice(PREFIX_ALPHABET) for _ in range(8))
+    return prefix, f"{prefix}_{secrets.token_urlsafe(32)}"
+
+
+def org_api_key_create(
+    *,
+    actor: Actor,
+    org: Organization,
+    name: str,
+    expires_at: datetime | None = None,
+) -> tuple[OrgApiKey, str]:
+    """Create a key for ``org``; returns the row and the key (shown once).
+
+    ``ValidationError`` (nothing saved, no event) for an empty name or an
+    expiry that is not in the future. Records `OrgAPIKeyCreated`.
+    """
+    name = (name or "").strip()
+    errors = {}
+    if not name:
+        errors["name"] = "Give the key a name."
+    elif len(name) > 100:
+        errors["name"] = "At most 100 characters."
+    if expires_at is not None and expires_at <= timezone.now():
+        errors["expires_at"] = "The expiry must be in the future."
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        while True:
+            prefix, raw_key = _new_key()
+            if not OrgApiKey.objects.filter(prefix=prefix).exists():
+                break
+        key = OrgApiKey.objects.create(
+            org=org,
+            name=name,
+            prefix=prefix,
+            key_hash=_hash(raw_key),
+            created_by=_user_of(actor),
+            expires_at=expires_at,
+        )
+        event_record(
+            event_type=T.OrgAPIKeyCreated,
+            actor=actor,
+            org=org,
+            details={
+                "prefix": prefix,
+                "name": name,
+                "expires_at": expires_at.isoformat() if expires_at else None,
+            },
+        )
+    return key, raw_key
+
+
+def org_api_key_revoke(*, actor: Actor, key: OrgApiKey) -> OrgApiKey:
+    """Revoke (delete) a key: from now on it gets 401; records `OrgAPIKeyDeleted`.
+
+    The row stays, revoked, so the key's prefix in older events still names
+    it. Revoking twice changes nothing and records nothing.
+    """
+    with transaction.atomic():
+        key = OrgApiKey.objects.select_for_update().select_related("org").get(pk=key.pk)
+        if key.revoked_at is None:
+            key.revoked_at = timezone.now()
+            key.save(update_fields=["revoked_at"])
+            event_record(
+                event_type=T.OrgAPIKeyDeleted,
+                actor=actor,
+                org=key.org,
+                details={"prefix": key.prefix, "name": key.name},
+            )
+    return key
+
+
+def org_api_key_for_raw_key(raw_key: str) -> OrgApiKey | None:
+    """The usable (unrevoked, unexpired) org key whose value is ``raw_key``.
+
+    Marks it used, at most once a minute (as operator keys).
+    """
+    prefix = raw_key[:PREFIX_LENGTH]
+    separator = raw_key[PREFIX_LENGTH : PREFIX_LENGTH + 1]
+    if not prefix.startswith(ORG_KEY_PREFIX) or separator != "_":
+        return None
+    key = OrgApiKey.objects.select_related("org").filter(prefix=prefix).first()
+    if key is None or not hmac.compare_digest(key.key_hash, _hash(raw_key)):
+        return None
+    now = timezone.now()
+    if not key.is_usable(now):
+        return None
+    if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
+        OrgApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        key.last_used_at = now
+    return key
+
+
+def org_api_keys_for(*, org: Organization):
+    """The org's keys, revoked ones left out, newest first, with their creators."""
+    return (
+        OrgApiKey.objects.filter(org=org, revoked_at__isnull=True)
+        .select_related("created_by")
+        .order_by("-created_at")
+    )

@@ -1,0 +1,161 @@
+"""An org's own log streams (SPEC section 11): export locations with ``org`` set.
+
+The same services and the one validation as the operator's locations
+(``exports.services.locations``, ``location_checks``), with the org fixed:
+a stream's visibility (that org's events its pages show) is applied by the
+engine's selection (``exports.selectors.export_selection``), so the fields
+offered here can only narrow it. Each change also records its org event
+(`OrgLogStreamCreated`, `Changed`, `Deleted`; `Paused` for an automatic
+pause), about the org, never with a secret, in the change's transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from audit.catalog import ORG, USER, T
+from audit.models import Organization
+from audit.services import Actor, event_record
+from exports.models import ExportLocation
+from exports.services.locations import (
+    export_location_create,
+    export_location_delete,
+    export_location_update,
+    export_location_verify,
+)
+
+# What a member may set; ``orgs`` and ``enabled`` are not among them.
+ORG_STREAM_FIELDS = {
+    "name",
+    "destination",
+    "destination_options",
+    "bucket",
+    "region",
+    "path_prefix",
+    "endpoint_url",
+    "auth_type",
+    "access_key_id",
+    "role_arn",
+    "interval",
+    "categories",
+    "event_types",
+    "file_format",
+}
+ORG_STREAM_CATEGORIES = {USER, ORG}
+# Shown in the org's events: settings only (no credential, no secret).
+PUBLIC_FIELDS = ("interval", "categories", "event_types", "file_format", "enabled")
+
+
+def org_stream_record(
+    event_type: str, actor: Actor, location: ExportLocation, **details: Any
+) -> None:
+    """Record an `OrgLogStream*` event about the stream's org."""
+    event_record(
+        event_type=event_type,
+        actor=actor,
+        org=Organization.objects.get(pk=location.org_id),
+        details={
+            "stream": location.name,
+            "stream_id": str(location.pk),
+            "destination": location.destination,
+            **details,
+        },
+    )
+
+
+def org_streams_for(*, org: Organization):
+    """The org's log streams, by name."""
+    return ExportLocation.objects.filter(org=org).order_by("name", "id")
+
+
+def org_stream_create(
+    *,
+    actor: Actor,
+    org: Organization,
+    secret_access_key: str = "",
+    destination_secret: str = "",
+    **fields: Any,
+) -> ExportLocation:
+    """Create a log stream for ``org``, then verify it (its status is recorded).
+
+    ``ValidationError`` (nothing saved, no event) for a field a member may
+    not set, a category beyond user and org, the location's own rules, or
+    more than ``AUDITSITE_ORG_STREAMS_MAX`` streams. Records
+    `ExportLocationCreated` (the operator's log) and `OrgLogStreamCreated`.
+    """
+    unknown = set(fields) - ORG_STREAM_FIELDS
+    if unknown:
+        raise ValidationError({f: "Not a log stream setting." for f in sorted(unknown)})
+    wider = sorted(set(fields.get("categories") or []) - ORG_STREAM_CATEGORIES)
+    if wider:
+        raise ValidationError(
+            {"categories": f"A log stream carries user and org events, not {wider}."}
+        )
+    with transaction.atomic():
+        # One at a time per org, so two requests cannot both pass the limit.
+        Organization.objects.select_for_update().filter(pk=org.pk).first()
+        limit = settings.AUDITSITE_ORG_STREAMS_MAX
+        if org_streams_for(org=org).count() >= limit:
+            raise ValidationError(
+                f"{org.name} already has {limit} log streams, the most allowed: "
+                "delete one first."
+            )
+        location = export_location_create(
+            actor=actor,
+            org=org,
+            verify=False,
+            secret_access_key=secret_access_key,
+            destination_secret=destination_secret,
+            orgs=[],
+            **fields,
+        )
+        org_stream_record(
+            T.OrgLogStreamCreated,
+            actor,
+            location,
+            new={f: getattr(location, f) for f in PUBLIC_FIELDS},
+        )
+    export_location_verify(actor=actor, location=location)
+    return location
+
+
+def org_stream_set_enabled(
+    *, actor: Actor, location: ExportLocation, enabled: bool
+) -> ExportLocation:
+    """Pause or resume a stream; records `OrgLogStreamChanged` when it changes.
+
+    Resuming catches up from the cursor with no gap (as for any location).
+    """
+    with transaction.atomic():
+        was = location.enabled
+        export_location_update(actor=actor, location=location, enabled=enabled)
+        if was != enabled:
+            org_stream_record(
+                T.OrgLogStreamChanged,
+                actor,
+                location,
+                old={"enabled": was},
+                new={"enabled": enabled},
+            )
+    return location
+
+
+def org_stream_delete(*, actor: Actor, location: ExportLocation) -> None:
+    """Delete a stream; records `OrgLogStreamDeleted` (and the operator event)."""
+    with transaction.atomic():
+        org_stream_record(
+            T.OrgLogStreamDeleted,
+            actor,
+            location,
+            old={f: getattr(location, f) for f in PUBLIC_FIELDS},
+        )
+        export_location_delete(actor=actor, location=location)
+
+
+def org_stream_verify(*, actor: Actor, location: ExportLocation) -> str:
+    """Send the destination's test delivery; returns ``SUCCESS`` or the error."""
+    return export_location_verify(actor=actor, location=location)
