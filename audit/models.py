@@ -126,6 +126,7 @@ class OrgPermission(models.Model):
 
     VIEW_AUDIT_LOG = "view_audit_log"
     MANAGE_MEMBERS = "manage_members"
+    MANAGE_SCIM = "manage_scim"
 
     codename = models.SlugField(max_length=100, unique=True)
     name = models.CharField(max_length=100, unique=True)
@@ -479,3 +480,8 @@ class CustomerExport(models.Model):
         if self.status == self.Status.DONE:
             return 100
         return int(100 * self.written / self.total) if self.total else 0
+
+
+# SCIM models live in their own module; importing them here registers them
+# with the audit app (and its migrations).
+from audit.scim.models import ScimKey, ScimMembership  # noqa: E402, F401
