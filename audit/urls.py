@@ -1,6 +1,7 @@
 from django.urls import path
 
 from audit import views
+from audit.scim import page as scim_page
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -28,4 +29,5 @@ urlpatterns = [
         name="org-audit-event",
     ),
     path("orgs/<slug:slug>/members/", views.members, name="org-members"),
+    path("orgs/<slug:slug>/scim/", scim_page.scim, name="org-scim"),
 ]

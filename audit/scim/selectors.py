@@ -55,3 +55,26 @@ def scim_role_members(*, org: Organization, role: Role) -> QuerySet[Membership]:
         .select_related("user")
         .order_by("user__email")
     )
+
+
+def org_for_scim_manager(*, user, slug: str) -> Organization:
+    """The org at ``slug`` if ``user``'s role there has `Manage SCIM`; else 403.
+
+    An unknown slug is refused like a forbidden one (no hint that it exists).
+    """
+    from django.core.exceptions import PermissionDenied
+
+    from audit.models import OrgPermission
+
+    org = (
+        Organization.objects.filter(
+            slug=slug,
+            memberships__user=user,
+            memberships__role__permissions__codename=OrgPermission.MANAGE_SCIM,
+        )
+        .distinct()
+        .first()
+    )
+    if org is None:
+        raise PermissionDenied("You cannot manage this organization's SCIM.")
+    return org
