@@ -15,8 +15,7 @@ import json
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
-from scim2_models import Context, Group, ResourceType
-from scim2_models import User as ScimUserModel
+from scim2_models import Context, Group, ResourceType, User
 
 from audit.actors import actor_for_request
 from audit.models import Role
@@ -279,7 +278,7 @@ def service_provider_config(request: HttpRequest, org) -> HttpResponse:
     )
 
 
-SCHEMA_MODELS = {"User": ScimUserModel, "Group": Group}
+SCHEMA_MODELS = {"User": User, "Group": Group}
 
 
 def _schemas(request) -> list[dict]:

@@ -18,12 +18,13 @@ from django.http import HttpRequest
 from django.urls import reverse
 from scim2_models import (
     Context,
+    EnterpriseUser,
     Group,
     PatchOp,
     SCIMException,
     ScimFilter,
+    User,
 )
-from scim2_models import User as ScimUserModel
 from scim2_models.path import (
     CompareOperator,
     Comparison,
@@ -35,14 +36,19 @@ from scim2_models.path import (
     ValuePath,
 )
 
-from audit.models import Organization, Role, User
+from audit.models import Organization, Role
+from audit.models import User as Account
 from audit.services.scim_users import ScimProblem, ScimUserState
 
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
 LIST_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+ENTERPRISE_SCHEMA = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 MAX_RESULTS = 200
+# Entra sends the enterprise extension (department, manager...) by default:
+# it is read, so the request is valid, and not kept.
+ScimUserModel = User[EnterpriseUser]
 
 
 def etag(data: dict[str, Any]) -> str:
@@ -67,7 +73,7 @@ def _with_meta(
     return data
 
 
-def user_resource(request: HttpRequest, user: User) -> dict[str, Any]:
+def user_resource(request: HttpRequest, user: Account) -> dict[str, Any]:
     """A user as ``org``'s key sees them (from ``scim_users_for_org``)."""
     groups = []
     if user.scim_active and user.scim_role_id:
@@ -278,12 +284,13 @@ def _problem_from(exc: Exception) -> ScimProblem:
     return ScimProblem(400, detail, scim_type if scim_type != "error" else None)
 
 
-def user_state(body: Any, *, context: Context, current: User | None) -> ScimUserState:
+def user_state(
+    body: Any, *, context: Context, current: Account | None
+) -> ScimUserState:
     """The ``ScimUserState`` a POST or PUT body asks for; 400 naming the field."""
     if not isinstance(body, dict):
         raise ScimProblem(400, "The body must be a JSON object.", "invalidSyntax")
-    body = {**body}
-    body.setdefault("schemas", [USER_SCHEMA])
+    body = _without_unknown_extensions(body)
     try:
         model = ScimUserModel.model_validate(body, scim_ctx=context)
     except (pydantic.ValidationError, SCIMException) as exc:
@@ -291,7 +298,23 @@ def user_state(body: Any, *, context: Context, current: User | None) -> ScimUser
     return _state_of(model, current=current)
 
 
-def _state_of(model: ScimUserModel, *, current: User | None) -> ScimUserState:
+def _without_unknown_extensions(body: dict) -> dict:
+    """``body`` minus extension schemas we do not know (ignored, not refused)."""
+    known = {USER_SCHEMA, ENTERPRISE_SCHEMA}
+    body = {
+        key: value
+        for key, value in body.items()
+        if not key.lower().startswith("urn:") or key in known
+    }
+    schemas = body.get("schemas")
+    if isinstance(schemas, list):
+        body["schemas"] = [s for s in schemas if s in known] or [USER_SCHEMA]
+    else:
+        body["schemas"] = [USER_SCHEMA]
+    return body
+
+
+def _state_of(model: ScimUserModel, *, current: Account | None) -> ScimUserState:
     if not model.user_name:
         raise ScimProblem(400, "userName is required.", "invalidValue")
     active = model.active
@@ -349,7 +372,7 @@ def patched(resource: dict, body: Any, model_class) -> Any:
     return model
 
 
-def patched_user_state(resource: dict, body: Any, current: User) -> ScimUserState:
+def patched_user_state(resource: dict, body: Any, current: Account) -> ScimUserState:
     """The state a PATCH leaves a user in."""
     return _state_of(patched(resource, body, ScimUserModel), current=current)
 

@@ -463,3 +463,27 @@ def test_if_match_with_a_stale_etag_is_412(idp):
     )
     assert stale.status_code == 412
     assert idp.get(f"Users/{user_id}").json()["externalId"] == "v2"
+
+
+def test_entra_enterprise_extension_is_accepted_and_unknown_ones_ignored(idp):
+    """Entra's enterprise attributes (create and PATCH) and custom URNs pass."""
+    enterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+    body = okta_user(
+        schemas=[USER_SCHEMA, enterprise, "urn:example:custom"],
+        **{
+            enterprise: {"department": "R&D", "employeeNumber": "7"},
+            "urn:example:custom": {"badge": 12},
+        },
+    )
+    created = idp.send("post", "Users", body)
+    assert created.status_code == 201, created.content
+    patch = {
+        "schemas": [PATCH_SCHEMA],
+        "Operations": [
+            {"op": "Add", "path": f"{enterprise}:department", "value": "Sales"},
+            {"op": "Replace", "path": "title", "value": "Engineer"},
+        ],
+    }
+    response = idp.send("patch", f"Users/{created.json()['id']}", patch)
+    assert response.status_code == 200, response.content
+    assert response.json()["active"] is True
