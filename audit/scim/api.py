@@ -248,6 +248,12 @@ def group(request: HttpRequest, org, group_id) -> HttpResponse:
     return _resource(_group(request, org, role))
 
 
+@scim_endpoint("GET", "POST", "PUT", "PATCH", "DELETE")
+def not_found(request: HttpRequest, org, rest: str = "") -> HttpResponse:
+    """Any other path under ``/scim/v2/`` (``/Bulk``, ``/Me``...): a SCIM 404."""
+    raise ScimProblem(404, f"/scim/v2/{rest} is not an endpoint of this service.")
+
+
 # --- discovery --------------------------------------------------------------------
 
 

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import uuid
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
-from audit.models import Membership, Organization, Role, ScimMembership, User
+from audit.models import (
+    Membership,
+    Organization,
+    OrgPermission,
+    Role,
+    ScimMembership,
+    User,
+)
 
 
 def scim_users_for_org(*, org: Organization) -> QuerySet[User]:
@@ -62,10 +70,6 @@ def org_for_scim_manager(*, user, slug: str) -> Organization:
 
     An unknown slug is refused like a forbidden one (no hint that it exists).
     """
-    from django.core.exceptions import PermissionDenied
-
-    from audit.models import OrgPermission
-
     org = (
         Organization.objects.filter(
             slug=slug,

@@ -1,6 +1,6 @@
 """``/scim/v2/``: SCIM 2.0 for an org's identity provider (docs/scim.md)."""
 
-from django.urls import path
+from django.urls import path, re_path
 
 from audit.scim import api
 
@@ -18,4 +18,5 @@ urlpatterns = [
     path("Schemas/<str:schema_id>", api.schemas, name="scim-schema"),
     path("ResourceTypes", api.resource_types, name="scim-resource-types"),
     path("ResourceTypes/<str:type_id>", api.resource_types, name="scim-resource-type"),
+    re_path(r"^(?P<rest>.*)$", api.not_found),
 ]

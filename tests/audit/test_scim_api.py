@@ -487,3 +487,13 @@ def test_entra_enterprise_extension_is_accepted_and_unknown_ones_ignored(idp):
     response = idp.send("patch", f"Users/{created.json()['id']}", patch)
     assert response.status_code == 200, response.content
     assert response.json()["active"] is True
+
+
+def test_unknown_endpoint_and_wrong_method_answer_scim_errors(idp):
+    """/Bulk is a SCIM 404 and DELETE on /Users a SCIM 405, never an HTML page."""
+    bulk = idp.send("post", "Bulk", {"Operations": []})
+    assert bulk.status_code == 404
+    assert bulk.json()["schemas"] == [ERROR_SCHEMA]
+    wrong = idp.send("delete", "Users")
+    assert wrong.status_code == 405
+    assert wrong.json()["status"] == "405"

@@ -113,3 +113,23 @@ def test_secret_never_in_the_admin_or_page_after_creation(admin_client, org):
     assert raw.encode() not in admin_client.get("/orgs/acme/scim/").content
     row = ScimKey.objects.values().get(org=org)
     assert raw not in str(row)
+
+
+def test_operator_sees_keys_in_the_admin_without_secret_and_can_revoke(
+    staff_client, org, staff
+):
+    """The admin lists SCIM keys by prefix (no hash) and its action revokes."""
+    scim_key, raw = scim_key_create(actor=Actor.system(), org=org)
+    listing = staff_client.get("/admin/audit/scimkey/")
+    assert listing.status_code == 200
+    assert scim_key.prefix.encode() in listing.content
+    assert raw.encode() not in listing.content
+    assert scim_key.key_hash.encode() not in listing.content
+    response = staff_client.post(
+        "/admin/audit/scimkey/",
+        {"action": "revoke_keys", "_selected_action": [scim_key.pk]},
+    )
+    assert response.status_code == 302
+    assert scim_key_for_raw_key(raw) is None
+    event = AuditEvent.objects.get(event_type="OrgSCIMKeyRevoked")
+    assert (event.caused_by_type, event.caused_by_id) == ("Employee", str(staff.pk))
