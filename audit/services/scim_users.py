@@ -17,12 +17,14 @@ Rules (docs/scim.md):
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from audit.models import Membership, Organization, Role, ScimMembership, User
@@ -79,6 +81,40 @@ def scim_default_role() -> Role:
     return role
 
 
+# Model fields named as the identity provider knows them, in error details.
+SCIM_NAMES = {
+    "first_name": "name.givenName",
+    "last_name": "name.familyName",
+    "email": "userName",
+}
+
+
+@contextmanager
+def _as_scim_problems() -> Iterator[None]:
+    """Model validation and lost races, as SCIM errors: 400, or 409 ``uniqueness``.
+
+    The savepoint lets the caller's transaction go on to answer cleanly.
+    """
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError:
+        raise ScimProblem(
+            409, "Another request changed this user at the same time.", "uniqueness"
+        ) from None
+    except ValidationError as exc:
+        if not hasattr(exc, "error_dict"):
+            raise ScimProblem(400, "; ".join(exc.messages), "invalidValue") from None
+        errors = [error for group in exc.error_dict.values() for error in group]
+        detail = "; ".join(
+            f"{SCIM_NAMES.get(field, field)}: {' '.join(messages)}"
+            for field, messages in exc.message_dict.items()
+        )
+        if any(error.code in ("unique", "unique_together") for error in errors):
+            raise ScimProblem(409, detail, "uniqueness") from None
+        raise ScimProblem(400, detail, "invalidValue") from None
+
+
 def _names(user: User, state: ScimUserState) -> dict[str, str]:
     changes = {}
     if state.first_name is not None and state.first_name != user.first_name:
@@ -106,29 +142,27 @@ def scim_user_create(*, actor: Actor, org: Organization, state: ScimUserState) -
     role = scim_default_role()
     user = User.objects.filter(email=email).first()
     created_account = user is None
-    if user is None:
-        try:
+    if user is not None and _is_visible(org, user):
+        raise ScimProblem(
+            409, f"{email} is already in this organization.", "uniqueness"
+        )
+    with _as_scim_problems():
+        if user is None:
             user = user_create(
                 actor=actor,
                 email=email,
                 first_name=state.first_name or "",
                 last_name=state.last_name or "",
             )
-        except ValidationError as exc:
-            raise ScimProblem(400, "; ".join(exc.messages), "invalidValue") from None
-    elif _is_visible(org, user):
-        raise ScimProblem(
-            409, f"{email} is already in this organization.", "uniqueness"
+        ScimMembership.objects.create(
+            org=org,
+            user=user,
+            external_id=state.external_id[:255],
+            created_account=created_account,
+            inactive_role=None if state.active else role,
         )
-    ScimMembership.objects.create(
-        org=org,
-        user=user,
-        external_id=state.external_id[:255],
-        created_account=created_account,
-        inactive_role=None if state.active else role,
-    )
-    if state.active:
-        membership_add(actor=actor, org=org, user=user, role=role)
+        if state.active:
+            membership_add(actor=actor, org=org, user=user, role=role)
     return user
 
 
@@ -159,13 +193,15 @@ def scim_user_replace(
             raise ScimProblem(409, f"{email} belongs to another user.", "uniqueness")
         changes["email"] = email
     if changes:
-        user = user_update(actor=actor, user=user, changes=changes)
+        with _as_scim_problems():
+            user = user_update(actor=actor, user=user, changes=changes)
     membership = (
         Membership.objects.filter(org=org, user=user).select_related("role").first()
     )
     if state.active and membership is None:
         role = record.inactive_role or scim_default_role()
-        membership_add(actor=actor, org=org, user=user, role=role)
+        with _as_scim_problems():
+            membership_add(actor=actor, org=org, user=user, role=role)
         record.inactive_role = None
     elif not state.active and membership is not None:
         record.inactive_role = membership.role

@@ -497,3 +497,16 @@ def test_unknown_endpoint_and_wrong_method_answer_scim_errors(idp):
     wrong = idp.send("delete", "Users")
     assert wrong.status_code == 405
     assert wrong.json()["status"] == "405"
+
+
+def test_too_long_names_are_400_on_create_and_replace(idp):
+    """A 200-character givenName is a 400 naming the field, nothing changed."""
+    long_name = {"givenName": "A" * 200, "familyName": "B"}
+    assert idp.send("post", "Users", okta_user(name=long_name)).status_code == 400
+    assert not User.objects.exists()
+    user_id = idp.send("post", "Users", okta_user()).json()["id"]
+    response = idp.send("put", f"Users/{user_id}", okta_user(name=long_name))
+    assert response.status_code == 400
+    assert "name.givenName" in response.json()["detail"]
+    assert User.objects.get(pk=user_id).first_name == "Ada"
+    assert not scim_events(event_type="UserMetadataChanged").exists()
