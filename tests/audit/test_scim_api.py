@@ -510,3 +510,20 @@ def test_too_long_names_are_400_on_create_and_replace(idp):
     assert "name.givenName" in response.json()["detail"]
     assert User.objects.get(pk=user_id).first_name == "Ada"
     assert not scim_events(event_type="UserMetadataChanged").exists()
+
+
+def test_okta_put_group_replaces_its_members_here(idp, org, plain_member, member):
+    """Okta's PUT of a whole group (id, displayName, members) sets who has the role."""
+    admin = Role.objects.get(name="Admin")
+    body = {
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+        "id": str(admin.pk),
+        "displayName": "Admin",
+        "members": [{"value": str(plain_member.pk), "display": plain_member.email}],
+    }
+    response = idp.send("put", f"Groups/{admin.pk}", body)
+    assert response.status_code == 200, response.content
+    assert Membership.objects.get(org=org, user=plain_member).role == admin
+    assert Membership.objects.get(org=org, user=member).role.name == "Owner"
+    renamed = idp.send("put", f"Groups/{admin.pk}", {**body, "displayName": "Boss"})
+    assert renamed.status_code == 403
