@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import uuid
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
@@ -129,7 +130,7 @@ def users(request: HttpRequest, org) -> HttpResponse:
         return _resource(resource, 201)
     start, count = r.page_params(request)
     found = selectors.scim_users_for_org(org=org).filter(
-        r.filter_q(request, r.USER_FILTER_FIELDS)
+        r.filter_q(request, r.USER_FILTER_FIELDS, uuid.UUID)
     )
     total = found.count()
     page = list(found[start - 1 : start - 1 + count]) if count else []
@@ -196,7 +197,9 @@ def groups(request: HttpRequest, org) -> HttpResponse:
     if request.method == "POST":
         raise ScimProblem(403, ROLES_ARE_SHARED)
     start, count = r.page_params(request)
-    found = selectors.scim_roles().filter(r.filter_q(request, r.GROUP_FILTER_FIELDS))
+    found = selectors.scim_roles().filter(
+        r.filter_q(request, r.GROUP_FILTER_FIELDS, int)
+    )
     total = found.count()
     page = list(found[start - 1 : start - 1 + count]) if count else []
     members = _wants_members(request)

@@ -182,7 +182,7 @@ USER_FILTER_FIELDS = {
 }
 GROUP_FILTER_FIELDS = {"displayname": "name", "id": "pk"}
 # Case-exact attributes (RFC 7643: id and externalId); the rest ignore case.
-CASE_EXACT = {"pk", "scim_external_id"}
+CASE_EXACT = {"scim_external_id"}
 LOOKUPS = {
     CompareOperator.eq: ("exact", "iexact"),
     CompareOperator.co: ("contains", "icontains"),
@@ -192,8 +192,9 @@ LOOKUPS = {
 
 
 class _ToQ(FilterVisitor[Q]):
-    def __init__(self, fields: dict[str, str]):
+    def __init__(self, fields: dict[str, str], id_type: type):
         self.fields = fields
+        self.id_type = id_type
 
     def _field(self, attr_path, prefix: str = "") -> str:
         key = (prefix + str(attr_path).split(":")[-1]).lower()
@@ -215,6 +216,15 @@ class _ToQ(FilterVisitor[Q]):
             )
             q = Q(scim_active=value)
             return ~q if node.op == CompareOperator.ne else q
+        if field == "pk":
+            # Ids compare whole; one that cannot be an id matches nothing.
+            if node.op not in (CompareOperator.eq, CompareOperator.ne):
+                raise ScimProblem(400, "id takes eq or ne.", "invalidFilter")
+            try:
+                q = Q(pk=self.id_type(str(node.value)))
+            except ValueError:
+                q = Q(pk__in=[])
+            return ~q if node.op == CompareOperator.ne else q
         if node.op == CompareOperator.ne:
             lookup = "exact" if field in CASE_EXACT else "iexact"
             return ~Q(**{f"{field}__{lookup}": str(node.value)})
@@ -224,12 +234,12 @@ class _ToQ(FilterVisitor[Q]):
             )
         exact, insensitive = LOOKUPS[node.op]
         lookup = exact if field in CASE_EXACT else insensitive
-        if field == "pk":
-            lookup = "exact"
         return Q(**{f"{field}__{lookup}": str(node.value)})
 
     def visit_present(self, node: Present) -> Q:
         field = self._field(node.attr_path)
+        if field in ("pk", "scim_active"):
+            return Q()  # always there
         return ~Q(**{f"{field}__isnull": True}) & ~Q(**{field: ""})
 
     def visit_not(self, node: Not) -> Q:
@@ -253,7 +263,7 @@ class _ToQ(FilterVisitor[Q]):
         raise ScimProblem(400, f"The filter {node} is not supported.", "invalidFilter")
 
 
-def filter_q(request: HttpRequest, fields: dict[str, str]) -> Q:
+def filter_q(request: HttpRequest, fields: dict[str, str], id_type: type) -> Q:
     """The ``filter`` query parameter as a ``Q`` over ``fields``; Q() if none."""
     expression = request.GET.get("filter", "").strip()
     if not expression:
@@ -262,7 +272,7 @@ def filter_q(request: HttpRequest, fields: dict[str, str]) -> Q:
         ast = ScimFilter(expression).ast
     except (SCIMException, ValueError) as exc:
         raise ScimProblem(400, f"Invalid filter: {exc}", "invalidFilter") from None
-    return _ToQ(fields).visit(ast)
+    return _ToQ(fields, id_type).visit(ast)
 
 
 # --- request bodies -------------------------------------------------------------

@@ -527,3 +527,27 @@ def test_okta_put_group_replaces_its_members_here(idp, org, plain_member, member
     assert Membership.objects.get(org=org, user=member).role.name == "Owner"
     renamed = idp.send("put", f"Groups/{admin.pk}", {**body, "displayName": "Boss"})
     assert renamed.status_code == 403
+
+
+def test_filters_on_ids_presence_and_logic(idp, member, plain_member):
+    """id, pr, and/or/not and odd ids filter as RFC 7644 says, never a 500."""
+
+    def names(**params):
+        response = idp.get("Users", **params)
+        assert response.status_code == 200, response.content
+        return {u["userName"] for u in response.json()["Resources"]}
+
+    assert names(filter=f'id eq "{member.pk}"') == {member.email}
+    assert names(filter='id eq "not-a-uuid"') == set()
+    assert names(filter="id pr and active pr") == {member.email, plain_member.email}
+    assert names(
+        filter=f'userName sw "owner" or userName eq "{plain_member.email}"'
+    ) == {member.email, plain_member.email}
+    assert names(filter='not (userName co "intern")') == {member.email}
+    assert names(filter='emails[value eq "OWNER@acme.example"]') == {member.email}
+    groups = idp.get("Groups", filter='id eq "abc"')
+    assert groups.status_code == 200
+    assert groups.json()["totalResults"] == 0
+    unsupported = idp.get("Users", filter='title eq "x"')
+    assert unsupported.status_code == 400
+    assert unsupported.json()["scimType"] == "invalidFilter"
