@@ -20,8 +20,8 @@ from scim2_models import Context, Group, ResourceType, User
 
 from audit.actors import actor_for_request
 from audit.models import Role
+from audit.scim import patch, selectors
 from audit.scim import resources as r
-from audit.scim import selectors
 from audit.services import scim_users
 from audit.services.scim_keys import scim_key_for_raw_key
 from audit.services.scim_users import ScimProblem
@@ -162,7 +162,7 @@ def user(request: HttpRequest, org, user_id) -> HttpResponse:
             current=current,
         )
     else:
-        state = r.patched_user_state(resource, _body(request), current)
+        state = patch.patched_user_state(resource, _body(request), current)
     scim_users.scim_user_replace(actor=actor, org=org, user=current, state=state)
     return _resource(r.user_resource(request, _user_or_404(org, user_id)))
 
@@ -243,7 +243,7 @@ def group(request: HttpRequest, org, group_id) -> HttpResponse:
     if request.method == "PUT":
         wanted_group = r.group_from_body(_body(request))
     else:
-        wanted_group = r.patched_group(resource, _body(request))
+        wanted_group = patch.patched_group(resource, _body(request))
     if wanted_group.display_name and wanted_group.display_name != role.name:
         raise ScimProblem(403, ROLES_ARE_SHARED)
     wanted = {str(m.value) for m in wanted_group.members or [] if m.value}

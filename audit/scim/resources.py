@@ -20,7 +20,6 @@ from scim2_models import (
     Context,
     EnterpriseUser,
     Group,
-    PatchOp,
     SCIMException,
     ScimFilter,
     User,
@@ -278,7 +277,7 @@ def filter_q(request: HttpRequest, fields: dict[str, str], id_type: type) -> Q:
 # --- request bodies -------------------------------------------------------------
 
 
-def _problem_from(exc: Exception) -> ScimProblem:
+def problem_from(exc: Exception) -> ScimProblem:
     scim_type = "invalidValue"
     detail = str(exc)
     if isinstance(exc, pydantic.ValidationError):
@@ -304,8 +303,8 @@ def user_state(
     try:
         model = ScimUserModel.model_validate(body, scim_ctx=context)
     except (pydantic.ValidationError, SCIMException) as exc:
-        raise _problem_from(exc) from None
-    return _state_of(model, current=current)
+        raise problem_from(exc) from None
+    return state_of(model, current=current)
 
 
 def _without_unknown_extensions(body: dict) -> dict:
@@ -324,7 +323,7 @@ def _without_unknown_extensions(body: dict) -> dict:
     return body
 
 
-def _state_of(model: ScimUserModel, *, current: Account | None) -> ScimUserState:
+def state_of(model: ScimUserModel, *, current: Account | None) -> ScimUserState:
     if not model.user_name:
         raise ScimProblem(400, "userName is required.", "invalidValue")
     active = model.active
@@ -341,57 +340,6 @@ def _state_of(model: ScimUserModel, *, current: Account | None) -> ScimUserState
     )
 
 
-def _entra_removes(body: dict) -> dict:
-    """Entra ID removes members with a value list; RFC 7644 wants a path filter.
-
-    ``{"op": "Remove", "path": "members", "value": [{"value": "id"}]}``
-    becomes one ``members[value eq "id"]`` removal per value.
-    """
-    operations = []
-    for op in body.get("Operations") or []:
-        if (
-            isinstance(op, dict)
-            and str(op.get("op", "")).lower() == "remove"
-            and str(op.get("path", "")).lower() == "members"
-            and isinstance(op.get("value"), list)
-        ):
-            for item in op["value"]:
-                value = item.get("value") if isinstance(item, dict) else item
-                path = f"members[value eq {ScimFilter.quote(str(value))}]"
-                operations.append({"op": "remove", "path": path})
-        else:
-            operations.append(op)
-    return {**body, "Operations": operations}
-
-
-def patched(resource: dict, body: Any, model_class) -> Any:
-    """``resource`` with the PatchOp ``body`` applied, as a scim2-models object."""
-    if not isinstance(body, dict) or not isinstance(body.get("Operations"), list):
-        raise ScimProblem(400, "A PatchOp body needs Operations.", "invalidSyntax")
-    body = _entra_removes({"schemas": [PATCH_SCHEMA], **body})
-    try:
-        model = model_class.model_validate(
-            {k: v for k, v in resource.items() if k != "meta"}
-        )
-        operation = PatchOp[model_class].model_validate(
-            body, scim_ctx=Context.RESOURCE_PATCH_REQUEST
-        )
-        operation.patch(model)
-    except (pydantic.ValidationError, SCIMException) as exc:
-        raise _problem_from(exc) from None
-    return model
-
-
-def patched_user_state(resource: dict, body: Any, current: Account) -> ScimUserState:
-    """The state a PATCH leaves a user in."""
-    return _state_of(patched(resource, body, ScimUserModel), current=current)
-
-
-def patched_group(resource: dict, body: Any) -> Group:
-    """The group a PATCH asks for (the caller refuses a rename)."""
-    return patched(resource, body, Group)
-
-
 def group_from_body(body: Any) -> Group:
     """A PUT body read as a Group."""
     if not isinstance(body, dict):
@@ -402,4 +350,4 @@ def group_from_body(body: Any) -> Group:
             scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST,
         )
     except (pydantic.ValidationError, SCIMException) as exc:
-        raise _problem_from(exc) from None
+        raise problem_from(exc) from None

@@ -551,3 +551,43 @@ def test_filters_on_ids_presence_and_logic(idp, member, plain_member):
     unsupported = idp.get("Users", filter='title eq "x"')
     assert unsupported.status_code == 400
     assert unsupported.json()["scimType"] == "invalidFilter"
+
+
+def test_entra_patches_of_attributes_not_kept_are_skipped(idp):
+    """Entra's adds into empty phoneNumbers/addresses and a bare manager id pass."""
+    enterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+    user_id = idp.send("post", "Users", okta_user()).json()["id"]
+    patch = {
+        "schemas": [PATCH_SCHEMA],
+        "Operations": [
+            {
+                "op": "Add",
+                "path": 'phoneNumbers[type eq "mobile"].value',
+                "value": "+33 1 23",
+            },
+            {
+                "op": "Add",
+                "path": 'addresses[type eq "work"].streetAddress',
+                "value": "1 Main St",
+            },
+            {"op": "Add", "path": f"{enterprise}:manager", "value": "mgr-7"},
+            {"op": "Replace", "path": "name.familyName", "value": "Byron"},
+        ],
+    }
+    response = idp.send("patch", f"Users/{user_id}", patch)
+    assert response.status_code == 200, response.content
+    assert response.json()["name"]["familyName"] == "Byron"
+    refused = idp.send(
+        "patch",
+        f"Users/{user_id}",
+        {
+            "schemas": [PATCH_SCHEMA],
+            "Operations": [
+                {"op": "Replace", "path": 'emails[type eq "home"].value', "value": "x"},
+                {"op": "Replace", "path": "nosuch", "value": "x"},
+            ],
+        },
+    )
+    assert refused.status_code == 400
+    assert refused.json()["scimType"] == "invalidPath"
+    assert User.objects.get(pk=user_id).last_name == "Byron"
