@@ -5,8 +5,10 @@
 ``Actor.system()``. A staff user in the admin or the operator API is
 ``Employee``; a signed-in user on auditsite's own pages is ``User``; a
 request authenticated with an operator API key is ``ApiKey`` (its prefix and
-name), and so is one with an org's API key (its prefix, name and org);
-nobody signed in (a failed login) is ``User`` with no id.
+name), and so is one with an org's API key (its prefix, name and org); an
+org's identity provider calling ``/scim/v2/`` with the org's SCIM key is
+``Scim`` (the key's id); nobody signed in (a failed login) is ``User`` with
+no id.
 """
 
 from __future__ import annotations
@@ -77,6 +79,16 @@ class Actor:
             **request_origin(request),
         )
 
+    @classmethod
+    def for_scim_key(cls, scim_key, request: HttpRequest | None = None) -> Actor:
+        """An org's identity provider provisioning over SCIM with the org's key."""
+        return cls(
+            type=CausedByType.SCIM,
+            id=str(scim_key.pk),
+            metadata={"prefix": scim_key.prefix, "org": scim_key.org.slug},
+            **request_origin(request),
+        )
+
 
 def request_origin(request: HttpRequest | None) -> dict[str, Any]:
     """``source_ip`` and ``user_agent`` of a request (Django's or DRF's)."""
@@ -111,7 +123,7 @@ def _is_operator_interface(request: HttpRequest) -> bool:
 
 
 def actor_for_request(request: HttpRequest, *, user=None) -> Actor:
-    """The actor behind ``request``: ``ApiKey``, ``Employee`` or ``User``.
+    """The actor behind ``request``: ``ApiKey``, ``Scim``, ``Employee`` or ``User``.
 
     ``user`` names the account when ``request.user`` is not (yet) it: a
     login attempt, a password reset asked for by email.
@@ -121,6 +133,8 @@ def actor_for_request(request: HttpRequest, *, user=None) -> Actor:
         return Actor.for_api_key(auth, request)
     if getattr(auth, "is_org_api_key", False) is True:
         return Actor.for_org_api_key(auth, request)
+    if getattr(auth, "is_scim_key", False) is True:
+        return Actor.for_scim_key(auth, request)
     if user is None:
         user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:

@@ -559,3 +559,8 @@ class CustomerExport(models.Model):
         if self.status == self.Status.DONE:
             return 100
         return int(100 * self.written / self.total) if self.total else 0
+
+
+# SCIM models live in their own module; importing them here registers them
+# with the audit app (and its migrations).
+from audit.scim.models import ScimKey, ScimMembership  # noqa: E402, F401

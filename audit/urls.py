@@ -1,6 +1,7 @@
 from django.urls import path
 
 from audit import org_views, portal_views, views
+from audit.scim import page as scim_page
 from auditsite.security import embeddable
 
 # The org pages are embeddable: a host product may frame them (SPEC 10).
@@ -44,4 +45,5 @@ urlpatterns = [
         embeddable(org_views.api_key_delete),
         name="org-api-key-delete",
     ),
+    path("orgs/<slug:slug>/scim/", embeddable(scim_page.scim), name="org-scim"),
 ]

@@ -316,6 +316,9 @@ AUDITSITE_SIGNING_PREVIOUS_PUBLIC_KEYS = os.environ.get(
     "AUDITSITE_SIGNING_PREVIOUS_PUBLIC_KEYS", ""
 )
 
+# The role a user provisioned over SCIM gets in the key's org (docs/scim.md).
+AUDITSITE_SCIM_DEFAULT_ROLE = os.environ.get("AUDITSITE_SCIM_DEFAULT_ROLE", "Member")
+
 # Trust the first address of X-Forwarded-For as the client IP (only behind a
 # proxy that sets it).
 AUDITSITE_TRUST_X_FORWARDED_FOR = env_bool("AUDITSITE_TRUST_X_FORWARDED_FOR", False)

@@ -28,6 +28,8 @@ urlpatterns = [
     ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/v1/", include("audit.api_urls")),
+    # SCIM 2.0 for an org's identity provider, authenticated by the org's key.
+    path("scim/v2/", include("audit.scim.urls")),
     # The schema and its docs page are public; the API itself is not.
     path(
         "api/schema/",

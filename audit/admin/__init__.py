@@ -6,7 +6,7 @@ here record their events with ``caused_by_type`` ``Employee``.
 
 from django.contrib import admin
 
-from audit.admin import accounts, api_keys, catalog, events, tasks
+from audit.admin import accounts, api_keys, catalog, events, scim, tasks
 from audit.admin.events import AuditEventAdmin, EstimatedCountPaginator
 
 admin.site.site_header = "auditsite"
@@ -20,5 +20,6 @@ __all__ = [
     "api_keys",
     "catalog",
     "events",
+    "scim",
     "tasks",
 ]

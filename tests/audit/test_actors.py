@@ -90,3 +90,17 @@ def test_forwarded_for_is_ignored_unless_trusted(settings, staff):
 def test_system_actor_is_auditsite():
     """Commands and schedules act as System."""
     assert Actor.system().type == "System"
+
+
+def test_scim_key_request_is_scim_with_the_key_id(rf, org):
+    """A request carrying the org's SCIM key is caused by Scim, id the key's id."""
+    from audit.services.scim_keys import scim_key_create
+
+    scim_key, _ = scim_key_create(actor=Actor.system(), org=org)
+    request = rf.get("/scim/v2/Users", REMOTE_ADDR="203.0.113.9")
+    request.auth = scim_key
+    actor = actor_for_request(request)
+    assert actor.type == "Scim"
+    assert actor.id == str(scim_key.pk)
+    assert actor.metadata == {"prefix": scim_key.prefix, "org": "acme"}
+    assert actor.source_ip == "203.0.113.9"

@@ -1,0 +1,52 @@
+"""Admin for orgs' SCIM keys: listed (prefix only) and revoked, never created.
+
+An org's key is created on the org's own SCIM page, where it is shown once;
+the operator sees which orgs provision over SCIM and may revoke a key.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+
+from audit.actors import actor_for_request
+from audit.models import ScimKey
+from audit.services.scim_keys import scim_key_revoke
+
+
+@admin.register(ScimKey)
+class ScimKeyAdmin(admin.ModelAdmin):
+    """Read-only list of SCIM keys with a revoke action; the hash is never shown."""
+
+    list_display = [
+        "prefix",
+        "org",
+        "created_by",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    ]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["org", "created_by"]
+    search_fields = ["prefix", "org__name", "org__slug"]
+    fields = ["prefix", "org", "created_by", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = fields
+    actions = ["revoke_keys"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Revoke instead: the row stays to explain events caused by the key.
+        return False
+
+    @admin.action(description="Revoke selected SCIM keys", permissions=["view"])
+    def revoke_keys(self, request, queryset):
+        actor = actor_for_request(request)
+        count = 0
+        for scim_key in queryset.filter(revoked_at__isnull=True):
+            scim_key_revoke(actor=actor, scim_key=scim_key)
+            count += 1
+        self.message_user(request, f"Revoked {count} SCIM key(s).", messages.SUCCESS)
