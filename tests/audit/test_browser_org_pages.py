@@ -5,7 +5,7 @@ import pytest
 from audit.org_apikeys import org_api_key_create
 from audit.services import Actor
 from exports.services.org_streams import org_stream_create
-from tests.audit.test_browser import PASSWORD, browser, screenshot, sign_in  # noqa: F401
+from tests.audit.test_browser import PASSWORD, screenshot, sign_in
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
 
 pytestmark = [
@@ -14,7 +14,7 @@ pytestmark = [
 ]
 
 
-def test_key_created_once_and_pages_fit_a_phone(browser, live_server):  # noqa: F811
+def test_key_created_once_and_pages_fit_a_phone(browser, live_server):
     """A key is shown once; both pages fit 1280 and 390 px without side-scrolling."""
     org = OrganizationFactory(name="Acme Inc", slug="acme")
     user = UserFactory(email="owner@acme.example", password=PASSWORD)

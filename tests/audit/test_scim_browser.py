@@ -9,11 +9,8 @@ import pytest
 from django.utils import timezone
 
 from audit.models import OrgPermission, Role, ScimKey
-from tests.audit import test_browser
 from tests.audit.test_browser import CHROMIUM, screenshot, sign_in
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
-
-browser = test_browser.browser  # the shared Chromium fixture
 
 pytestmark = [
     pytest.mark.browser,

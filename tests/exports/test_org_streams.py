@@ -9,9 +9,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from audit import formats
 from audit.models import AuditEvent, AuditSettings
 from audit.services import Actor
-from exports import formats, services
+from exports import services
 from exports.models import ExportLocation, ExportRun, ExportState
 from exports.retention import events_purge
 from exports.services.org_streams import (
