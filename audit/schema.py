@@ -15,9 +15,15 @@ class ScopedAutoSchema(AutoSchema):
         # replaces that method, and the scope must follow every description.
         operation = super().get_operation(*args, **kwargs)
         scope = required_scope(self.view, self.method)
-        if operation is None or scope is None:
+        if operation is not None and getattr(self.view, "org_key_only", False):
+            line = (
+                "Org API key only (`Authorization: Bearer ao_...`): operator "
+                "keys and staff sessions are refused."
+            )
+        elif operation is None or scope is None:
             return operation
-        line = f"Scope: `{scope}` (API keys); staff need the matching permission."
+        else:
+            line = f"Scope: `{scope}` (API keys); staff need the matching permission."
         description = operation.get("description")
         operation["description"] = f"{description}\n\n{line}" if description else line
         return operation
@@ -32,4 +38,17 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
             "type": "http",
             "scheme": "bearer",
             "description": "An API key: `Authorization: Bearer as_...`.",
+        }
+
+
+class OrgApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = "audit.org_api.OrgApiKeyAuthentication"
+    name = "orgApiKey"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An org's API key (its org pages make it): "
+            "`Authorization: Bearer ao_...`.",
         }
