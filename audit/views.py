@@ -35,6 +35,7 @@ from audit import formats, selectors, services
 from audit.actors import actor_for_request
 from audit.charts import chart_range, events_per_day_chart
 from audit.filters import OrgAuditEventFilter
+from audit.log_html import chart_bars_html, event_rows_html
 from audit.models import AuditSettings, Category, CustomerExport, Role
 from audit.nav import org_nav
 from audit.pagination import keyset_page
@@ -145,6 +146,7 @@ def audit_log(request: HttpRequest, slug: str) -> HttpResponse:
         before=before,
     )
     params = filterset.active_params() if filterset.is_bound else {}
+    query = urlencode(params, doseq=True)
     current = {name: request.GET.get(name, "") for name in filterset.CUSTOMER_FILTERS}
     event_types = selectors.event_type_choices()
     # Several types come as a repeated parameter (the multi-select) or
@@ -160,10 +162,12 @@ def audit_log(request: HttpRequest, slug: str) -> HttpResponse:
         "filterset": filterset,
         "form": filterset.form,
         "rows": rows,
+        "rows_html": event_rows_html(rows, org_slug=org.slug, query=query),
         "page": page,
         "chart": chart,
+        "chart_bars_html": chart_bars_html(chart.bars),
         "params": params,
-        "query": urlencode(params, doseq=True),
+        "query": query,
         "older_query": urlencode({**params, "before": page.older}, doseq=True)
         if page.older
         else "",

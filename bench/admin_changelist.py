@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import django_on, seed_until  # noqa: E402
+from page_timing import timed_page  # noqa: E402
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/auditsite_bench_admin"
 
@@ -64,24 +63,16 @@ def main() -> None:
         "page 20": {"p": "20"},
     }
 
-    def measure(params: dict) -> float:
-        url = "/admin/audit/auditevent/"
-        response = client.get(url, params)
-        assert response.status_code == 200, response.status_code
-        samples = []
-        for _ in range(args.runs):
-            started = time.perf_counter()
-            response = client.get(url, params)
-            samples.append((time.perf_counter() - started) * 1000)
-            assert response.status_code == 200
-        return statistics.median(samples)
+    def measure(params: dict):
+        return timed_page(client, "/admin/audit/auditevent/", args.runs, data=params)
 
     total = AuditEvent.objects.count()
     print(
         f"\nAdmin changelist, {total:,} events, PostgreSQL, median of {args.runs} runs"
     )
     print(
-        f"{'page':<18} {'auditsite ms':>13} {'default paginator ms':>21} {'speedup':>8}"
+        f"{'page':<18} {'auditsite ms':>13} {'SQL ms':>7} {'queries':>8}"
+        f" {'render ms':>10} {'default paginator ms':>21} {'speedup':>8}"
     )
     shipped = {name: measure(params) for name, params in cases.items()}
     AuditEventAdmin.paginator = Paginator
@@ -89,10 +80,12 @@ def main() -> None:
     default = {name: measure(params) for name, params in cases.items()}
     worst = 0.0
     for name in cases:
-        worst = max(worst, shipped[name])
-        ratio = default[name] / shipped[name]
+        page = shipped[name]
+        worst = max(worst, page.total)
+        ratio = default[name].total / page.total
         print(
-            f"{name:<18} {shipped[name]:>13.1f} {default[name]:>21.1f} {ratio:>7.1f}x"
+            f"{name:<18} {page.total:>13.1f} {page.sql:>7.1f} {page.queries:>8}"
+            f" {page.render:>10.1f} {default[name].total:>21.1f} {ratio:>7.1f}x"
         )
     print(f"\nslowest auditsite page: {worst:.1f} ms (target < 100 ms at 10M)")
 
