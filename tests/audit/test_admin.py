@@ -34,6 +34,16 @@ def test_changelist_shows_events_newest_first_with_descriptions(staff_client):
     assert "ant@acme.example was locked by ops@operator.example" in response.text
 
 
+def test_changelist_rows_link_to_their_change_pages(staff_client):
+    """Both link columns of each row open that row's own change page."""
+    events = [AuditEventFactory() for _ in range(3)]
+    body = staff_client.get(reverse(CHANGELIST)).text
+    for event in events:
+        url = reverse("admin:audit_auditevent_change", args=[event.pk])
+        assert body.count(f'href="{url}"') == 2
+    assert "__pk__" not in body
+
+
 def test_event_detail_is_read_only_with_pretty_json(staff_client):
     """The detail page shows the description and data, with no save or delete."""
     event = AuditEventFactory(
