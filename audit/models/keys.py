@@ -17,6 +17,18 @@ from audit.models.accounts import Organization, User
 from audit.scopes import default_scopes
 
 
+def _user_who() -> models.ForeignKey:
+    """Who made or revoked a key: a user, kept as None once they are deleted."""
+    return models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+
+
 class SecretKey(models.Model):
     """What every kind of key stores: its prefix, its hash, who made it, when
     it was made, last used and revoked. ``KIND`` starts each key's prefix."""
@@ -25,14 +37,7 @@ class SecretKey(models.Model):
 
     prefix = models.CharField(max_length=16, unique=True, editable=False)
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
-    created_by = models.ForeignKey(
-        User,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        editable=False,
-    )
+    created_by = _user_who()
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -62,14 +67,7 @@ class ApiKey(SecretKey):
     is_api_key = True
 
     name = models.CharField(max_length=100, help_text="Who or what uses this key.")
-    revoked_by = models.ForeignKey(
-        User,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        editable=False,
-    )
+    revoked_by = _user_who()
     # The ``audit.scopes.Scope`` values this key holds (SPEC section 10).
     scopes = models.JSONField(default=default_scopes, blank=True)
     legacy_all_scopes = models.BooleanField(
