@@ -1,9 +1,7 @@
 """Services for operator API keys: create (shown once), scopes, revoke, look up.
 
-A key looks like ``as_k3x9q2mw_<43 random url-safe characters>``. The part
-before the second underscore is the visible ``prefix`` that finds the row;
-the whole key is stored only as its SHA-256 (keys are 256-bit random, so a
-fast hash is enough: there is nothing to brute-force).
+A key looks like ``as_k3x9q2mw_<43 random url-safe characters>``: the one
+scheme of every key (``audit.keys``), shown once, stored as its SHA-256.
 
 Creating and revoking a key records the ``operator`` events
 `OperatorAPIKeyCreated` / `OperatorAPIKeyRevoked` (prefix and name; never
@@ -15,40 +13,15 @@ who created and who revoked it, and when. A key holds scopes
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
-import string
-from datetime import timedelta
-
 from django.db import transaction
 from django.utils import timezone
 
 from audit.actors import Actor
 from audit.catalog import T
-from audit.models import ApiKey, CausedByType, User
+from audit.keys import key_for_raw_key, key_new, key_user_of
+from audit.models import ApiKey
 from audit.scopes import scopes_clean
 from audit.services import event_record
-
-PREFIX_ALPHABET = string.ascii_lowercase + string.digits
-PREFIX_LENGTH = len("as_") + 8
-# last_used_at is written at most this often per key, not on every request.
-LAST_USED_RESOLUTION = timedelta(seconds=60)
-
-
-def _hash(raw_key: str) -> str:
-    return hashlib.sha256(raw_key.encode()).hexdigest()
-
-
-def _new_key() -> tuple[str, str]:
-    prefix = "as_" + "".join(secrets.choice(PREFIX_ALPHABET) for _ in range(8))
-    return prefix, f"{prefix}_{secrets.token_urlsafe(32)}"
-
-
-def _user_of(actor: Actor) -> User | None:
-    if actor.type in (CausedByType.EMPLOYEE, CausedByType.USER) and actor.id:
-        return User.objects.filter(pk=actor.id).first()
-    return None
 
 
 @transaction.atomic
@@ -66,23 +39,20 @@ def api_key_create(
     if not name:
         raise ValueError("An API key needs a name.")
     scopes = scopes_clean(scopes)
-    while True:
-        prefix, raw_key = _new_key()
-        if not ApiKey.objects.filter(prefix=prefix).exists():
-            break
+    new = key_new(ApiKey)
     api_key = ApiKey.objects.create(
         name=name[:100],
-        prefix=prefix,
-        key_hash=_hash(raw_key),
-        created_by=_user_of(actor),
+        prefix=new.prefix,
+        key_hash=new.key_hash,
+        created_by=key_user_of(actor),
         scopes=scopes,
     )
     event_record(
         event_type=T.OperatorAPIKeyCreated,
         actor=actor,
-        details={"prefix": prefix, "name": api_key.name, "scopes": scopes},
+        details={"prefix": new.prefix, "name": api_key.name, "scopes": scopes},
     )
-    return api_key, raw_key
+    return api_key, new.raw_key
 
 
 @transaction.atomic
@@ -129,7 +99,7 @@ def api_key_revoke(*, api_key: ApiKey, actor: Actor | None = None) -> ApiKey:
     api_key = ApiKey.objects.select_for_update().get(pk=api_key.pk)
     if api_key.revoked_at is None:
         api_key.revoked_at = timezone.now()
-        api_key.revoked_by = _user_of(actor)
+        api_key.revoked_by = key_user_of(actor)
         api_key.save(update_fields=["revoked_at", "revoked_by"])
         event_record(
             event_type=T.OperatorAPIKeyRevoked,
@@ -145,20 +115,4 @@ def api_key_for_raw_key(raw_key: str) -> ApiKey | None:
     Marks it used (at most once a minute, so a busy key does not turn every
     request into a row update).
     """
-    # The secret part may itself contain "_": the prefix has a fixed length.
-    prefix = raw_key[:PREFIX_LENGTH]
-    separator = raw_key[PREFIX_LENGTH : PREFIX_LENGTH + 1]
-    if not prefix.startswith("as_") or separator != "_":
-        return None
-    api_key = ApiKey.objects.filter(prefix=prefix).first()
-    if api_key is None or not hmac.compare_digest(api_key.key_hash, _hash(raw_key)):
-        return None
-    if api_key.revoked_at is not None:
-        return None
-    now = timezone.now()
-    if api_key.last_used_at is None or now - api_key.last_used_at > (
-        LAST_USED_RESOLUTION
-    ):
-        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
-        api_key.last_used_at = now
-    return api_key
+    return key_for_raw_key(ApiKey.objects.all(), raw_key)

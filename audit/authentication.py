@@ -11,14 +11,18 @@ from rest_framework.throttling import SimpleRateThrottle
 from audit.apikeys import api_key_for_raw_key
 
 
-class ApiKeyAuthentication(BaseAuthentication):
-    """``Authorization: Bearer <key>``; puts the ``ApiKey`` in ``request.auth``.
+class BearerKeyAuthentication(BaseAuthentication):
+    """``Authorization: Bearer <key>``: the key ``key_for`` finds goes in
+    ``request.auth``; a key it does not find is a 401 with ``refused``.
 
-    A missing header lets the next class (the staff session) try; a Bearer
-    header with an unknown or revoked key is a 401 straight away.
+    A request with no Bearer header is left to the next class.
     """
 
     keyword = b"bearer"
+    refused = "Invalid or revoked API key."
+
+    def key_for(self, raw_key: str):
+        raise NotImplementedError
 
     def authenticate(self, request):
         parts = get_authorization_header(request).split()
@@ -32,10 +36,21 @@ class ApiKeyAuthentication(BaseAuthentication):
             raw_key = parts[1].decode("ascii")
         except UnicodeDecodeError as exc:
             raise exceptions.AuthenticationFailed("Invalid API key.") from exc
-        api_key = api_key_for_raw_key(raw_key)
-        if api_key is None:
-            raise exceptions.AuthenticationFailed("Invalid or revoked API key.")
-        return AnonymousUser(), api_key
+        key = self.key_for(raw_key)
+        if key is None:
+            raise exceptions.AuthenticationFailed(self.refused)
+        return AnonymousUser(), key
+
+
+class ApiKeyAuthentication(BearerKeyAuthentication):
+    """An operator key; puts the ``ApiKey`` in ``request.auth``.
+
+    A missing header lets the next class (the staff session) try; a Bearer
+    header with an unknown or revoked key is a 401 straight away.
+    """
+
+    def key_for(self, raw_key: str):
+        return api_key_for_raw_key(raw_key)
 
     def authenticate_header(self, request) -> str:
         # Makes DRF answer 401 (not 403) with this challenge.

@@ -9,55 +9,33 @@ operator endpoints authenticate operator keys only).
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AnonymousUser
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import exceptions
-from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.permissions import BasePermission
-from rest_framework.response import Response
 
-from audit.api.events import EventPagination
-from audit.authentication import ApiKeyRateThrottle
+from audit.api.events import EventPagination, EventReads
+from audit.authentication import ApiKeyRateThrottle, BearerKeyAuthentication
 from audit.filters import AuditEventFilter
 from audit.models import AuditEvent
 from audit.org_apikeys import org_api_key_for_raw_key
 from audit.selectors import (
     audit_settings_load,
-    event_describe_many,
     events_for_viewer,
 )
 from audit.serializers import EventSerializer
 
 
-class OrgApiKeyAuthentication(BaseAuthentication):
+class OrgApiKeyAuthentication(BearerKeyAuthentication):
     """``Authorization: Bearer ao_...``; puts the ``OrgApiKey`` in ``request.auth``.
 
     Anything else (no key, an operator key, a revoked or expired org key) is
     a 401: these endpoints know no other way in.
     """
 
-    keyword = b"bearer"
+    refused = "Invalid, expired or revoked org API key."
 
-    def authenticate(self, request):
-        parts = get_authorization_header(request).split()
-        if not parts or parts[0].lower() != self.keyword:
-            return None
-        if len(parts) != 2:
-            raise exceptions.AuthenticationFailed(
-                "Invalid Authorization header: expected 'Bearer <key>'."
-            )
-        try:
-            raw_key = parts[1].decode("ascii")
-        except UnicodeDecodeError as exc:
-            raise exceptions.AuthenticationFailed("Invalid API key.") from exc
-        key = org_api_key_for_raw_key(raw_key)
-        if key is None:
-            raise exceptions.AuthenticationFailed(
-                "Invalid, expired or revoked org API key."
-            )
-        return AnonymousUser(), key
+    def key_for(self, raw_key: str):
+        return org_api_key_for_raw_key(raw_key)
 
     def authenticate_header(self, request) -> str:
         return 'Bearer realm="auditsite-org"'
@@ -112,22 +90,14 @@ class OrgKeyView:
         "shows, newest first, with the events API's filters and cursor pages.",
     )
 )
-class OrgEventListView(OrgKeyView, ListAPIView):
+class OrgEventListView(OrgKeyView, EventReads, ListAPIView):
     """``GET``: the org's visible events newest first, filtered, keyset-paged."""
 
     pagination_class = EventPagination
     filterset_class = AuditEventFilter
 
-    def list(self, request, *args, **kwargs):
-        queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(queryset)
-        serializer = self.get_serializer(
-            page, many=True, context={"descriptions": event_describe_many(page)}
-        )
-        return self.get_paginated_response(serializer.data)
 
-
-class OrgEventDetailView(OrgKeyView, GenericAPIView):
+class OrgEventDetailView(OrgKeyView, EventReads, GenericAPIView):
     """One of the org's visible events by its ``id``; any other id is a 404."""
 
     @extend_schema(
@@ -137,8 +107,4 @@ class OrgEventDetailView(OrgKeyView, GenericAPIView):
         responses={200: EventSerializer},
     )
     def get(self, request, id):
-        event = get_object_or_404(self.get_queryset(), uuid=id)
-        serializer = self.get_serializer(
-            event, context={"descriptions": event_describe_many([event])}
-        )
-        return Response(serializer.data)
+        return self.event_response(id)

@@ -1,7 +1,7 @@
 """Services for an org's own API keys (SPEC section 11): create, revoke, look up.
 
 An org key looks like ``ao_k3x9q2mw_<43 random url-safe characters>``: the
-operator keys' shape (``audit.apikeys``) with its own ``ao_`` prefix, so that
+operator keys' shape (``audit.keys``) with its own ``ao_`` prefix, so that
 each kind of key is recognised by its first characters and an org key is
 never looked up as an operator key (or the other way round). Only the
 SHA-256 and the prefix are stored; the key is shown once.
@@ -13,8 +13,6 @@ prefix, name and expiry, never the key or its hash) in the same transaction.
 
 from __future__ import annotations
 
-import hmac
-import secrets
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
@@ -22,18 +20,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.actors import Actor
-from audit.apikeys import LAST_USED_RESOLUTION, PREFIX_ALPHABET, _hash, _user_of
 from audit.catalog import T
+from audit.keys import key_for_raw_key, key_new, key_user_of
 from audit.models import Organization, OrgApiKey
 from audit.services import event_record
-
-ORG_KEY_PREFIX = "ao_"
-PREFIX_LENGTH = len(ORG_KEY_PREFIX) + 8
-
-
-def _new_key() -> tuple[str, str]:
-    prefix = ORG_KEY_PREFIX + "".join(secrets.choice(PREFIX_ALPHABET) for _ in range(8))
-    return prefix, f"{prefix}_{secrets.token_urlsafe(32)}"
 
 
 def org_api_key_create(
@@ -59,16 +49,13 @@ def org_api_key_create(
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
-        while True:
-            prefix, raw_key = _new_key()
-            if not OrgApiKey.objects.filter(prefix=prefix).exists():
-                break
+        new = key_new(OrgApiKey)
         key = OrgApiKey.objects.create(
             org=org,
             name=name,
-            prefix=prefix,
-            key_hash=_hash(raw_key),
-            created_by=_user_of(actor),
+            prefix=new.prefix,
+            key_hash=new.key_hash,
+            created_by=key_user_of(actor),
             expires_at=expires_at,
         )
         event_record(
@@ -76,12 +63,12 @@ def org_api_key_create(
             actor=actor,
             org=org,
             details={
-                "prefix": prefix,
+                "prefix": new.prefix,
                 "name": name,
                 "expires_at": expires_at.isoformat() if expires_at else None,
             },
         )
-    return key, raw_key
+    return key, new.raw_key
 
 
 def org_api_key_revoke(*, actor: Actor, key: OrgApiKey) -> OrgApiKey:
@@ -109,20 +96,7 @@ def org_api_key_for_raw_key(raw_key: str) -> OrgApiKey | None:
 
     Marks it used, at most once a minute (as operator keys).
     """
-    prefix = raw_key[:PREFIX_LENGTH]
-    separator = raw_key[PREFIX_LENGTH : PREFIX_LENGTH + 1]
-    if not prefix.startswith(ORG_KEY_PREFIX) or separator != "_":
-        return None
-    key = OrgApiKey.objects.select_related("org").filter(prefix=prefix).first()
-    if key is None or not hmac.compare_digest(key.key_hash, _hash(raw_key)):
-        return None
-    now = timezone.now()
-    if not key.is_usable(now):
-        return None
-    if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
-        OrgApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
-        key.last_used_at = now
-    return key
+    return key_for_raw_key(OrgApiKey.objects.select_related("org"), raw_key)
 
 
 def org_api_keys_for(*, org: Organization):

@@ -5,32 +5,23 @@ fresh checkout runs on SQLite with no server. There is one settings module:
 production differs only by its environment variables (see docs/configuration.md).
 """
 
-import os
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from auditsite.env import env_bool, env_float, env_int, env_list, env_str
+from auditsite.log_filters import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
-
-
-def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_list(name: str, default: str) -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item]
 
 
 DEBUG = env_bool("DEBUG", False)
 
 # The local default is only for development and tests; production must set it.
 _DEV_SECRET_KEY = "dev-insecure-auditsite-secret-key-change-me-in-production"
-SECRET_KEY = os.environ.get("SECRET_KEY", _DEV_SECRET_KEY)
+SECRET_KEY = env_str("SECRET_KEY", _DEV_SECRET_KEY)
 if (
     SECRET_KEY == _DEV_SECRET_KEY
     and not DEBUG
@@ -102,8 +93,8 @@ WSGI_APPLICATION = "auditsite.wsgi.application"
 
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
+        env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -130,10 +121,8 @@ AUTHENTICATION_BACKENDS = [
 # AUDITSITE_LOGIN_LOCKOUT_MINUTES (Auth0's brute-force rule): nobody can lock
 # a user out from everywhere, and the right password from another address
 # still works. Each failure records UserLoginAttempt, the lock UserLocked.
-AXES_FAILURE_LIMIT = int(os.environ.get("AUDITSITE_LOGIN_FAILURE_LIMIT", "5"))
-AXES_COOLOFF_TIME = timedelta(
-    minutes=int(os.environ.get("AUDITSITE_LOGIN_LOCKOUT_MINUTES", "15"))
-)
+AXES_FAILURE_LIMIT = env_int("AUDITSITE_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AUDITSITE_LOGIN_LOCKOUT_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 # Every failure is also logged with its address (axes' AccessFailureLog),
 # which the per-address throttle below counts.
@@ -143,21 +132,11 @@ AXES_ENABLE_ACCESS_FAILURE_LOG = True
 # failures it may try once every AUDITSITE_LOGIN_IP_SLOW_SECONDS (429 with
 # Retry-After in between); after AUDITSITE_LOGIN_IP_REFUSE_AFTER failures it
 # is refused (429) until AUDITSITE_LOGIN_IP_REFUSE_MINUTES after its last one.
-AUDITSITE_LOGIN_IP_WINDOW_MINUTES = int(
-    os.environ.get("AUDITSITE_LOGIN_IP_WINDOW_MINUTES", "15")
-)
-AUDITSITE_LOGIN_IP_SLOW_AFTER = int(
-    os.environ.get("AUDITSITE_LOGIN_IP_SLOW_AFTER", "10")
-)
-AUDITSITE_LOGIN_IP_SLOW_SECONDS = int(
-    os.environ.get("AUDITSITE_LOGIN_IP_SLOW_SECONDS", "10")
-)
-AUDITSITE_LOGIN_IP_REFUSE_AFTER = int(
-    os.environ.get("AUDITSITE_LOGIN_IP_REFUSE_AFTER", "20")
-)
-AUDITSITE_LOGIN_IP_REFUSE_MINUTES = int(
-    os.environ.get("AUDITSITE_LOGIN_IP_REFUSE_MINUTES", "15")
-)
+AUDITSITE_LOGIN_IP_WINDOW_MINUTES = env_int("AUDITSITE_LOGIN_IP_WINDOW_MINUTES", 15)
+AUDITSITE_LOGIN_IP_SLOW_AFTER = env_int("AUDITSITE_LOGIN_IP_SLOW_AFTER", 10)
+AUDITSITE_LOGIN_IP_SLOW_SECONDS = env_int("AUDITSITE_LOGIN_IP_SLOW_SECONDS", 10)
+AUDITSITE_LOGIN_IP_REFUSE_AFTER = env_int("AUDITSITE_LOGIN_IP_REFUSE_AFTER", 20)
+AUDITSITE_LOGIN_IP_REFUSE_MINUTES = env_int("AUDITSITE_LOGIN_IP_REFUSE_MINUTES", 15)
 AXES_USERNAME_CALLABLE = "audit.signin.login_email"
 AXES_CLIENT_IP_CALLABLE = "audit.signin.login_client_ip"
 AXES_RESET_ON_SUCCESS = True
@@ -200,25 +179,23 @@ STORAGES = {
 # lasts AUDITSITE_CUSTOMER_EXPORT_LINK_SECONDS (a presigned URL on S3, a
 # signed URL to our own view on local files); jobs and files are deleted
 # after AUDITSITE_CUSTOMER_EXPORT_KEEP_HOURS.
-AUDITSITE_CUSTOMER_EXPORT_ASYNC_THRESHOLD = int(
-    os.environ.get("AUDITSITE_CUSTOMER_EXPORT_ASYNC_THRESHOLD", "50000")
+AUDITSITE_CUSTOMER_EXPORT_ASYNC_THRESHOLD = env_int(
+    "AUDITSITE_CUSTOMER_EXPORT_ASYNC_THRESHOLD", 50000
 )
-AUDITSITE_CUSTOMER_EXPORT_LINK_SECONDS = int(
-    os.environ.get("AUDITSITE_CUSTOMER_EXPORT_LINK_SECONDS", "600")
+AUDITSITE_CUSTOMER_EXPORT_LINK_SECONDS = env_int(
+    "AUDITSITE_CUSTOMER_EXPORT_LINK_SECONDS", 600
 )
-AUDITSITE_CUSTOMER_EXPORT_KEEP_HOURS = int(
-    os.environ.get("AUDITSITE_CUSTOMER_EXPORT_KEEP_HOURS", "24")
+AUDITSITE_CUSTOMER_EXPORT_KEEP_HOURS = env_int(
+    "AUDITSITE_CUSTOMER_EXPORT_KEEP_HOURS", 24
 )
-AUDITSITE_CUSTOMER_EXPORT_BUCKET = os.environ.get(
-    "AUDITSITE_CUSTOMER_EXPORT_BUCKET", ""
-)
-AUDITSITE_CUSTOMER_EXPORT_REGION = os.environ.get(
+AUDITSITE_CUSTOMER_EXPORT_BUCKET = env_str("AUDITSITE_CUSTOMER_EXPORT_BUCKET", "")
+AUDITSITE_CUSTOMER_EXPORT_REGION = env_str(
     "AUDITSITE_CUSTOMER_EXPORT_REGION", "us-east-1"
 )
-AUDITSITE_CUSTOMER_EXPORT_ENDPOINT_URL = os.environ.get(
+AUDITSITE_CUSTOMER_EXPORT_ENDPOINT_URL = env_str(
     "AUDITSITE_CUSTOMER_EXPORT_ENDPOINT_URL", ""
 )
-AUDITSITE_CUSTOMER_EXPORT_DIR = os.environ.get(
+AUDITSITE_CUSTOMER_EXPORT_DIR = env_str(
     "AUDITSITE_CUSTOMER_EXPORT_DIR", str(BASE_DIR / "var" / "customer-exports")
 )
 if AUDITSITE_CUSTOMER_EXPORT_BUCKET:
@@ -243,16 +220,16 @@ else:
 
 # Outgoing email (password reset links). The console backend prints them to
 # the server's output; production sets an SMTP server.
-EMAIL_BACKEND = os.environ.get(
+EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
 )
-EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
-EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
-EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
-EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "auditsite@localhost")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "auditsite@localhost")
 
 # --- Safe on the open internet (SPEC 12; docs/security.md) -------------------
 # With DEBUG off auditsite assumes HTTPS: Secure cookies, HSTS for a year and
@@ -263,9 +240,7 @@ _HTTPS = not DEBUG and not AUDITSITE_INSECURE_HTTP
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", _HTTPS)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", _HTTPS)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", _HTTPS)
-SECURE_HSTS_SECONDS = int(
-    os.environ.get("SECURE_HSTS_SECONDS", str(365 * 24 * 3600 if _HTTPS else 0))
-)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if _HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", _HTTPS)
 # Preloading commits the whole domain to HTTPS in browsers for months; that
 # is the domain owner's call (SECURE_HSTS_PRELOAD=1), so its check is quiet.
@@ -306,18 +281,18 @@ AUDITSITE_ALLOW_PRIVATE_DESTINATIONS = env_bool(
 
 # Key for stored secrets (AWS secret access keys). A Fernet key; when unset it
 # is derived from SECRET_KEY, which is fine for development only.
-AUDITSITE_ENCRYPTION_KEY = os.environ.get("AUDITSITE_ENCRYPTION_KEY", "")
+AUDITSITE_ENCRYPTION_KEY = env_str("AUDITSITE_ENCRYPTION_KEY", "")
 
 # Ed25519 key that signs export digests: base64 of the 32-byte seed, or PEM.
 # When unset it is derived from SECRET_KEY, which is fine for development only.
-AUDITSITE_SIGNING_KEY = os.environ.get("AUDITSITE_SIGNING_KEY", "")
+AUDITSITE_SIGNING_KEY = env_str("AUDITSITE_SIGNING_KEY", "")
 # Older public keys (comma-separated base64) still published after a rotation.
-AUDITSITE_SIGNING_PREVIOUS_PUBLIC_KEYS = os.environ.get(
+AUDITSITE_SIGNING_PREVIOUS_PUBLIC_KEYS = env_str(
     "AUDITSITE_SIGNING_PREVIOUS_PUBLIC_KEYS", ""
 )
 
 # The role a user provisioned over SCIM gets in the key's org (docs/scim.md).
-AUDITSITE_SCIM_DEFAULT_ROLE = os.environ.get("AUDITSITE_SCIM_DEFAULT_ROLE", "Member")
+AUDITSITE_SCIM_DEFAULT_ROLE = env_str("AUDITSITE_SCIM_DEFAULT_ROLE", "Member")
 
 # Trust the first address of X-Forwarded-For as the client IP (only behind a
 # proxy that sets it).
@@ -327,85 +302,69 @@ AUDITSITE_TRUST_X_FORWARDED_FOR = env_bool("AUDITSITE_TRUST_X_FORWARDED_FOR", Fa
 # member into one org's pages once, within AUDITSITE_PORTAL_LINK_SECONDS; the
 # page links back to return_url only when its host is in
 # AUDITSITE_PORTAL_RETURN_HOSTS (comma-separated, e.g. app.example.com).
-AUDITSITE_PORTAL_LINK_SECONDS = int(
-    os.environ.get("AUDITSITE_PORTAL_LINK_SECONDS", "300")
-)
+AUDITSITE_PORTAL_LINK_SECONDS = env_int("AUDITSITE_PORTAL_LINK_SECONDS", 300)
 AUDITSITE_PORTAL_RETURN_HOSTS = [
     host.lower() for host in env_list("AUDITSITE_PORTAL_RETURN_HOSTS", "")
 ]
 
 # Retention for events that belong to no org, in days.
-AUDITSITE_RETENTION_NO_ORG_DAYS = int(
-    os.environ.get("AUDITSITE_RETENTION_NO_ORG_DAYS", "90")
-)
+AUDITSITE_RETENTION_NO_ORG_DAYS = env_int("AUDITSITE_RETENTION_NO_ORG_DAYS", 90)
 
 # Export to S3 (exports/): see docs/destinations.md "Export to S3".
-AUDITSITE_EXPORT_S3_TIMEOUT = float(os.environ.get("AUDITSITE_EXPORT_S3_TIMEOUT", "10"))
-AUDITSITE_EXPORT_S3_MAX_ATTEMPTS = int(
-    os.environ.get("AUDITSITE_EXPORT_S3_MAX_ATTEMPTS", "5")
-)
-AUDITSITE_EXPORT_ERROR_AFTER = int(os.environ.get("AUDITSITE_EXPORT_ERROR_AFTER", "3"))
-AUDITSITE_EXPORT_LEASE_SECONDS = int(
-    os.environ.get("AUDITSITE_EXPORT_LEASE_SECONDS", "300")
-)
-AUDITSITE_EXPORT_OBJECT_EVENTS = int(
-    os.environ.get("AUDITSITE_EXPORT_OBJECT_EVENTS", "10000")
-)
-AUDITSITE_EXPORT_MAX_OBJECTS_PER_RUN = int(
-    os.environ.get("AUDITSITE_EXPORT_MAX_OBJECTS_PER_RUN", "50")
+AUDITSITE_EXPORT_S3_TIMEOUT = env_float("AUDITSITE_EXPORT_S3_TIMEOUT", 10)
+AUDITSITE_EXPORT_S3_MAX_ATTEMPTS = env_int("AUDITSITE_EXPORT_S3_MAX_ATTEMPTS", 5)
+AUDITSITE_EXPORT_ERROR_AFTER = env_int("AUDITSITE_EXPORT_ERROR_AFTER", 3)
+AUDITSITE_EXPORT_LEASE_SECONDS = env_int("AUDITSITE_EXPORT_LEASE_SECONDS", 300)
+AUDITSITE_EXPORT_OBJECT_EVENTS = env_int("AUDITSITE_EXPORT_OBJECT_EVENTS", 10000)
+AUDITSITE_EXPORT_MAX_OBJECTS_PER_RUN = env_int(
+    "AUDITSITE_EXPORT_MAX_OBJECTS_PER_RUN", 50
 )
 # CONTINUOUS: at most one queued run per this many seconds (a burst coalesces),
 # and how long a queued run waits for a busy location before leaving it.
-AUDITSITE_EXPORT_CONTINUOUS_COALESCE_SECONDS = float(
-    os.environ.get("AUDITSITE_EXPORT_CONTINUOUS_COALESCE_SECONDS", "1")
+AUDITSITE_EXPORT_CONTINUOUS_COALESCE_SECONDS = env_float(
+    "AUDITSITE_EXPORT_CONTINUOUS_COALESCE_SECONDS", 1
 )
-AUDITSITE_EXPORT_CONTINUOUS_WAIT_SECONDS = float(
-    os.environ.get("AUDITSITE_EXPORT_CONTINUOUS_WAIT_SECONDS", "10")
+AUDITSITE_EXPORT_CONTINUOUS_WAIT_SECONDS = env_float(
+    "AUDITSITE_EXPORT_CONTINUOUS_WAIT_SECONDS", 10
 )
 # CONTINUOUS and digests (issue 10, items 4 and 7): how long a process trusts
 # its answer to "does an enabled CONTINUOUS location exist?" (asked on every
 # commit of events), and at most how many hourly digests one call writes per
 # location (a location with a long history catches up over several calls).
-AUDITSITE_EXPORT_CONTINUOUS_LOOKUP_SECONDS = float(
-    os.environ.get("AUDITSITE_EXPORT_CONTINUOUS_LOOKUP_SECONDS", "5")
+AUDITSITE_EXPORT_CONTINUOUS_LOOKUP_SECONDS = env_float(
+    "AUDITSITE_EXPORT_CONTINUOUS_LOOKUP_SECONDS", 5
 )
-AUDITSITE_EXPORT_DIGEST_HOURS_PER_CALL = int(
-    os.environ.get("AUDITSITE_EXPORT_DIGEST_HOURS_PER_CALL", "168")
+AUDITSITE_EXPORT_DIGEST_HOURS_PER_CALL = env_int(
+    "AUDITSITE_EXPORT_DIGEST_HOURS_PER_CALL", 168
 )
 # HTTP destinations (Datadog, Splunk HEC, webhooks; exports/destinations/http.py):
 # per-request timeout and attempts, the longest Retry-After waited within a
 # run, the backoff between failed runs (doubling from BACKOFF_SECONDS up to
 # BACKOFF_MAX_SECONDS, or the receiver's Retry-After if longer), and how many
 # failed runs in a row pause a location (any destination).
-AUDITSITE_EXPORT_HTTP_TIMEOUT = float(
-    os.environ.get("AUDITSITE_EXPORT_HTTP_TIMEOUT", "10")
+AUDITSITE_EXPORT_HTTP_TIMEOUT = env_float("AUDITSITE_EXPORT_HTTP_TIMEOUT", 10)
+AUDITSITE_EXPORT_HTTP_MAX_ATTEMPTS = env_int("AUDITSITE_EXPORT_HTTP_MAX_ATTEMPTS", 3)
+AUDITSITE_EXPORT_HTTP_RETRY_WAIT_MAX = env_float(
+    "AUDITSITE_EXPORT_HTTP_RETRY_WAIT_MAX", 5
 )
-AUDITSITE_EXPORT_HTTP_MAX_ATTEMPTS = int(
-    os.environ.get("AUDITSITE_EXPORT_HTTP_MAX_ATTEMPTS", "3")
+AUDITSITE_EXPORT_BACKOFF_SECONDS = env_float("AUDITSITE_EXPORT_BACKOFF_SECONDS", 30)
+AUDITSITE_EXPORT_BACKOFF_MAX_SECONDS = env_float(
+    "AUDITSITE_EXPORT_BACKOFF_MAX_SECONDS", 900
 )
-AUDITSITE_EXPORT_HTTP_RETRY_WAIT_MAX = float(
-    os.environ.get("AUDITSITE_EXPORT_HTTP_RETRY_WAIT_MAX", "5")
-)
-AUDITSITE_EXPORT_BACKOFF_SECONDS = float(
-    os.environ.get("AUDITSITE_EXPORT_BACKOFF_SECONDS", "30")
-)
-AUDITSITE_EXPORT_BACKOFF_MAX_SECONDS = float(
-    os.environ.get("AUDITSITE_EXPORT_BACKOFF_MAX_SECONDS", "900")
-)
-AUDITSITE_EXPORT_PAUSE_AFTER = int(os.environ.get("AUDITSITE_EXPORT_PAUSE_AFTER", "50"))
+AUDITSITE_EXPORT_PAUSE_AFTER = env_int("AUDITSITE_EXPORT_PAUSE_AFTER", 50)
 # How many log streams one org may configure on its own page (SPEC 11).
-AUDITSITE_ORG_STREAMS_MAX = int(os.environ.get("AUDITSITE_ORG_STREAMS_MAX", "5"))
+AUDITSITE_ORG_STREAMS_MAX = env_int("AUDITSITE_ORG_STREAMS_MAX", 5)
 # The AWS identity auditsite assumes customer roles with (shown in trust policies).
-AUDITSITE_AWS_PRINCIPAL_ARN = os.environ.get("AUDITSITE_AWS_PRINCIPAL_ARN", "")
+AUDITSITE_AWS_PRINCIPAL_ARN = env_str("AUDITSITE_AWS_PRINCIPAL_ARN", "")
 # Port of the local moto S3 server that `make run` (manage.py devserver) starts.
-AUDITSITE_DEMO_S3_PORT = int(os.environ.get("AUDITSITE_DEMO_S3_PORT", "5050"))
-AUDITSITE_AWS_ACCESS_KEY_ID = os.environ.get("AUDITSITE_AWS_ACCESS_KEY_ID", "")
-AUDITSITE_AWS_SECRET_ACCESS_KEY = os.environ.get("AUDITSITE_AWS_SECRET_ACCESS_KEY", "")
+AUDITSITE_DEMO_S3_PORT = env_int("AUDITSITE_DEMO_S3_PORT", 5050)
+AUDITSITE_AWS_ACCESS_KEY_ID = env_str("AUDITSITE_AWS_ACCESS_KEY_ID", "")
+AUDITSITE_AWS_SECRET_ACCESS_KEY = env_str("AUDITSITE_AWS_SECRET_ACCESS_KEY", "")
 # REST API: requests per API key (or staff user), e.g. "600/min"; empty: none.
-AUDITSITE_API_THROTTLE_RATE = os.environ.get("AUDITSITE_API_THROTTLE_RATE", "600/min")
+AUDITSITE_API_THROTTLE_RATE = env_str("AUDITSITE_API_THROTTLE_RATE", "600/min")
 # How far into the future an ingested event's created_at may be (clock skew).
-AUDITSITE_INGEST_MAX_FUTURE_SECONDS = int(
-    os.environ.get("AUDITSITE_INGEST_MAX_FUTURE_SECONDS", "300")
+AUDITSITE_INGEST_MAX_FUTURE_SECONDS = env_int(
+    "AUDITSITE_INGEST_MAX_FUTURE_SECONDS", 300
 )
 
 REST_FRAMEWORK = {
@@ -441,12 +400,12 @@ SPECTACULAR_SETTINGS = {
 
 # django-q2: the ORM broker by default; Redis when REDIS_URL is set, which is
 # what several worker machines share in production.
-REDIS_URL = os.environ.get("REDIS_URL", "")
+REDIS_URL = env_str("REDIS_URL", "")
 Q_CLUSTER = {
     "name": "auditsite",
-    "workers": int(os.environ.get("Q_WORKERS", "2")),
-    "timeout": int(os.environ.get("Q_TIMEOUT", "600")),
-    "retry": int(os.environ.get("Q_RETRY", "720")),
+    "workers": env_int("Q_WORKERS", 2),
+    "timeout": env_int("Q_TIMEOUT", 600),
+    "retry": env_int("Q_RETRY", 720),
     "max_attempts": 1,
     "catch_up": False,
     "poll": 1,
@@ -472,30 +431,6 @@ if REDIS_URL:
 # enqueues and every task it runs at INFO) shows with AUDITSITE_LOG_VERBOSE=1,
 # which `manage.py devserver --verbose` sets.
 AUDITSITE_LOG_VERBOSE = env_bool("AUDITSITE_LOG_VERBOSE", False)
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {
-        "no_client_error_tracebacks": {
-            "()": "auditsite.log_filters.NoTracebackForClientErrors"
-        }
-    },
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "filters": ["no_client_error_tracebacks"],
-        }
-    },
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {
-        # Django's default also prints to its own console handler when DEBUG
-        # is on, which showed every 403 twice: the root handler is enough.
-        "django": {"handlers": [], "level": "INFO", "propagate": True},
-        "django-q": {"level": "INFO" if AUDITSITE_LOG_VERBOSE else "WARNING"},
-        # django-axes logs every login at INFO; the audit log records them.
-        "axes": {"level": "INFO" if AUDITSITE_LOG_VERBOSE else "WARNING"},
-        # httpx logs every request of the HTTP destinations at INFO; the runs
-        # record what was delivered.
-        "httpx": {"level": "INFO" if AUDITSITE_LOG_VERBOSE else "WARNING"},
-    },
-}
+LOGGING = logging_config(
+    level=env_str("LOG_LEVEL", "INFO"), verbose=AUDITSITE_LOG_VERBOSE
+)

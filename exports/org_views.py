@@ -24,7 +24,7 @@ from audit.models import Category, OrgPermission
 from audit.org_views import translate
 from audit.views import in_viewer_zone, nav_context
 from exports.models import ExportLocation, ExportRun
-from exports.selectors import export_location_health
+from exports.pending import export_location_health
 from exports.services import bucket_policy_for, trust_policy_for
 from exports.services.org_streams import (
     ORG_STREAM_CATEGORIES,

@@ -5,7 +5,7 @@ days); events with no org, or whose org no longer exists, follow
 ``settings.AUDITSITE_RETENTION_NO_ORG_DAYS``. An event is kept back while any
 export location - enabled or disabled, since a disabled location is only
 paused and will deliver once re-enabled - still has to deliver it: the
-engine's own selection (``exports.selectors.export_location_pending_q``: its
+engine's own selection (``exports.pending.export_location_pending_q``: its
 filters, the default categories, the hidden kinds) after its cursor.
 Deleted with ``events_delete_for_retention`` in bounded batches, each its
 own transaction.
@@ -31,7 +31,7 @@ from audit.pagination import newer_than
 from audit.selectors import audit_settings_load
 from audit.services import event_record, events_delete_for_retention
 from exports.models import ExportLocation
-from exports.selectors import export_location_pending_q
+from exports.pending import export_location_pending_q
 
 NO_ORG = "no_org"
 BATCH_SIZE = 5000

@@ -1,5 +1,5 @@
-"""Reads for exports: the events a location still has to deliver, its lag and
-health.
+"""Reads for exports: what a location selects, in export order (what it still
+has to deliver, its lag and health: ``exports.pending``).
 
 Export order is ``(txid, seq)``: the inserting transaction's id, then the
 sequence number. On PostgreSQL sequence numbers are taken at INSERT but
@@ -21,8 +21,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, NamedTuple
 
 import orjson
@@ -39,7 +37,6 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast
 from django.db.models.lookups import GreaterThan, LessThanOrEqual
-from django.utils import timezone
 
 from audit.formats import FORMAT_VERSION
 from audit.models import AuditEvent, AuditSettings, Category
@@ -55,7 +52,6 @@ from exports.models import (
     position_encode,
 )
 
-LAG_COUNT_CAP = 100_000
 DEFAULT_CATEGORIES = [Category.ORG.value, Category.USER.value]
 
 
@@ -196,19 +192,6 @@ def export_location_cursor(*, location: ExportLocation) -> str:
         return location.state.cursor
     except ExportState.DoesNotExist:
         return POSITION_ZERO
-
-
-def export_location_pending_q(
-    *, location: ExportLocation, audit_settings: AuditSettings | None = None
-) -> Q:
-    """The events ``location`` still has to deliver: selected now, after its cursor.
-
-    What a location's lag counts and what the retention purge must keep.
-    """
-    selection = export_selection(location=location, audit_settings=audit_settings)
-    return selection_q(selection=selection) & Q(
-        _after(export_location_cursor(location=location))
-    )
 
 
 class _Row(Func):
@@ -355,28 +338,6 @@ def export_rows_between(*, selection: dict, after: str, up_to: str) -> list[Expo
     )
 
 
-def export_location_lag(*, location: ExportLocation) -> dict:
-    """What a location has not delivered yet: count (capped) and ages.
-
-    ``oldest_pending_at`` is when the oldest undelivered event was recorded,
-    so a stuck export shows as a growing ``oldest_pending_age_seconds``.
-    """
-    pending = AuditEvent.objects.filter(export_location_pending_q(location=location))
-    oldest = pending.order_by("txid", "seq").values_list("recorded_at").first()
-    newest = pending.order_by("-txid", "-seq").values_list("recorded_at").first()
-    count = pending.order_by()[: LAG_COUNT_CAP + 1].count()
-    oldest_at: datetime | None = oldest[0] if oldest else None
-    return {
-        "pending_events": min(count, LAG_COUNT_CAP),
-        "pending_events_capped": count > LAG_COUNT_CAP,
-        "oldest_pending_at": oldest_at,
-        "newest_pending_at": newest[0] if newest else None,
-        "oldest_pending_age_seconds": (
-            int((timezone.now() - oldest_at).total_seconds()) if oldest_at else 0
-        ),
-    }
-
-
 def export_runs_for(*, location: ExportLocation) -> QuerySet[ExportRun]:
     """A location's run history, newest first."""
     return ExportRun.objects.filter(location=location).order_by("-started_at", "-id")
@@ -385,70 +346,3 @@ def export_runs_for(*, location: ExportLocation) -> QuerySet[ExportRun]:
 def export_objects_for(*, location: ExportLocation) -> QuerySet[ExportObject]:
     """The objects a location delivered, in export order."""
     return ExportObject.objects.filter(location=location).order_by("position_to")
-
-
-@dataclass(frozen=True)
-class LocationHealth:
-    """One status for a location, as the admin, API and command show it.
-
-    ``state`` is ``ok``, ``lagging``, ``error`` or ``paused``; ``text`` is the
-    line to show (``OK``, ``lagging 120 events, oldest 14 min``,
-    ``error: <message>``, ``paused``). A location is lagging when its oldest
-    undelivered event is older than one interval plus a minute of grace
-    (events within that are simply waiting for the next run).
-    """
-
-    state: str
-    text: str
-    pending_events: int
-    pending_events_capped: bool
-    oldest_pending_minutes: int
-
-    @property
-    def lag_text(self) -> str:
-        """``Nothing pending`` or ``120 events, the oldest recorded 14 min ago``."""
-        if not self.pending_events:
-            return "Nothing pending"
-        more = "+" if self.pending_events_capped else ""
-        noun = "event" if self.pending_events == 1 else "events"
-        return (
-            f"{self.pending_events}{more} {noun}, the oldest recorded "
-            f"{self.oldest_pending_minutes} min ago"
-        )
-
-
-LAG_GRACE_SECONDS = 60
-
-
-def export_location_health(
-    *, location: ExportLocation, lag: dict | None = None
-) -> LocationHealth:
-    """The location's health: paused, else in error, else lagging, else OK."""
-    from exports.services.locations import SCHEDULE_MINUTES
-
-    lag = lag if lag is not None else export_location_lag(location=location)
-    pending = lag["pending_events"]
-    age = lag["oldest_pending_age_seconds"]
-    minutes = age // 60
-    values = {
-        "pending_events": pending,
-        "pending_events_capped": lag["pending_events_capped"],
-        "oldest_pending_minutes": minutes,
-    }
-    if not location.enabled:
-        text = (
-            f"paused (error: {location.last_error})" if location.in_error else "paused"
-        )
-        return LocationHealth(state="paused", text=text, **values)
-    if location.in_error:
-        message = location.last_error or location.connection_status or "unknown"
-        return LocationHealth(state="error", text=f"error: {message}", **values)
-    allowance = SCHEDULE_MINUTES[location.interval] * 60 + LAG_GRACE_SECONDS
-    if pending and age > allowance:
-        more = "+" if lag["pending_events_capped"] else ""
-        return LocationHealth(
-            state="lagging",
-            text=f"lagging {pending}{more} events, oldest {minutes} min",
-            **values,
-        )
-    return LocationHealth(state="ok", text="OK", **values)

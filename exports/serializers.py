@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from exports import services
 from exports.models import POSITION_ZERO, ExportLocation, ExportRun
-from exports.selectors import export_location_health, export_location_lag
+from exports.pending import export_location_health, export_location_lag
 from exports.services.location_checks import (
     S3_FIELDS,
     SCHEDULE_FIELDS,

@@ -3,7 +3,7 @@ from django.core.cache import cache
 from django.db import connection
 from rest_framework.test import APIClient
 
-from audit.apikeys import _hash, _new_key
+from audit.keys import key_new
 from audit.models import ApiKey, Role
 from audit.scopes import ALL_SCOPES
 from audit.services import Actor
@@ -132,14 +132,14 @@ def api_key(db):
     Made as a row, not through ``api_key_create``: tests that count the
     events a request records must not see this set-up's OperatorAPIKeyCreated.
     """
-    prefix, raw_key = _new_key()
+    new = key_new(ApiKey)
     api_key = ApiKey.objects.create(
         name="billing service",
-        prefix=prefix,
-        key_hash=_hash(raw_key),
+        prefix=new.prefix,
+        key_hash=new.key_hash,
         scopes=list(ALL_SCOPES),
     )
-    api_key.raw_key = raw_key
+    api_key.raw_key = new.raw_key
     return api_key
 
 

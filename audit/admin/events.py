@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 
+from audit.admin.base import ReadOnlyAdminMixin
 from audit.admin_filters import (
     CreatedAfterFilter,
     CreatedBeforeFilter,
@@ -95,7 +96,7 @@ class AuditEventChangeList(ChangeList):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     # Six columns fit a 1280 px screen beside the filters; the cause's type
     # and IP are a filter and the detail page.
     list_display = [
@@ -166,15 +167,6 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [field for fieldset in self.fieldsets for field in fieldset[1]["fields"]]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.display(description="description")
     def description_column(self, obj: AuditEvent) -> str:

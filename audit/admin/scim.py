@@ -9,13 +9,17 @@ from __future__ import annotations
 from django.contrib import admin, messages
 
 from audit.actors import actor_for_request
+from audit.admin.base import ReadOnlyAdminMixin
 from audit.models import ScimKey
 from audit.services.scim_keys import scim_key_revoke
 
 
 @admin.register(ScimKey)
-class ScimKeyAdmin(admin.ModelAdmin):
-    """Read-only list of SCIM keys with a revoke action; the hash is never shown."""
+class ScimKeyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only list of SCIM keys with a revoke action; the hash is never shown.
+
+    No delete: revoke instead, the row stays to explain events caused by the key.
+    """
 
     list_display = [
         "prefix",
@@ -31,16 +35,6 @@ class ScimKeyAdmin(admin.ModelAdmin):
     fields = ["prefix", "org", "created_by", "created_at", "last_used_at", "revoked_at"]
     readonly_fields = fields
     actions = ["revoke_keys"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        # Revoke instead: the row stays to explain events caused by the key.
-        return False
 
     @admin.action(description="Revoke selected SCIM keys", permissions=["view"])
     def revoke_keys(self, request, queryset):

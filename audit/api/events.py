@@ -105,6 +105,27 @@ EVENT_EXAMPLE = {
 }
 
 
+class EventReads:
+    """What every view that reads events shares: a page of them or one, each
+    with its description (the catalog read once per response)."""
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        serializer = self.get_serializer(
+            page, many=True, context={"descriptions": event_describe_many(page)}
+        )
+        return self.get_paginated_response(serializer.data)
+
+    def event_response(self, id) -> Response:
+        """The event of ``self.get_queryset()`` whose ``id`` is ``id``, or 404."""
+        event = get_object_or_404(self.get_queryset(), uuid=id)
+        serializer = self.get_serializer(
+            event, context={"descriptions": event_describe_many([event])}
+        )
+        return Response(serializer.data)
+
+
 @extend_schema_view(
     get=extend_schema(
         operation_id="events_list",
@@ -115,7 +136,7 @@ EVENT_EXAMPLE = {
         "returned exactly once, even while new events arrive.",
     )
 )
-class EventListView(ListAPIView):
+class EventListView(EventReads, ListAPIView):
     """``GET``: events newest first, filtered; ``POST``: ingest events."""
 
     permission_classes = [IsOperator]
@@ -129,14 +150,6 @@ class EventListView(ListAPIView):
 
     def get_queryset(self):
         return events_all()
-
-    def list(self, request, *args, **kwargs):
-        queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(queryset)
-        serializer = self.get_serializer(
-            page, many=True, context={"descriptions": event_describe_many(page)}
-        )
-        return self.get_paginated_response(serializer.data)
 
     @extend_schema(
         operation_id="events_create",
@@ -227,7 +240,7 @@ class EventListView(ListAPIView):
         )
 
 
-class EventDetailView(GenericAPIView):
+class EventDetailView(EventReads, GenericAPIView):
     """One event by its ``id``."""
 
     permission_classes = [IsOperator]
@@ -244,8 +257,4 @@ class EventDetailView(GenericAPIView):
         responses={200: EventSerializer},
     )
     def get(self, request, id):
-        event = get_object_or_404(self.get_queryset(), uuid=id)
-        serializer = self.get_serializer(
-            event, context={"descriptions": event_describe_many([event])}
-        )
-        return Response(serializer.data)
+        return self.event_response(id)

@@ -72,6 +72,30 @@ def read_json_lines(text: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in text.splitlines() if line]
 
 
+def json_lines_gzip_format(
+    *, name: str, label: str, extension: str, record: Callable[[Any], dict]
+) -> Format:
+    """A format of one JSON ``record(row)`` per line, gzip'd in one piece
+    (``ndjson.gz``, ``ocsf``): the writer takes no version or templates."""
+
+    def write(
+        rows: Iterable[Any], *, version: int, templates: Templates | None = None
+    ) -> Iterator[bytes]:
+        yield gzip_text(json_lines(record(row) for row in rows))
+
+    def read(data: bytes) -> list[dict[str, Any]]:
+        return read_json_lines(gunzip_text(data))
+
+    return Format(
+        name=name,
+        label=label,
+        extension=extension,
+        content_type="application/gzip",
+        write=write,
+        read=read,
+    )
+
+
 def event_as_spec(event: Any, *, precise_time: bool = False) -> dict[str, Any]:
     """One event (a model instance) in the SPEC section 3 format."""
     return spec_from_event(event, precise_time=precise_time)

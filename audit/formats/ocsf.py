@@ -13,18 +13,10 @@ replays write the same bytes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from audit.formats.base import (
-    Format,
-    Templates,
-    gunzip_text,
-    gzip_text,
-    json_lines,
-    read_json_lines,
-)
+from audit.formats.base import json_lines_gzip_format
 from audit.formats.ocsf_map import CLASSES, OCSF_VERSION, SEVERITIES, mapping_for
 
 PRODUCT = {"name": "auditsite", "vendor_name": "auditsite"}
@@ -134,24 +126,10 @@ def record(row: Any) -> dict[str, Any]:
     return out
 
 
-def write(
-    rows: Iterable[Any], *, version: int, templates: Templates | None = None
-) -> Iterator[bytes]:
-    """One OCSF JSON record per line, gzip'd in one piece (``version``,
-    ``templates``: unused)."""
-    yield gzip_text(json_lines(record(row) for row in rows))
-
-
-def read(data: bytes) -> list[dict[str, Any]]:
-    """The records of a rendered file."""
-    return read_json_lines(gunzip_text(data))
-
-
-FORMAT = Format(
+# One OCSF JSON record per line.
+FORMAT = json_lines_gzip_format(
     name="ocsf",
     label="OCSF (gzip'd newline-delimited JSON)",
     extension="ocsf.json.gz",
-    content_type="application/gzip",
-    write=write,
-    read=read,
+    record=record,
 )

@@ -10,6 +10,7 @@ batch of 1,000 costs a fixed number of queries.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -91,6 +92,77 @@ def duplicates(values: list[tuple[int, Any]]) -> dict[int, int]:
 def differing_fields(row: models.Model, fields: dict[str, Any]) -> list[str]:
     """The fields whose stored value differs from the one asked for."""
     return sorted(name for name, value in fields.items() if getattr(row, name) != value)
+
+
+def rows_new_or_stored(
+    model: type[models.Model],
+    wanted: list[tuple[Any, dict[str, Any]]],
+    *,
+    noun: str,
+    errors: list[ItemError],
+) -> tuple[list[tuple[int, models.Model]], list[Created | None]]:
+    """Sort a batch's ``(id or None, fields)`` items into rows to insert and
+    rows already stored.
+
+    An id stored with the same fields is a retry (``Created(row, False)``),
+    with other fields a conflict; an id repeated in the batch is an error.
+    New rows (their own id, or a new one) are validated field by field.
+    Returns the new ``(index, row)`` pairs and each item's result so far
+    (``None`` where a row is still to be inserted); problems go to ``errors``.
+    """
+    given_ids = [ident for ident, _ in wanted if ident is not None]
+    stored = model.objects.in_bulk(given_ids) if given_ids else {}
+    ids = [(index, ident) for index, (ident, _) in enumerate(wanted)]
+    for index, earlier in duplicates(ids).items():
+        errors.append(ItemError(index, "id", f"repeats the id of item {earlier}"))
+    new_rows: list[tuple[int, models.Model]] = []
+    results: list[Created | None] = []
+    for index, (ident, fields) in enumerate(wanted):
+        existing = stored.get(ident) if ident is not None else None
+        if existing is not None:
+            different = differing_fields(existing, fields)
+            if different:
+                errors.append(
+                    ItemError(
+                        index,
+                        "id",
+                        f"{noun} with this id exists with other values of "
+                        + ", ".join(different),
+                        conflict=True,
+                    )
+                )
+            results.append(Created(existing, False))
+            continue
+        row = model(id=ident or uuid.uuid4(), **fields)
+        clean_fields(row, set(fields), index, errors)
+        new_rows.append((index, row))
+        results.append(None)
+    return new_rows, results
+
+
+def unique_values_check(
+    model: type[models.Model],
+    new_rows: list[tuple[int, models.Model]],
+    names: tuple[str, ...],
+    errors: list[ItemError],
+) -> None:
+    """Each of the unique fields ``names`` of the new rows: a value repeated in
+    the batch, or already stored, is an error on that field (one query each)."""
+    for name in names:
+        values = [(index, getattr(row, name)) for index, row in new_rows]
+        for index, earlier in duplicates(values).items():
+            errors.append(
+                ItemError(index, name, f"repeats the {name} of item {earlier}")
+            )
+        wanted = {value for _, value in values if value is not None}
+        if not wanted:
+            continue
+        taken = set(
+            model.objects.filter(**{f"{name}__in": wanted}).values_list(name, flat=True)
+        )
+        for index, value in values:
+            if value in taken:
+                errors.append(ItemError(index, name, f"is in use: {value}"))
 
 
 def with_one_retry(attempt: Callable[[], T]) -> T:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from django.db import transaction
@@ -19,10 +18,10 @@ from audit.services.bulk import (
     Created,
     ItemError,
     ItemsRejected,
-    clean_fields,
-    differing_fields,
     duplicates,
     rows_insert,
+    rows_new_or_stored,
+    unique_values_check,
     with_one_retry,
 )
 from audit.services.events import Actor, event_record, event_record_many
@@ -95,52 +94,20 @@ def _orgs_create(*, actor: Actor, items: list[dict[str, Any]]) -> list[Created]:
                 errors.append(ItemError(index, name, "is required"))
     if errors:
         raise ItemsRejected(errors)
-    given_ids = [item["id"] for item in items if item.get("id") is not None]
-    stored = Organization.objects.in_bulk(given_ids) if given_ids else {}
-    ids = [(index, item.get("id")) for index, item in enumerate(items)]
-    for index, earlier in duplicates(ids).items():
-        errors.append(ItemError(index, "id", f"repeats the id of item {earlier}"))
-    new_rows: list[tuple[int, Organization]] = []
-    results: list[Created | None] = []
-    for index, item in enumerate(items):
-        fields = {k: v for k, v in item.items() if k != "id"}
-        existing = stored.get(item.get("id")) if item.get("id") else None
-        if existing is not None:
-            different = differing_fields(existing, fields)
-            if different:
-                errors.append(
-                    ItemError(
-                        index,
-                        "id",
-                        "an org with this id exists with other values of "
-                        + ", ".join(different),
-                        conflict=True,
-                    )
-                )
-            results.append(Created(existing, False))
-            continue
-        org = Organization(id=item.get("id") or uuid.uuid4(), **fields)
-        clean_fields(org, set(fields), index, errors)
-        new_rows.append((index, org))
-        results.append(None)
-    slugs = [(index, org.slug) for index, org in new_rows]
-    for index, earlier in duplicates(slugs).items():
-        errors.append(ItemError(index, "slug", f"repeats the slug of item {earlier}"))
-    taken = set(
-        Organization.objects.filter(slug__in={s for _, s in slugs}).values_list(
-            "slug", flat=True
-        )
+    wanted = [
+        (item.get("id"), {k: v for k, v in item.items() if k != "id"}) for item in items
+    ]
+    new_rows, results = rows_new_or_stored(
+        Organization, wanted, noun="an org", errors=errors
     )
-    for index, slug in slugs:
-        if slug in taken:
-            errors.append(ItemError(index, "slug", f"is in use: {slug}"))
+    unique_values_check(Organization, new_rows, ("slug",), errors)
     if errors:
         raise ItemsRejected(errors)
     rows_insert(Organization, [org for _, org in new_rows])
     event_record_many(
         actor=actor,
         events=[
-            ("OrgCreated", None, org, _org_created_details(org)) for _, org in new_rows
+            (T.OrgCreated, None, org, _org_created_details(org)) for _, org in new_rows
         ],
     )
     for index, org in new_rows:

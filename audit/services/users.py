@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
-from django.db.models import Q
 
 from audit.catalog import T
 from audit.models import (
@@ -17,10 +15,9 @@ from audit.services.bulk import (
     Created,
     ItemError,
     ItemsRejected,
-    clean_fields,
-    differing_fields,
-    duplicates,
     rows_insert,
+    rows_new_or_stored,
+    unique_values_check,
     with_one_retry,
 )
 from audit.services.events import Actor, event_record, event_record_many
@@ -135,49 +132,8 @@ def _users_create(*, actor: Actor, items: list[dict[str, Any]]) -> list[Created]
     if errors:
         raise ItemsRejected(errors)
 
-    given_ids = [ident for ident, _ in wanted if ident is not None]
-    stored = User.objects.in_bulk(given_ids) if given_ids else {}
-    for index, earlier in duplicates([(i, w[0]) for i, w in enumerate(wanted)]).items():
-        errors.append(ItemError(index, "id", f"repeats the id of item {earlier}"))
-    new_rows: list[tuple[int, User]] = []
-    results: list[Created | None] = []
-    for index, (ident, fields) in enumerate(wanted):
-        existing = stored.get(ident) if ident is not None else None
-        if existing is not None:
-            different = differing_fields(existing, fields)
-            if different:
-                errors.append(
-                    ItemError(
-                        index,
-                        "id",
-                        "a user with this id exists with other values of "
-                        + ", ".join(different),
-                        conflict=True,
-                    )
-                )
-            results.append(Created(existing, False))
-            continue
-        user = User(id=ident or uuid.uuid4(), **fields)
-        clean_fields(user, set(fields), index, errors)
-        new_rows.append((index, user))
-        results.append(None)
-
-    for name in ("email", "username"):
-        values = [(i, getattr(u, name)) for i, u in new_rows]
-        for index, earlier in duplicates(values).items():
-            errors.append(
-                ItemError(index, name, f"repeats the {name} of item {earlier}")
-            )
-        taken_values = {v for _, v in values if v is not None}
-        if taken_values:
-            taken = set(
-                User.objects.filter(Q(**{f"{name}__in": taken_values})).values_list(
-                    name, flat=True
-                )
-            )
-            for index, value in values:
-                if value in taken:
-                    errors.append(ItemError(index, name, f"is in use: {value}"))
+    new_rows, results = rows_new_or_stored(User, wanted, noun="a user", errors=errors)
+    unique_values_check(User, new_rows, ("email", "username"), errors)
     if errors:
         raise ItemsRejected(errors)
 
@@ -189,7 +145,7 @@ def _users_create(*, actor: Actor, items: list[dict[str, Any]]) -> list[Created]
     event_record_many(
         actor=actor,
         events=[
-            ("UserCreated", user, None, _user_snapshot(user)) for _, user in new_rows
+            (T.UserCreated, user, None, _user_snapshot(user)) for _, user in new_rows
         ],
     )
     for index, user in new_rows:

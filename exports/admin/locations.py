@@ -20,7 +20,8 @@ from exports import services
 from exports.admin.digests import verify_integrity
 from exports.admin.runs import ExportRunInline, moment_html
 from exports.models import ExportLocation
-from exports.selectors import export_location_cursor, export_location_health
+from exports.pending import export_location_health
+from exports.selectors import export_location_cursor
 from exports.services.location_checks import STATUS_FIELDS
 
 ALL_HINT = "Nothing selected = all."

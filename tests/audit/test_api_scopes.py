@@ -6,7 +6,8 @@ from django.core.management.base import CommandError
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
-from audit.apikeys import _hash, _new_key, api_key_create, api_key_set_scopes
+from audit.apikeys import api_key_create, api_key_set_scopes
+from audit.keys import key_new
 from audit.models import ApiKey, AuditEvent
 from audit.permissions import required_scope
 from audit.scopes import ALL_SCOPES
@@ -18,16 +19,16 @@ LOCATIONS = "/api/v1/export-locations/"
 
 
 def key_with(*scopes, legacy=False):
-    prefix, raw_key = _new_key()
+    new = key_new(ApiKey)
     ApiKey.objects.create(
         name="svc",
-        prefix=prefix,
-        key_hash=_hash(raw_key),
+        prefix=new.prefix,
+        key_hash=new.key_hash,
         scopes=list(scopes),
         legacy_all_scopes=legacy,
     )
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw_key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {new.raw_key}")
     return client
 
 

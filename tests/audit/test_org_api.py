@@ -7,9 +7,9 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from audit.actors import actor_for_request
-from audit.apikeys import _hash
+from audit.keys import key_new
 from audit.models import AuditEvent, OrgApiKey
-from audit.org_apikeys import _new_key, org_api_key_create, org_api_key_revoke
+from audit.org_apikeys import org_api_key_create, org_api_key_revoke
 from audit.selectors import audit_settings_load
 from audit.services import Actor
 from tests.factories import AuditEventFactory
@@ -24,11 +24,11 @@ T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 @pytest.fixture
 def org_key(org):
     """A row, not ``org_api_key_create``: its event would be in the org's log."""
-    prefix, raw_key = _new_key()
+    new = key_new(OrgApiKey)
     key = OrgApiKey.objects.create(
-        org=org, name="SIEM", prefix=prefix, key_hash=_hash(raw_key)
+        org=org, name="SIEM", prefix=new.prefix, key_hash=new.key_hash
     )
-    key.raw_key = raw_key
+    key.raw_key = new.raw_key
     return key
 
 

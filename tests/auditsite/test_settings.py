@@ -91,3 +91,19 @@ def test_a_refused_request_logs_one_line_and_a_server_error_its_traceback():
         records[status] = logging.Formatter().format(record)
     assert "Traceback" not in records[403]
     assert "Traceback" in records[500]
+
+
+def test_a_number_setting_that_is_not_a_number_stops_with_its_name(monkeypatch):
+    """AUDITSITE_EXPORT_PAUSE_AFTER=x is refused naming the variable; unset: default."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from auditsite.env import env_float, env_int
+
+    monkeypatch.delenv("AUDITSITE_EXPORT_PAUSE_AFTER", raising=False)
+    assert env_int("AUDITSITE_EXPORT_PAUSE_AFTER", 50) == 50
+    assert env_float("AUDITSITE_EXPORT_PAUSE_AFTER", 10) == 10.0
+    monkeypatch.setenv("AUDITSITE_EXPORT_PAUSE_AFTER", "x")
+    with pytest.raises(ImproperlyConfigured, match="AUDITSITE_EXPORT_PAUSE_AFTER"):
+        env_int("AUDITSITE_EXPORT_PAUSE_AFTER", 50)
+    monkeypatch.setenv("AUDITSITE_EXPORT_PAUSE_AFTER", "7")
+    assert env_int("AUDITSITE_EXPORT_PAUSE_AFTER", 50) == 7

@@ -10,8 +10,8 @@ import pytest
 import requests
 
 from audit import formats
-from audit.apikeys import _hash, _new_key
 from audit.formats import event_as_spec
+from audit.keys import key_new
 from audit.models import ApiKey, AuditEvent
 from audit.services import Actor
 from exports import services
@@ -56,8 +56,9 @@ def test_qcluster_delivers_continuous_location_once(
     UserFactory(email="ada@acme.example")
     # A row, not api_key_create: its OperatorAPIKeyCreated would be one more
     # event to deliver than the EVENTS this test counts.
-    prefix, key = _new_key()
-    ApiKey.objects.create(name="e2e", prefix=prefix, key_hash=_hash(key))
+    new = key_new(ApiKey)
+    ApiKey.objects.create(name="e2e", prefix=new.prefix, key_hash=new.key_hash)
+    key = new.raw_key
     batch = [
         {
             "event_type": "UserMetadataChanged" if n % 2 else "UpdatedOrgName",

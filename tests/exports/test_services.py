@@ -9,7 +9,8 @@ from audit.models import AuditEvent
 from audit.services import Actor
 from exports import services
 from exports.models import POSITION_ZERO, ExportLocation, ExportObject, ExportRun
-from exports.selectors import export_location_cursor, export_location_lag
+from exports.pending import export_location_lag
+from exports.selectors import export_location_cursor
 from exports.services import leases, runs
 from tests.exports.conftest import BUCKET, bucket_objects
 from tests.factories import AuditEventFactory

@@ -12,7 +12,7 @@ from audit.services import Actor
 from exports import services
 from exports.destinations import datadog
 from exports.models import ExportLocation, ExportObject, ExportRun, ExportState
-from exports.selectors import export_location_health
+from exports.pending import export_location_health
 from tests.exports.receivers import (
     Answer,
     DatadogReceiver,

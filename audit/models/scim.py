@@ -1,8 +1,4 @@
-"""SCIM provisioning state: an org's SCIM key and what its identity provider knows.
-
-Kept out of ``audit/models.py`` (already past STYLE's size) and imported
-there, so the models belong to the ``audit`` app and its migrations.
-"""
+"""SCIM provisioning state: an org's SCIM key and what its identity provider knows."""
 
 from __future__ import annotations
 
@@ -10,10 +6,11 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from audit.models import Organization, Role, User
+from audit.models.accounts import Organization, Role, User
+from audit.models.keys import SecretKey
 
 
-class ScimKey(models.Model):
+class ScimKey(SecretKey):
     """The bearer token an org's identity provider uses for ``/scim/v2/``.
 
     Like an operator API key it is shown once and stored as its SHA-256 with
@@ -21,28 +18,15 @@ class ScimKey(models.Model):
     (unrevoked) key; the key's org is the only tenant it can see or change.
     """
 
+    KIND = "sc_"
     # ``audit.actors.actor_for_request`` turns a request carrying it into `Scim`.
     is_scim_key = True
 
     org = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="scim_keys"
     )
-    prefix = models.CharField(max_length=16, unique=True, editable=False)
-    key_hash = models.CharField(max_length=64, unique=True, editable=False)
-    created_by = models.ForeignKey(
-        User,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        editable=False,
-    )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
-    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
 
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(SecretKey.Meta):
         verbose_name = "SCIM key"
         constraints = [
             models.UniqueConstraint(
