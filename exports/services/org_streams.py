@@ -144,16 +144,46 @@ def org_stream_set_enabled(
     return location
 
 
-def org_stream_delete(*, actor: Actor, location: ExportLocation) -> None:
-    """Delete a stream; records `OrgLogStreamDeleted` (and the operator event)."""
+def org_stream_delete(
+    *, actor: Actor, location: ExportLocation, **details: Any
+) -> None:
+    """Delete a stream; records `OrgLogStreamDeleted` (and the operator event).
+
+    Deleting archives it (``export_location_delete``): it never runs again,
+    its secrets are wiped, what it delivered stays on record and verifies.
+    """
     with transaction.atomic():
         org_stream_record(
             T.OrgLogStreamDeleted,
             actor,
             location,
             old={f: getattr(location, f) for f in PUBLIC_FIELDS},
+            **details,
         )
         export_location_delete(actor=actor, location=location)
+
+
+def org_streams_archive(*, actor: Actor, org: Organization) -> None:
+    """Archive the streams of an org that is being deleted, then detach them.
+
+    ``audit.services.org_delete`` calls it in its transaction (through
+    ``audit.hooks.org_deleting``; connected in ``ExportsConfig.ready``). Each
+    live stream is deleted as a member would delete it (archived, secrets
+    wiped, `OrgLogStreamDeleted` in the org's log and `ExportLocationDeleted`
+    in the operator's); then every stream of the org, archived before or now,
+    loses its ``org``, so the org's row can go while their ledger (runs,
+    objects, digests) stays and still verifies. An archived location never
+    runs (``leases.lease_acquire`` takes live, enabled ones only), so an
+    org-less archived stream is never an operator stream.
+    """
+    with transaction.atomic():
+        # No stream is created for the org while it is being deleted.
+        Organization.objects.select_for_update().filter(pk=org.pk).first()
+        for location in org_streams_for(org=org):
+            org_stream_delete(
+                actor=actor, location=location, reason="The organization was deleted."
+            )
+        ExportLocation.all_objects.filter(org=org).update(org=None)
 
 
 def org_stream_verify(*, actor: Actor, location: ExportLocation) -> str:
