@@ -105,6 +105,21 @@ class LogStreamForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["event_types"].choices = list(event_types)
 
+    def save_with(self, service, request: HttpRequest, **target):
+        """Call ``service`` with the form's settings and secrets; a refusal
+        (``ValidationError``) goes on the form's fields and returns None."""
+        try:
+            return service(
+                actor=actor_for_request(request),
+                secret_access_key=self.cleaned_data["secret_access_key"],
+                destination_secret=self.cleaned_data["destination_secret"],
+                **target,
+                **self.service_fields(),
+            )
+        except ValidationError as exc:
+            translate(self, exc)
+            return None
+
     def service_fields(self) -> dict:
         """The cleaned values as the create service takes them (blanks left out)."""
         data = self.cleaned_data
@@ -223,17 +238,8 @@ def log_streams(request: HttpRequest, slug: str) -> HttpResponse:
         request.POST or None, event_types=selectors.event_type_choices()
     )
     if request.method == "POST" and form.is_valid():
-        try:
-            location = org_stream_create(
-                actor=actor_for_request(request),
-                org=org,
-                secret_access_key=form.cleaned_data["secret_access_key"],
-                destination_secret=form.cleaned_data["destination_secret"],
-                **form.service_fields(),
-            )
-        except ValidationError as exc:
-            translate(form, exc)
-        else:
+        location = form.save_with(org_stream_create, request, org=org)
+        if not form.errors:
             messages.success(
                 request,
                 f"The stream {location.name} is created; its connection test says: "
@@ -279,17 +285,8 @@ def log_stream_edit(request: HttpRequest, slug: str, stream_id) -> HttpResponse:
         event_types=selectors.event_type_choices(),
     )
     if request.method == "POST" and form.is_valid():
-        try:
-            changed = org_stream_update(
-                actor=actor_for_request(request),
-                location=location,
-                secret_access_key=form.cleaned_data["secret_access_key"],
-                destination_secret=form.cleaned_data["destination_secret"],
-                **form.service_fields(),
-            )
-        except ValidationError as exc:
-            translate(form, exc)
-        else:
+        changed = form.save_with(org_stream_update, request, location=location)
+        if not form.errors:
             if changed:
                 messages.success(request, f"The stream {location.name} is saved.")
             else:
