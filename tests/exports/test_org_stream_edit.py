@@ -216,3 +216,24 @@ def test_webhook_secret_is_write_only(owner_client, org, aws):
     hook.refresh_from_db()
     assert secret_decrypt(hook.destination_secret_encrypted) == "whsec-new"
     assert "whsec-new" not in owner_client.get(edit_url(org, hook)).content.decode()
+
+
+def test_datadog_site_is_changed_other_options_kept(owner_client, org, aws):
+    """The Datadog site is an option of its own; the operator's options stay."""
+    stream = org_stream_create(
+        actor=Actor.system(),
+        org=org,
+        name="Datadog",
+        destination="datadog",
+        destination_secret="dd-api-key",
+    )
+    ExportLocation.objects.filter(pk=stream.pk).update(
+        destination_options={"service": "acme-audit"}
+    )
+    data = {"name": "Datadog", "interval": stream.interval, "datadog_site": "EU"}
+    assert owner_client.post(edit_url(org, stream), data).status_code == 302
+    stream.refresh_from_db()
+    assert stream.destination_options == {"service": "acme-audit", "site": "EU"}
+    event = changes().get()
+    assert event.details["fields"] == ["destination_options"]
+    assert "dd-api-key" not in json.dumps(event.event_data)
