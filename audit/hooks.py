@@ -1,4 +1,4 @@
-"""Callbacks run after events commit: how other apps learn that events exist.
+"""Callbacks other apps connect: after events commit, and before an org is deleted.
 
 ``audit`` is the ground floor and never imports ``exports``; yet a
 ``CONTINUOUS`` export must hear about new events within seconds. So ``audit``
@@ -42,3 +42,29 @@ def events_recorded() -> None:
     """
     for callback in _committed:
         transaction.on_commit(callback, robust=True)
+
+
+# --- before an org is deleted ---------------------------------------------------
+
+_org_deleting: list[Callable[..., None]] = []
+
+
+def org_deleting_connect(callback: Callable[..., None]) -> None:
+    """Call ``callback(actor=..., org=...)`` when ``org_delete`` deletes an org.
+
+    Unlike the commit callbacks above, it runs inside ``org_delete``'s
+    transaction, before the org's row goes, and may write: ``exports``
+    archives the org's log streams there through its own service, which
+    records their events (an explicit call by the service, not a signal: a
+    delete that skips ``org_delete`` runs nothing, and the database refuses
+    it while a stream still points at the org). An exception rolls the whole
+    delete back. Connecting the same callback twice connects it once.
+    """
+    if callback not in _org_deleting:
+        _org_deleting.append(callback)
+
+
+def org_deleting(*, actor, org) -> None:
+    """Run every ``org_deleting_connect`` callback for ``org`` (in order)."""
+    for callback in _org_deleting:
+        callback(actor=actor, org=org)

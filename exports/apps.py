@@ -11,6 +11,9 @@ class ExportsConfig(AppConfig):
         # (audit never imports exports); see audit/hooks.py for why this is
         # not business logic in a signal.
         from audit import hooks
-        from exports.services import queueing
+        from exports.services import org_streams, queueing
 
         hooks.events_committed_connect(queueing.continuous_notify)
+        # Deleting an org archives its log streams first (org_delete calls
+        # the hook in its transaction; the ledger of a stream outlives it).
+        hooks.org_deleting_connect(org_streams.org_streams_archive)

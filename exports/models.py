@@ -111,12 +111,17 @@ class ExportLocation(models.Model):
     enabled = models.BooleanField(default=True)
     # Set for an org's own log stream (SPEC section 11): the engine then
     # delivers only what that org's pages show (exports.selectors), whatever
-    # the filters say. Not editable after creation.
+    # the filters say. Not editable after creation. Deleting the org goes
+    # through ``org_delete``, whose hook archives its streams and clears this
+    # (``org_streams.org_streams_archive``): an archived location never runs.
+    # DO_NOTHING, so a delete that skips the service fails on the database's
+    # constraint, rather than erasing a ledger (CASCADE) or turning a live
+    # stream into an operator one that selects every tenant (SET_NULL).
     org = models.ForeignKey(
         "audit.Organization",
         null=True,
         blank=True,
-        on_delete=models.CASCADE,
+        on_delete=models.DO_NOTHING,
         related_name="log_streams",
         editable=False,
     )

@@ -23,6 +23,7 @@ from audit.actors import actor_for_request
 from audit.models import Category, OrgPermission
 from audit.org_views import translate
 from audit.views import in_viewer_zone, nav_context
+from exports.destinations import datadog
 from exports.models import ExportLocation, ExportRun
 from exports.pending import export_location_health
 from exports.services import bucket_policy_for, trust_policy_for
@@ -31,13 +32,23 @@ from exports.services.org_streams import (
     org_stream_create,
     org_stream_delete,
     org_stream_set_enabled,
+    org_stream_update,
     org_stream_verify,
     org_streams_for,
 )
 
 L = ExportLocation
 S3_FIELDS = ("bucket", "region", "path_prefix", "auth_type", "access_key_id")
-S3_SECRET_FIELDS = ("secret_access_key", "role_arn")
+EDIT_FIELDS = (
+    "name",
+    "interval",
+    "categories",
+    "event_types",
+    *S3_FIELDS,
+    "role_arn",
+    "file_format",
+    "endpoint_url",
+)
 
 
 class LogStreamForm(forms.Form):
@@ -79,6 +90,11 @@ class LogStreamForm(forms.Form):
     role_arn = forms.CharField(max_length=2048, required=False, label="Role ARN")
     # Datadog, Splunk, webhook
     endpoint_url = forms.CharField(max_length=500, required=False, label="Endpoint URL")
+    datadog_site = forms.ChoiceField(
+        choices=[("", "US1 (default)"), *((s, s) for s in datadog.SITES)],
+        required=False,
+        label="Datadog site",
+    )
     destination_secret = forms.CharField(
         required=False,
         label="API key, HEC token or signing secret",
@@ -88,6 +104,21 @@ class LogStreamForm(forms.Form):
     def __init__(self, *args, event_types=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["event_types"].choices = list(event_types)
+
+    def save_with(self, service, request: HttpRequest, **target):
+        """Call ``service`` with the form's settings and secrets; a refusal
+        (``ValidationError``) goes on the form's fields and returns None."""
+        try:
+            return service(
+                actor=actor_for_request(request),
+                secret_access_key=self.cleaned_data["secret_access_key"],
+                destination_secret=self.cleaned_data["destination_secret"],
+                **target,
+                **self.service_fields(),
+            )
+        except ValidationError as exc:
+            translate(self, exc)
+            return None
 
     def service_fields(self) -> dict:
         """The cleaned values as the create service takes them (blanks left out)."""
@@ -104,6 +135,46 @@ class LogStreamForm(forms.Form):
                 fields[name] = data[name]
         if data.get("destination") != L.Destination.S3:
             fields.pop("auth_type", None)
+        if data.get("destination") == L.Destination.DATADOG and data["datadog_site"]:
+            fields["destination_options"] = {"site": data["datadog_site"]}
+        return fields
+
+
+class LogStreamEditForm(LogStreamForm):
+    """A stream's settings as they are; its destination stays (a new one is a
+    new stream) and a blank secret keeps the stored one."""
+
+    SECRET_HINT = "Leave blank to keep the stored one; it is never shown."
+
+    def __init__(self, *args, location: ExportLocation, **kwargs):
+        initial = {f: getattr(location, f) for f in EDIT_FIELDS}
+        initial["datadog_site"] = (location.destination_options or {}).get("site", "")
+        super().__init__(*args, initial=initial, **kwargs)
+        self.location = location
+        del self.fields["destination"]
+        if location.destination != L.Destination.S3:
+            # Not on the page: an HTTP destination has neither (SPEC JSON).
+            del self.fields["auth_type"], self.fields["file_format"]
+        for name in ("secret_access_key", "destination_secret"):
+            self.fields[name].help_text = self.SECRET_HINT
+
+    def service_fields(self) -> dict:
+        """Every setting of the stream's destination, blanks included (a blank
+        path prefix or filter clears it); the secrets are passed apart."""
+        data = self.cleaned_data
+        kind = self.location.destination
+        names = ["name", "interval", "categories", "event_types", "endpoint_url"]
+        if kind == L.Destination.S3:
+            names += [*S3_FIELDS, "role_arn", "file_format"]
+        fields = {name: data.get(name) for name in names}
+        fields["categories"] = list(data.get("categories") or [])
+        fields["event_types"] = list(data.get("event_types") or [])
+        if kind == L.Destination.DATADOG:
+            options = dict(self.location.destination_options or {})
+            options.pop("site", None)
+            if data["datadog_site"]:
+                options["site"] = data["datadog_site"]
+            fields["destination_options"] = options
         return fields
 
 
@@ -167,17 +238,8 @@ def log_streams(request: HttpRequest, slug: str) -> HttpResponse:
         request.POST or None, event_types=selectors.event_type_choices()
     )
     if request.method == "POST" and form.is_valid():
-        try:
-            location = org_stream_create(
-                actor=actor_for_request(request),
-                org=org,
-                secret_access_key=form.cleaned_data["secret_access_key"],
-                destination_secret=form.cleaned_data["destination_secret"],
-                **form.service_fields(),
-            )
-        except ValidationError as exc:
-            translate(form, exc)
-        else:
+        location = form.save_with(org_stream_create, request, org=org)
+        if not form.errors:
             messages.success(
                 request,
                 f"The stream {location.name} is created; its connection test says: "
@@ -200,6 +262,49 @@ def log_streams(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+def _org_stream(request: HttpRequest, slug: str, stream_id):
+    """The org (403 without Manage Log Streams) and one of its own streams (404)."""
+    org = selectors.org_for_permission(
+        user=request.user, slug=slug, codename=OrgPermission.MANAGE_LOG_STREAMS
+    )
+    location = org_streams_for(org=org).filter(pk=stream_id).first()
+    if location is None:
+        raise Http404("No such log stream in this organization.")
+    return org, location
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@in_viewer_zone
+def log_stream_edit(request: HttpRequest, slug: str, stream_id) -> HttpResponse:
+    """Change one of the org's streams; a blank secret keeps the stored one."""
+    org, location = _org_stream(request, slug, stream_id)
+    form = LogStreamEditForm(
+        request.POST or None,
+        location=location,
+        event_types=selectors.event_type_choices(),
+    )
+    if request.method == "POST" and form.is_valid():
+        changed = form.save_with(org_stream_update, request, location=location)
+        if not form.errors:
+            if changed:
+                messages.success(request, f"The stream {location.name} is saved.")
+            else:
+                messages.info(request, f"Nothing changed in {location.name}.")
+            return redirect("org-log-streams", slug=org.slug)
+    context = {
+        **nav_context(request, org, "log-streams"),
+        "form": form,
+        "stream": location,
+    }
+    return render(
+        request,
+        "exports/log_stream_edit.html",
+        context,
+        status=400 if form.errors else 200,
+    )
+
+
 ACTIONS = ("verify", "pause", "resume", "delete")
 
 
@@ -209,14 +314,9 @@ def log_stream_action(
     request: HttpRequest, slug: str, stream_id, action: str
 ) -> HttpResponse:
     """Verify, pause, resume or delete one of the org's streams (404 otherwise)."""
-    org = selectors.org_for_permission(
-        user=request.user, slug=slug, codename=OrgPermission.MANAGE_LOG_STREAMS
-    )
+    org, location = _org_stream(request, slug, stream_id)
     if action not in ACTIONS:
         raise Http404("Unknown action.")
-    location = org_streams_for(org=org).filter(pk=stream_id).first()
-    if location is None:
-        raise Http404("No such log stream in this organization.")
     actor = actor_for_request(request)
     if action == "verify":
         status = org_stream_verify(actor=actor, location=location)

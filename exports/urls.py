@@ -15,6 +15,11 @@ urlpatterns = [
         name="org-log-streams",
     ),
     path(
+        "orgs/<slug:slug>/log-streams/<uuid:stream_id>/edit/",
+        embeddable(org_views.log_stream_edit),
+        name="org-log-stream-edit",
+    ),
+    path(
         "orgs/<slug:slug>/log-streams/<uuid:stream_id>/<str:action>/",
         embeddable(org_views.log_stream_action),
         name="org-log-stream-action",

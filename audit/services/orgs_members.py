@@ -7,6 +7,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q
 
+from audit import hooks
 from audit.catalog import T
 from audit.models import (
     Membership,
@@ -171,8 +172,15 @@ def org_rename(*, actor: Actor, org: Organization, name: str) -> Organization:
 
 
 @transaction.atomic
+@transaction.atomic
 def org_delete(*, actor: Actor, org: Organization) -> None:
-    """Delete an org and its memberships; records `OrgDeleted`."""
+    """Delete an org and its memberships; records `OrgDeleted`.
+
+    First, in the same transaction, every ``audit.hooks.org_deleting``
+    callback runs (``exports`` archives the org's log streams there, with
+    their events); the org's events stay in the log.
+    """
+    hooks.org_deleting(actor=actor, org=org)
     recorded_delete(
         org,
         actor=actor,

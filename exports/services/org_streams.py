@@ -48,6 +48,10 @@ ORG_STREAM_FIELDS = {
 ORG_STREAM_CATEGORIES = {USER, ORG}
 # Shown in the org's events: settings only (no credential, no secret).
 PUBLIC_FIELDS = ("interval", "categories", "event_types", "file_format", "enabled")
+# A change shows these values; any other changed field (a credential, a secret,
+# an endpoint URL that may carry a token) is named with HIDDEN for its values.
+SHOWN_FIELDS = {*PUBLIC_FIELDS, "name", "bucket", "region", "path_prefix"}
+HIDDEN = "(not shown)"
 
 
 def org_stream_record(
@@ -65,6 +69,18 @@ def org_stream_record(
             **details,
         },
     )
+
+
+def _member_fields_check(fields: dict) -> None:
+    """Refuse a setting a member may not set, or a category beyond user and org."""
+    unknown = set(fields) - ORG_STREAM_FIELDS
+    if unknown:
+        raise ValidationError({f: "Not a log stream setting." for f in sorted(unknown)})
+    wider = sorted(set(fields.get("categories") or []) - ORG_STREAM_CATEGORIES)
+    if wider:
+        raise ValidationError(
+            {"categories": f"A log stream carries user and org events, not {wider}."}
+        )
 
 
 def org_streams_for(*, org: Organization):
@@ -87,14 +103,7 @@ def org_stream_create(
     more than ``AUDITSITE_ORG_STREAMS_MAX`` streams. Records
     `ExportLocationCreated` (the operator's log) and `OrgLogStreamCreated`.
     """
-    unknown = set(fields) - ORG_STREAM_FIELDS
-    if unknown:
-        raise ValidationError({f: "Not a log stream setting." for f in sorted(unknown)})
-    wider = sorted(set(fields.get("categories") or []) - ORG_STREAM_CATEGORIES)
-    if wider:
-        raise ValidationError(
-            {"categories": f"A log stream carries user and org events, not {wider}."}
-        )
+    _member_fields_check(fields)
     with transaction.atomic():
         # One at a time per org, so two requests cannot both pass the limit.
         Organization.objects.select_for_update().filter(pk=org.pk).first()
@@ -123,6 +132,59 @@ def org_stream_create(
     return location
 
 
+def org_stream_update(
+    *,
+    actor: Actor,
+    location: ExportLocation,
+    secret_access_key: str = "",
+    destination_secret: str = "",
+    **fields: Any,
+) -> list[str]:
+    """Change a stream's settings; returns the names of what changed.
+
+    The same checks as creating (``export_location_update``, the one
+    validation with the outbound guard; no field that widens what it
+    carries). A blank secret keeps the stored one. Records the operator's
+    events and `OrgLogStreamChanged` with the changed fields' names, values
+    only for the settings in ``SHOWN_FIELDS`` (never a secret or a
+    credential), in one transaction; nothing when nothing changed.
+    """
+    _member_fields_check(fields)
+    with transaction.atomic():
+        before = {f: getattr(location, f) for f in fields}
+        export_location_update(
+            actor=actor,
+            location=location,
+            secret_access_key=secret_access_key or None,
+            destination_secret=destination_secret or None,
+            **fields,
+        )
+        changed = [f for f in fields if getattr(location, f) != before[f]]
+        changed += [
+            name
+            for name, value in (
+                ("secret_access_key", secret_access_key),
+                ("destination_secret", destination_secret),
+            )
+            if value
+        ]
+        if changed:
+            org_stream_record(
+                T.OrgLogStreamChanged,
+                actor,
+                location,
+                fields=changed,
+                old={
+                    f: before.get(f) if f in SHOWN_FIELDS else HIDDEN for f in changed
+                },
+                new={
+                    f: getattr(location, f) if f in SHOWN_FIELDS else HIDDEN
+                    for f in changed
+                },
+            )
+    return changed
+
+
 def org_stream_set_enabled(
     *, actor: Actor, location: ExportLocation, enabled: bool
 ) -> ExportLocation:
@@ -144,16 +206,46 @@ def org_stream_set_enabled(
     return location
 
 
-def org_stream_delete(*, actor: Actor, location: ExportLocation) -> None:
-    """Delete a stream; records `OrgLogStreamDeleted` (and the operator event)."""
+def org_stream_delete(
+    *, actor: Actor, location: ExportLocation, **details: Any
+) -> None:
+    """Delete a stream; records `OrgLogStreamDeleted` (and the operator event).
+
+    Deleting archives it (``export_location_delete``): it never runs again,
+    its secrets are wiped, what it delivered stays on record and verifies.
+    """
     with transaction.atomic():
         org_stream_record(
             T.OrgLogStreamDeleted,
             actor,
             location,
             old={f: getattr(location, f) for f in PUBLIC_FIELDS},
+            **details,
         )
         export_location_delete(actor=actor, location=location)
+
+
+def org_streams_archive(*, actor: Actor, org: Organization) -> None:
+    """Archive the streams of an org that is being deleted, then detach them.
+
+    ``audit.services.org_delete`` calls it in its transaction (through
+    ``audit.hooks.org_deleting``; connected in ``ExportsConfig.ready``). Each
+    live stream is deleted as a member would delete it (archived, secrets
+    wiped, `OrgLogStreamDeleted` in the org's log and `ExportLocationDeleted`
+    in the operator's); then every stream of the org, archived before or now,
+    loses its ``org``, so the org's row can go while their ledger (runs,
+    objects, digests) stays and still verifies. An archived location never
+    runs (``leases.lease_acquire`` takes live, enabled ones only), so an
+    org-less archived stream is never an operator stream.
+    """
+    with transaction.atomic():
+        # No stream is created for the org while it is being deleted.
+        Organization.objects.select_for_update().filter(pk=org.pk).first()
+        for location in org_streams_for(org=org):
+            org_stream_delete(
+                actor=actor, location=location, reason="The organization was deleted."
+            )
+        ExportLocation.all_objects.filter(org=org).update(org=None)
 
 
 def org_stream_verify(*, actor: Actor, location: ExportLocation) -> str:

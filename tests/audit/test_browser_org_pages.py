@@ -47,3 +47,45 @@ def test_key_created_once_and_pages_fit_a_phone(browser, live_server):
         screenshot(page, f"org-log-streams-{width}")
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         page.close()
+
+
+def test_edit_a_stream_keeps_the_secret_unshown(browser, live_server):
+    """Editing a stream at 1280 and 390 px: saved, the secret never in the
+    page, a bad value shown on its field, no side-scrolling."""
+    from exports.crypto import secret_decrypt
+    from exports.models import ExportLocation
+
+    org = OrganizationFactory(name="Acme Inc", slug="acme")
+    user = UserFactory(email="owner@acme.example", password=PASSWORD)
+    MembershipFactory(org=org, user=user)
+    stream = org_stream_create(
+        actor=Actor.system(),
+        org=org,
+        name="SOAR webhook",
+        destination="webhook",
+        endpoint_url="http://127.0.0.1:9/hook",
+        destination_secret="whsec-test",
+    )
+    for width in (1280, 390):
+        page = browser.new_page(viewport={"width": width, "height": 900})
+        sign_in(page, live_server, "owner@acme.example")
+        page.goto(f"{live_server.url}/orgs/acme/log-streams/")
+        page.get_by_role("link", name="Edit").click()
+        assert "whsec-test" not in page.content()
+        page.get_by_label("Endpoint URL").fill("not a url")
+        page.get_by_role("button", name="Save changes").click()
+        assert page.locator(".field-error").count() >= 1
+        screenshot(page, f"org-log-stream-edit-error-{width}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        page.get_by_label("Name").fill(f"SOAR {width}")
+        page.get_by_label("Endpoint URL").fill("http://127.0.0.1:9/other")
+        page.get_by_role("button", name="Save changes").click()
+        assert page.get_by_text(f"The stream SOAR {width} is saved.").count() == 1
+        assert "whsec-test" not in page.content()
+        page.get_by_role("link", name="Edit").click()
+        screenshot(page, f"org-log-stream-edit-{width}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        page.close()
+    saved = ExportLocation.objects.get(pk=stream.pk)
+    assert saved.name == "SOAR 390" and saved.endpoint_url.endswith("/other")
+    assert secret_decrypt(saved.destination_secret_encrypted) == "whsec-test"
