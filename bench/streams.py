@@ -1,20 +1,28 @@
-"""Streams: events/s to a local Datadog-shaped receiver, and CONTINUOUS delay.
+"""Streams: events/s to local Datadog, Splunk HEC and webhook receivers, and
+CONTINUOUS delay (Datadog).
 
     .venv/bin/python bench/streams.py [--events 200000] [--trickle 60]
+        [--kinds datadog,splunk,webhook]
 
 Uses (and if needed creates and seeds) the PostgreSQL database in
 BENCH_DATABASE_URL (default .../h11_bench) and starts the receiver as a
 subprocess (this script with ``--serve``) on a free 127.0.0.1 port: a
-``ThreadingHTTPServer`` that does what the Datadog intake is documented to
-check (``DD-API-KEY``, gunzip, a JSON array of at most 1,000 entries) and
-counts the entries it accepted (``GET /count``).
+``ThreadingHTTPServer`` that checks what each vendor documents (Datadog:
+``DD-API-KEY``, gunzip, a JSON array of at most 1,000 entries; Splunk HEC:
+``Authorization: Splunk``, stacked events; webhook: the HMAC signature) and
+counts the records it accepted (``GET /``).
 
-1. Ceiling: a loop posting pre-built gzip bodies (1,000 real entries each,
-   built once from the first rows) to the receiver over one keep-alive
-   connection: what the receiver and HTTP stack can take at most.
-2. Throughput: a new ``datadog`` location streams every event (runs one after
-   another until nothing is left, as the scheduled task does), compared with
-   the ceiling and checked against the receiver's count.
+For each of ``--kinds``:
+
+1. Ceiling: a loop posting the destination's own first request (1,000 real
+   records, built once) to the receiver over one keep-alive connection:
+   what the receiver and HTTP stack can take at most.
+2. Throughput: a new location of that kind streams every event (runs one
+   after another until nothing is left, as the scheduled task does),
+   compared with the ceiling and checked against the receiver's count.
+
+Then (Datadog, skipped with ``--trickle 0``):
+
 3. CONTINUOUS delay: with a real ``qcluster`` running, events are recorded
    at a steady trickle (each commit queues the CONTINUOUS run through
    ``audit.hooks``, as in production); the delay of each is from
@@ -26,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import hmac
 import json
 import os
 import sys
@@ -55,6 +64,29 @@ API_KEY = "bench-api-key"
 # --- the receiver (its own process) --------------------------------------------------
 
 
+def _entries(path: str, headers, raw: bytes) -> int | None:
+    """How many records a request holds if it passes its vendor's checks."""
+    if path == "/api/v2/logs":  # Datadog: DD-API-KEY, gzip'd JSON array
+        if headers.get("DD-API-KEY") != API_KEY:
+            return None
+        entries = json.loads(gzip.decompress(raw))
+        ok = isinstance(entries, list) and len(entries) <= 1000
+        return len(entries) if ok else None
+    if path == "/services/collector/event":  # Splunk HEC: stacked objects
+        if headers.get("Authorization") != f"Splunk {API_KEY}":
+            return None
+        events = [json.loads(line) for line in raw.split(b"\n")]
+        return len(events) if all("event" in e for e in events) else None
+    if path == "/hook":  # webhook: HMAC over timestamp.body, a JSON array
+        timestamp = headers.get("X-Auditsite-Timestamp", "")
+        mac = hmac.new(API_KEY.encode(), f"{timestamp}.".encode() + raw, "sha256")
+        given = headers.get("X-Auditsite-Signature", "").removeprefix("sha256=")
+        if not hmac.compare_digest(mac.hexdigest(), given):
+            return None
+        return len(json.loads(raw))
+    return None
+
+
 class _Intake(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     accepted = 0
@@ -80,17 +112,14 @@ class _Intake(BaseHTTPRequestHandler):
 
     def do_POST(self):
         raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        if self.path != "/api/v2/logs" or self.headers.get("DD-API-KEY") != API_KEY:
-            self._answer(403, b'{"errors":["Forbidden"]}')
-            return
-        entries = json.loads(gzip.decompress(raw))
-        if not isinstance(entries, list) or len(entries) > 1000:
-            self._answer(400, b'{"errors":["bad payload"]}')
+        count = _entries(self.path, self.headers, raw)
+        if count is None:
+            self._answer(403, b'{"errors":["refused"]}')
             return
         with self.lock:
-            type(self).accepted += len(entries)
+            type(self).accepted += count
             type(self).requests += 1
-        self._answer(202, b"{}")
+        self._answer(202 if self.path == "/api/v2/logs" else 200, b"{}")
 
 
 def serve(port: int) -> None:
@@ -102,19 +131,101 @@ def serve(port: int) -> None:
 # --- the bench -----------------------------------------------------------------------
 
 
-def _datadog_location(endpoint: str, name: str, interval: str):
-    """A new Datadog location sending to the bench's receiver."""
+def _datadog_location(endpoint: str, name: str, interval: str, kind="datadog"):
+    """A new stream (Datadog by default) sending to the bench's receiver."""
     from audit.services import Actor
     from exports import services
 
     return services.export_location_create(
         actor=Actor.system(),
         name=name,
-        destination="datadog",
-        endpoint_url=endpoint,
+        destination=kind,
+        endpoint_url=f"{endpoint}/hook" if kind == "webhook" else endpoint,
         destination_secret=API_KEY,
         interval=interval,
     )
+
+
+def _throughput(kind: str, endpoint: str, http, received) -> None:
+    """Ceiling, destination alone and the stream itself for one kind."""
+    from audit.services import Actor
+    from exports import services
+    from exports.destinations import Batch, destination_for
+    from exports.models import POSITION_ZERO
+    from exports.selectors import events_matching, export_rows_after, export_selection
+
+    location = _datadog_location(endpoint, f"bench-{kind}", "EVERY_DAY", kind)
+    total = events_matching(location=location).count()
+
+    # 1. The ceiling: one pre-built request of 1,000 real records (the
+    # destination's own body and headers), posted in a loop.
+    sample = export_rows_after(
+        selection=export_selection(location=location),
+        after=POSITION_ZERO,
+        horizon=2**62,
+        limit=1000,
+    )
+    batch = Batch(
+        name="bench",
+        body=b"",
+        content_type="application/json",
+        event_count=len(sample),
+        idempotency_key="bench",
+        rows=tuple(sample),
+    )
+    shaper = destination_for(location)
+    [request] = [
+        shaper.signed(r, idempotency_key="bench") for r in shaper.requests_for(batch)
+    ][:1]
+    posts = max(20, total // len(sample) // 4)
+    before = received()
+    started = time.perf_counter()
+    for _ in range(posts):
+        http.post(request.url, content=request.body, headers=request.headers)
+    ceiling_s = time.perf_counter() - started
+    ceiling_entries = received() - before
+    ceiling = ceiling_entries / ceiling_s
+
+    # 1b. The destination alone: shape, encode and POST the same rows
+    # (no database read, no ledger), what it adds to the receiver's cost.
+    before = received()
+    started = time.perf_counter()
+    for _ in range(posts):
+        if not shaper.deliver(batch).ok:
+            raise SystemExit("the receiver refused the destination's request")
+    shaped_s = time.perf_counter() - started
+    shaped_entries = received() - before
+    shaped = shaped_entries / shaped_s
+
+    # 2. The stream itself.
+    before = received()
+    started = time.perf_counter()
+    exported, ranges, runs = run_until_done(location.pk)
+    stream_s = time.perf_counter() - started
+    arrived = received() - before
+    rate = exported / stream_s
+    services.export_location_delete(actor=Actor.system(), location=location)
+
+    print(f"\nStreams: {kind}-shaped receiver, {total:,} matching events, PostgreSQL")
+    print(
+        f"  receiver ceiling (pre-built 1,000-record bodies, one connection): "
+        f"{ceiling_entries:>9,} in {ceiling_s:6.1f} s = {ceiling:>8,.0f} "
+        f"records/s ({len(request.body) / 1e3:.0f} kB per request)"
+    )
+    print(
+        f"  destination alone (shape + encode + POST, no database): "
+        f"{shaped_entries:>9,} in {shaped_s:6.1f} s = {shaped:>8,.0f} records/s"
+    )
+    print(
+        f"  stream ({kind}, {ranges} ranges, {runs} runs): {exported:>9,} "
+        f"events in {stream_s:6.1f} s = {rate:>8,.0f} events/s; receiver "
+        f"counted {arrived:,}"
+    )
+    print(f"  stream / ceiling: {rate / ceiling:.0%}", flush=True)
+    if arrived != exported or exported != total:
+        raise SystemExit(
+            f"mismatch: {total} events, {exported} exported, {arrived} received"
+        )
 
 
 def main() -> None:
@@ -122,6 +233,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--trickle", type=int, default=60, help="seconds")
     parser.add_argument("--rate", type=float, default=5.0, help="events/s")
+    parser.add_argument("--kinds", default="datadog,splunk,webhook")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -129,6 +241,9 @@ def main() -> None:
         return
 
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
+    # The receivers listen on 127.0.0.1: the outbound guard still checks
+    # every connection, with private addresses allowed (on-premises mode).
+    os.environ["AUDITSITE_ALLOW_PRIVATE_DESTINATIONS"] = "1"
     django_on(url)
     import httpx
     from django.utils import timezone
@@ -137,16 +252,11 @@ def main() -> None:
     from audit.models import AuditEvent, Organization, User
     from audit.services import Actor, event_record
     from exports import services
-    from exports.destinations import Batch
-    from exports.destinations.datadog import DatadogDestination
-    from exports.destinations.http import gzipped
     from exports.models import (
-        POSITION_ZERO,
         ExportObject,
         ExportState,
         position_encode,
     )
-    from exports.selectors import events_matching, export_rows_after, export_selection
 
     seed_until(args.events)
     erase_bench_locations()
@@ -170,85 +280,11 @@ def main() -> None:
         def received() -> int:
             return http.get(endpoint).json()["entries"]
 
-        location = _datadog_location(endpoint, "bench-datadog", "EVERY_DAY")
-        total = events_matching(location=location).count()
+        for kind in args.kinds.split(","):
+            _throughput(kind, endpoint, http, received)
 
-        # 1. The ceiling: pre-built gzip bodies of real entries, posted in a loop.
-        sample = export_rows_after(
-            selection=export_selection(location=location),
-            after=POSITION_ZERO,
-            horizon=2**62,
-            limit=1000,
-        )
-        shaper = DatadogDestination(location)
-        body = gzipped(b"[" + b",".join(shaper.encoded_entry(r) for r in sample) + b"]")
-        headers = {
-            "DD-API-KEY": API_KEY,
-            "Content-Type": "application/json",
-            "Content-Encoding": "gzip",
-        }
-        posts = max(20, total // len(sample) // 4)
-        before = received()
-        started = time.perf_counter()
-        for _ in range(posts):
-            http.post(f"{endpoint}/api/v2/logs", content=body, headers=headers)
-        ceiling_s = time.perf_counter() - started
-        ceiling_entries = received() - before
-        ceiling = ceiling_entries / ceiling_s
-
-        # 1b. The destination alone: shape, gzip and POST the same rows
-        # (no database read, no ledger), what it adds to the receiver's cost.
-        batch = Batch(
-            name="bench",
-            body=b"",
-            content_type="application/json",
-            event_count=len(sample),
-            idempotency_key="bench",
-            rows=tuple(sample),
-        )
-        before = received()
-        started = time.perf_counter()
-        for _ in range(posts):
-            if not shaper.deliver(batch).ok:
-                raise SystemExit("the receiver refused the destination's request")
-        shaped_s = time.perf_counter() - started
-        shaped_entries = received() - before
-        shaped = shaped_entries / shaped_s
-
-        # 2. The stream itself.
-        before = received()
-        started = time.perf_counter()
-        exported, ranges, runs = run_until_done(location.pk)
-        stream_s = time.perf_counter() - started
-        arrived = received() - before
-        rate = exported / stream_s
-        services.export_location_delete(actor=Actor.system(), location=location)
-
-        print(
-            f"\nStreams: Datadog-shaped receiver over HTTP (gzip), {total:,} "
-            "matching events, PostgreSQL"
-        )
-        print(
-            f"  receiver ceiling (pre-built 1,000-entry gzip bodies, one "
-            f"connection): {ceiling_entries:>9,} entries in {ceiling_s:6.1f} s = "
-            f"{ceiling:>8,.0f} entries/s ({len(body) / 1e3:.0f} kB per request)"
-        )
-        print(
-            f"  destination alone (shape + gzip + POST of the same rows, no "
-            f"database): {shaped_entries:>9,} entries in {shaped_s:6.1f} s = "
-            f"{shaped:>8,.0f} entries/s"
-        )
-        print(
-            f"  stream (datadog, {ranges} ranges, {runs} runs): {exported:>9,} "
-            f"events in {stream_s:6.1f} s = {rate:>8,.0f} events/s; receiver "
-            f"counted {arrived:,}"
-        )
-        print(f"  stream / ceiling: {rate / ceiling:.0%}", flush=True)
-        if arrived != exported or exported != total:
-            raise SystemExit(
-                f"mismatch: {total} events, {exported} exported, {arrived} received"
-            )
-
+        if args.trickle <= 0:
+            return
         # 3. CONTINUOUS: ingest-to-delivery delay with a real qcluster.
         location = _datadog_location(endpoint, "bench-continuous", "CONTINUOUS")
         newest = AuditEvent.objects.order_by("-txid", "-seq").values_list(

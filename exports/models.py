@@ -243,11 +243,16 @@ class ExportRun(models.Model):
 
 
 class ExportObject(models.Model):
-    """One S3 object delivered: the export-order interval it covers.
+    """One range delivered (an S3 object, or an HTTP destination's requests):
+    the export-order interval it covers and what was sent.
 
     ``position_from`` is exclusive and ``position_to`` inclusive; consecutive
     objects of a location satisfy ``next.position_from == prev.position_to``,
-    which is how "no gap" is proven.
+    which is how "no gap" is proven. ``request_count``, ``size_bytes`` and
+    ``sha256`` describe the bodies sent: the object's file for S3 (one PUT);
+    for an HTTP destination its request bodies as sent (gzip'd for Datadog),
+    the sha256 over them one after another (0 requests: recorded before
+    these were counted, when the bytes described the S3 file format).
     """
 
     location = models.ForeignKey(
@@ -266,6 +271,7 @@ class ExportObject(models.Model):
     first_seq = models.BigIntegerField()
     last_seq = models.BigIntegerField()
     event_count = models.PositiveIntegerField()
+    request_count = models.PositiveIntegerField(default=0)
     size_bytes = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64)
     # What the range was cut with (exports.selectors.export_selection): a

@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from audit.models import AuditEvent, AuditSettings
 from exports.models import ExportLocation
+from exports.rows import _after
 from exports.selectors import (
-    _after,
     export_location_cursor,
     export_selection,
     selection_q,

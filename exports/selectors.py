@@ -1,5 +1,5 @@
-"""Reads for exports: what a location selects, in export order (what it still
-has to deliver, its lag and health: ``exports.pending``).
+"""Reads for exports: the events a location still has to deliver, its lag and
+health.
 
 Export order is ``(txid, seq)``: the inserting transaction's id, then the
 sequence number. On PostgreSQL sequence numbers are taken at INSERT but
@@ -18,59 +18,36 @@ lost, and the location's lag shows it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, NamedTuple
 
-import orjson
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import (
-    BigIntegerField,
-    F,
-    Func,
-    Q,
-    QuerySet,
-    TextField,
-    Value,
-)
-from django.db.models.functions import Cast
-from django.db.models.lookups import GreaterThan, LessThanOrEqual
+from django.db.models import Q, QuerySet
 
 from audit.formats import FORMAT_VERSION
 from audit.models import AuditEvent, AuditSettings, Category
 from audit.selectors import audit_settings_load, org_customer_q, visible_kinds_q
-from audit.spec import ROW_FIELDS, RowMethods
 from exports.models import (
     POSITION_ZERO,
     ExportLocation,
     ExportObject,
     ExportRun,
     ExportState,
-    position_decode,
-    position_encode,
+)
+
+# Row reading lives in exports.rows; these names are read from here too.
+from exports.rows import (  # noqa: F401
+    EXPORT_COLUMNS,
+    ExportRow,
+    _after,
+    _read,
+    _rows,
+    _up_to,
+    export_row_decode,
 )
 
 DEFAULT_CATEGORIES = [Category.ORG.value, Category.USER.value]
-
-
-class ExportRow(
-    NamedTuple("ExportRowFields", [*ROW_FIELDS, ("txid", int), ("seq", int)]),
-    RowMethods,
-):  # type: ignore[misc]
-    """One event as an export reads it: the SPEC columns and category (the
-    fields of ``audit.spec.SpecRow``), then its position."""
-
-    __slots__ = ()
-
-    @property
-    def position(self) -> str:
-        """This event's place in export order."""
-        return position_encode(self.txid, self.seq)
-
-
-EXPORT_COLUMNS = ExportRow._fields
 
 
 _HORIZON_SQL = """
@@ -192,72 +169,6 @@ def export_location_cursor(*, location: ExportLocation) -> str:
         return location.state.cursor
     except ExportState.DoesNotExist:
         return POSITION_ZERO
-
-
-class _Row(Func):
-    """``(a, b)``: a row value, compared column by column (SQL row comparison)."""
-
-    function = ""
-    template = "(%(expressions)s)"
-    output_field = BigIntegerField()
-
-
-_POSITION = _Row(F("txid"), F("seq"))
-
-
-def _position(position: str) -> _Row:
-    txid, seq = position_decode(position)
-    return _Row(Value(txid), Value(seq))
-
-
-# Row comparisons, not ``txid >= t AND (txid > t OR seq > s)``: PostgreSQL
-# starts the (txid, seq) index scan at the position itself. The expanded form
-# only bounds txid, so every earlier event of the same transaction (a bulk
-# COPY, a seed: up to millions) was fetched from the heap and filtered out
-# again for each object a run cut.
-def _after(position: str) -> GreaterThan:
-    return GreaterThan(_POSITION, _position(position))
-
-
-def _up_to(position: str) -> LessThanOrEqual:
-    return LessThanOrEqual(_POSITION, _position(position))
-
-
-# The JSON columns are read as their text and decoded with orjson: the same
-# values as JSONField's json.loads, several times faster (an export decodes
-# three per event).
-_JSON_COLUMNS = ("event_data", "caused_by_metadata", "impersonator_metadata")
-_JSON_INDEXES = tuple(EXPORT_COLUMNS.index(name) for name in _JSON_COLUMNS)
-_AS_TEXT = {f"{name}_text": Cast(F(name), TextField()) for name in _JSON_COLUMNS}
-_READ_COLUMNS = tuple(
-    f"{name}_text" if name in _JSON_COLUMNS else name for name in EXPORT_COLUMNS
-)
-
-
-def _json_value(text: str | None) -> Any:
-    if text is None:
-        return None
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:  # beyond orjson (an integer over 64 bits)
-        return json.loads(text)
-
-
-def export_row_decode(values: tuple) -> ExportRow:
-    """An ``ExportRow`` from the columns ``_read`` selects (JSON as text)."""
-    values = list(values)
-    for index in _JSON_INDEXES:
-        values[index] = _json_value(values[index])
-    return ExportRow._make(values)
-
-
-def _read(qs: QuerySet) -> QuerySet:
-    # values_list: tuples straight from the cursor, no model instances.
-    return qs.annotate(**_AS_TEXT).values_list(*_READ_COLUMNS)
-
-
-def _rows(qs: QuerySet) -> list[ExportRow]:
-    return [export_row_decode(values) for values in _read(qs)]
 
 
 def export_rows_after(

@@ -107,7 +107,14 @@ class ExportRunAdmin(RunColumnsMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(ExportObject)
 class ExportObjectAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["key", "location", "event_count", "size", "created_at"]
+    list_display = [
+        "key",
+        "location",
+        "event_count",
+        "request_count",
+        "size",
+        "created_at",
+    ]
     list_select_related = ["location"]
 
     @admin.display(description="Size", ordering="size_bytes")

@@ -1,12 +1,20 @@
 """The destination interface the run engine knows: S3, Datadog, Splunk, webhooks.
 
-The engine cuts a range of events, renders it into ``Batch`` es and hands
-each one to ``Destination.deliver``; it never retries on its own (the vendor
-client may: botocore, or ``destinations.http``): a failed delivery fails the
-run and the next run re-cuts the same range. A destination that is
-``exactly_once`` (an object store with deterministic keys) gets the same key
-and bytes again; one that is not (the HTTP destinations) builds its requests
-from ``Batch.rows`` and sends the same idempotency keys again.
+The engine cuts a range of events into a ``Batch`` and hands it to
+``Destination.deliver``; it never retries on its own (the vendor client may:
+botocore, or ``destinations.http``): a failed delivery fails the run and the
+next run re-cuts the same range.
+
+A destination asks for the rendering it sends: one that ``wants_file`` (an
+object store) gets the range rendered in the location's file format as
+``Batch.body``; the others (the HTTP destinations) get ``Batch.rows`` only
+and build their request bodies from them, no file is rendered. Either way
+the ``DeliveryResult`` says what went on the wire (``requests``, ``size_bytes``,
+``sha256`` over the bodies in order) and that is what the ledger records.
+
+A destination that is ``exactly_once`` (an object store with deterministic
+keys) gets the same key and bytes again; one that is not (the HTTP
+destinations) sends the same bodies with the same idempotency keys again.
 """
 
 from __future__ import annotations
@@ -28,7 +36,7 @@ _TAGS = re.compile(r"<[^>]*>")
 
 @dataclass(frozen=True)
 class Batch:
-    """One unit of delivery: an object (S3) or a request (HTTP destinations).
+    """One range to deliver: an object (S3) or some requests (HTTP destinations).
 
     ``name`` is the destination-independent name (partition path and file
     name); ``idempotency_key`` is a pure function of the location and the
@@ -36,6 +44,7 @@ class Batch:
     """
 
     name: str
+    # The rendered file; empty for a destination that does not want one.
     body: bytes
     content_type: str
     event_count: int
@@ -58,10 +67,20 @@ class DeliveryResult:
     # the engine's own backoff only). None: no backoff (botocore already
     # retried S3 with its own).
     retry_after: float | None = None
+    # What went on the wire (the ledger records it): requests made (retries
+    # of one request not counted), the bytes of their bodies as sent (gzip'd
+    # when sent gzip'd) and the sha256 of those bodies one after another.
+    requests: int = 0
+    size_bytes: int = 0
+    sha256: str = ""
 
     @classmethod
-    def delivered(cls, key: str) -> DeliveryResult:
-        return cls(ok=True, key=key)
+    def delivered(
+        cls, key: str, *, requests: int = 0, size_bytes: int = 0, sha256: str = ""
+    ) -> DeliveryResult:
+        return cls(
+            ok=True, key=key, requests=requests, size_bytes=size_bytes, sha256=sha256
+        )
 
     @classmethod
     def failed(
@@ -91,6 +110,9 @@ class Destination(Protocol):
 
     # True when re-delivering a batch overwrites it (same key, same bytes).
     exactly_once: bool
+    # True when the destination sends the range as a file (``Batch.body``);
+    # False: it builds its own bodies from ``Batch.rows``.
+    wants_file: bool
 
     def key_for(self, name: str) -> str:
         """Where a batch named ``name`` lands (object stores: prefix + name)."""

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import email.utils
 import gzip
+import hashlib
 import json
 import threading
 import time
@@ -272,6 +273,8 @@ class HttpDestination:
     """
 
     exactly_once = False
+    # Request bodies are built from the rows: no file is rendered.
+    wants_file = False
     kind = "http"
 
     def __init__(self, location):
@@ -309,14 +312,25 @@ class HttpDestination:
         return self.deliver_to_key(self.key_for(batch.name), batch)
 
     def deliver_to_key(self, key: str, batch: Batch) -> DeliveryResult:
-        """Send every request of the batch in order; the first failure ends it."""
+        """Send every request of the batch in order; the first failure ends it.
+
+        The result counts the requests, the bytes of their bodies as sent and
+        their sha256 one after another (what the ledger records).
+        """
+        digest = hashlib.sha256()
+        size = count = 0
         for index, request in enumerate(self.requests_for(batch)):
             result = send(
                 self.signed(request, idempotency_key=f"{batch.idempotency_key}-{index}")
             )
             if not result.ok:
                 return result
-        return DeliveryResult.delivered(key)
+            digest.update(request.body)
+            size += len(request.body)
+            count += 1
+        return DeliveryResult.delivered(
+            key, requests=count, size_bytes=size, sha256=digest.hexdigest()
+        )
 
     def verify(self) -> DeliveryResult:
         """Send the vendor's test request; ``ok`` or the receiver's message."""

@@ -17,6 +17,8 @@ each time a client is built, before boto3 connects to it.
 
 from __future__ import annotations
 
+import hashlib
+
 import boto3
 import botocore.exceptions
 from auditsite_verify import layout
@@ -166,6 +168,7 @@ class S3Destination:
     """An export location's bucket: deterministic keys, so exactly once."""
 
     exactly_once = True
+    wants_file = True
 
     def __init__(self, location, *, client=None):
         self.location = location
@@ -193,7 +196,12 @@ class S3Destination:
             )
         except DestinationError as exc:
             return DeliveryResult.failed(str(exc), retryable=exc.retryable)
-        return DeliveryResult.delivered(key)
+        return DeliveryResult.delivered(
+            key,
+            requests=1,
+            size_bytes=len(body),
+            sha256=hashlib.sha256(body).hexdigest(),
+        )
 
     def verify(self, *, now=None) -> DeliveryResult:
         """Write ``verify-test-<timestamp>`` under the prefix."""

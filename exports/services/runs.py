@@ -11,15 +11,18 @@ A run's walk, each room once and back only to commit:
    horizon, cut where the UTC day of ``created_at`` changes (one object =
    one day). A new range is recorded as ``planned_to`` before anything is
    written.
-3. **Render** it in the recorded format (``audit.formats``, pure: what a
-   writer needs beyond the rows, such as the CSV description templates, is
-   read once per run and recorded with the range); the key is a pure
-   function of (location, range, day).
+3. **Render** it as the destination sends it: an object store
+   (``wants_file``) gets the file in the recorded format (``audit.formats``,
+   pure: what a writer needs beyond the rows, such as the CSV description
+   templates, is read once per run and recorded with the range); an HTTP
+   destination builds its request bodies from the rows itself. The key is a
+   pure function of (location, range, day).
 4. **Deliver** it to the destination (``exports.destinations``); no retry
    loop of ours: a failed delivery fails the run, the next run re-cuts the
    same range.
 5. **Commit** in one transaction: the lease and cursor are still ours, the
-   ``ExportObject`` is recorded, the cursor moves.
+   ``ExportObject`` is recorded with what was sent (requests, bytes, sha256
+   of the bodies: the destination's ``DeliveryResult``), the cursor moves.
 """
 
 from __future__ import annotations
@@ -74,8 +77,9 @@ def idempotency_key(location: ExportLocation, step: Step) -> str:
 # --- 3. render ----------------------------------------------------------------------
 
 
-def _render(location: ExportLocation, step: Step) -> Batch:
-    body = formats.render_selection(step.selection, step.rows)
+def _render(location: ExportLocation, step: Step, *, file: bool = True) -> Batch:
+    """The range as a ``Batch``; its file rendered only when ``file``."""
+    body = formats.render_selection(step.selection, step.rows) if file else b""
     return Batch(
         name=object_name(
             location,
@@ -122,7 +126,12 @@ def _commit(
     if run.pk is None:
         run.replay = run.replay or step.kind is StepKind.REPLAY
         run.save()
-    sha256 = hashlib.sha256(batch.body).hexdigest()
+    sent = {
+        "event_count": batch.event_count,
+        "request_count": result.requests,
+        "size_bytes": result.size_bytes,
+        "sha256": result.sha256,
+    }
     with transaction.atomic():
         state = ExportState.objects.select_for_update().get(pk=location.pk)
         if state.lease_owner != lease.worker:
@@ -131,10 +140,7 @@ def _commit(
             if state.replay_from > step.position_from:
                 return False
             ExportObject.objects.filter(pk=step.replay_of.pk).update(
-                event_count=batch.event_count,
-                size_bytes=len(batch.body),
-                sha256=sha256,
-                selection=step.selection,
+                selection=step.selection, **sent
             )
             state.replay_from = (
                 step.position_to if step.position_to < state.cursor else ""
@@ -151,10 +157,8 @@ def _commit(
                 position_to=step.position_to,
                 first_seq=step.rows[0].seq,
                 last_seq=step.rows[-1].seq,
-                event_count=batch.event_count,
-                size_bytes=len(batch.body),
-                sha256=sha256,
                 selection=step.selection,
+                **sent,
             )
             state.cursor = step.position_to
             state.planned_to = ""
@@ -167,7 +171,7 @@ def _commit(
         state.save()
         ExportRun.objects.filter(pk=run.pk).update(
             events=F("events") + batch.event_count,
-            bytes=F("bytes") + len(batch.body),
+            bytes=F("bytes") + result.size_bytes,
             object_count=F("object_count") + 1,
             **run_update,
         )
@@ -252,7 +256,7 @@ def _render_and_deliver(
     location: ExportLocation, destination, step: Step
 ) -> tuple[Batch, DeliveryResult]:
     """Steps 3 and 4 for one object (on the delivery thread, no database)."""
-    batch = _render(location, step)
+    batch = _render(location, step, file=destination.wants_file)
     return batch, _deliver(destination, step, batch)
 
 

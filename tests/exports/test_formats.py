@@ -228,6 +228,7 @@ def test_csv_replay_after_a_template_edit_is_byte_identical(make_location, aws):
     assert bucket_objects(aws) == {key: body}
     obj.refresh_from_db()
     assert obj.sha256 == hashlib.sha256(body).hexdigest()
+    assert (obj.request_count, obj.size_bytes) == (1, len(body))
     assert "EDITED" not in body.decode()
 
     AuditEventFactory(created_at=WHEN, event_type="UserCreated")

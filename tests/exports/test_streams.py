@@ -1,6 +1,7 @@
 """Datadog, Splunk and webhook streams over real HTTP to local receivers."""
 
 import gzip
+import hashlib
 import json
 from datetime import timedelta
 
@@ -111,6 +112,29 @@ def test_every_event_delivered_once_in_vendor_shape(db, kind, receiver, org):
     [obj] = ExportObject.objects.filter(location=location)
     assert obj.event_count == 2500 and obj.key.startswith("year=")
     assert ExportState.objects.get(pk=location.pk).cursor == obj.position_to
+    # The ledger describes the bodies the receiver got, as sent, in order.
+    sent = [r.raw for r in receiver.received]
+    assert obj.request_count == 3
+    assert obj.size_bytes == sum(map(len, sent)) == run.bytes
+    assert obj.sha256 == hashlib.sha256(b"".join(sent)).hexdigest()
+
+
+def test_http_streams_render_no_file(db, kind, receiver, org, monkeypatch):
+    """An HTTP destination builds its bodies from rows: the file format of
+    the location is never rendered for it."""
+    from audit import formats
+
+    def no_file(*args, **kwargs):
+        raise AssertionError("a file was rendered for an HTTP destination")
+
+    monkeypatch.setattr(formats, "render_selection", no_file)
+    location = _stream(kind, receiver, verify=False)
+    AuditEventFactory.create_batch(20, org_id=org.pk, org_name=org.name)
+    run = services.export_location_run(location_id=location.pk)
+    assert run.status == ExportRun.Status.SUCCESS and run.events == 20
+    [obj] = ExportObject.objects.filter(location=location)
+    [request] = receiver.received
+    assert (obj.request_count, obj.size_bytes) == (1, len(request.raw))
 
 
 def test_datadog_entry_fields(db, org):
