@@ -139,8 +139,8 @@ def _ceiling_once() -> tuple[int, int, float]:
     from django.db import connection
 
     from audit import formats
-    from exports.selectors import EXPORT_COLUMNS
-    from exports.selectors import export_row_decode as export_row
+    from exports.rows import EXPORT_COLUMNS
+    from exports.rows import export_row_decode as export_row
 
     columns = ", ".join(EXPORT_COLUMNS)
     batch = 10_000

@@ -35,17 +35,7 @@ from exports.models import (
     ExportRun,
     ExportState,
 )
-
-# Row reading lives in exports.rows; these names are read from here too.
-from exports.rows import (  # noqa: F401
-    EXPORT_COLUMNS,
-    ExportRow,
-    _after,
-    _read,
-    _rows,
-    _up_to,
-    export_row_decode,
-)
+from exports.rows import ExportRow, _after, _read, _rows, _up_to, export_row_decode
 
 DEFAULT_CATEGORIES = [Category.ORG.value, Category.USER.value]
 

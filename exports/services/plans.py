@@ -17,7 +17,8 @@ from django.conf import settings
 
 from audit import formats
 from exports.models import ExportObject, ExportState
-from exports.selectors import ExportRow, export_rows_between, export_rows_of_one_day
+from exports.rows import ExportRow
+from exports.selectors import export_rows_between, export_rows_of_one_day
 from exports.services.leases import Lease
 
 

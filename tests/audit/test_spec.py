@@ -2,7 +2,7 @@
 
 from audit import demo, ingest, spec
 from audit.serializers import EventInputSerializer, EventSerializer
-from exports.selectors import EXPORT_COLUMNS
+from exports.rows import EXPORT_COLUMNS
 from tests.spec import SPEC_EVENT_FIELDS
 
 

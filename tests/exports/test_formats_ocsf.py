@@ -13,7 +13,7 @@ from audit import formats
 from audit.catalog import builtin_catalog
 from audit.formats import ocsf, ocsf_map
 from audit.models import EventType
-from exports.selectors import ExportRow
+from exports.rows import ExportRow
 from tests.exports.format_rows import spec_rows
 
 FORMATS_DOC = Path(__file__).resolve().parents[2] / "docs" / "formats.md"
