@@ -14,11 +14,10 @@ who created and who revoked it, and when. A key holds scopes
 from __future__ import annotations
 
 from django.db import transaction
-from django.utils import timezone
 
 from audit.actors import Actor
 from audit.catalog import T
-from audit.keys import key_for_raw_key, key_new, key_user_of
+from audit.keys import key_create, key_for_raw_key, key_revoke
 from audit.models import ApiKey
 from audit.scopes import scopes_clean
 from audit.services import event_record
@@ -39,20 +38,13 @@ def api_key_create(
     if not name:
         raise ValueError("An API key needs a name.")
     scopes = scopes_clean(scopes)
-    new = key_new(ApiKey)
-    api_key = ApiKey.objects.create(
-        name=name[:100],
-        prefix=new.prefix,
-        key_hash=new.key_hash,
-        created_by=key_user_of(actor),
-        scopes=scopes,
-    )
+    api_key, raw_key = key_create(ApiKey, actor=actor, name=name[:100], scopes=scopes)
     event_record(
         event_type=T.OperatorAPIKeyCreated,
         actor=actor,
-        details={"prefix": new.prefix, "name": api_key.name, "scopes": scopes},
+        details={"prefix": api_key.prefix, "name": api_key.name, "scopes": scopes},
     )
-    return api_key, new.raw_key
+    return api_key, raw_key
 
 
 @transaction.atomic
@@ -96,17 +88,13 @@ def api_key_revoke(*, api_key: ApiKey, actor: Actor | None = None) -> ApiKey:
     the command line (``System``).
     """
     actor = actor or Actor.system()
-    api_key = ApiKey.objects.select_for_update().get(pk=api_key.pk)
-    if api_key.revoked_at is None:
-        api_key.revoked_at = timezone.now()
-        api_key.revoked_by = key_user_of(actor)
-        api_key.save(update_fields=["revoked_at", "revoked_by"])
-        event_record(
-            event_type=T.OperatorAPIKeyRevoked,
-            actor=actor,
-            details={"prefix": api_key.prefix, "name": api_key.name},
-        )
-    return api_key
+    return key_revoke(
+        ApiKey.objects.all(),
+        api_key,
+        actor=actor,
+        event_type=T.OperatorAPIKeyRevoked,
+        details=["prefix", "name"],
+    )
 
 
 def api_key_for_raw_key(raw_key: str) -> ApiKey | None:

@@ -7,9 +7,12 @@ before the second underscore is the visible ``prefix`` that finds the row;
 the whole key is stored only as its SHA-256 (keys are 256-bit random, so a
 fast hash is enough: there is nothing to brute-force) and shown once.
 
-``key_new`` makes a key for a model, ``key_for_raw_key`` finds the usable
-row a presented key belongs to; the services of each kind (``audit.apikeys``,
-``audit.org_apikeys``, ``audit.services.scim_keys``) record the events.
+``key_new`` makes a key for a model, ``key_create`` stores one,
+``key_revoke`` revokes one and records the event it is given (both inside the
+caller's transaction), ``key_for_raw_key`` finds the usable row a presented
+key belongs to. The services of each kind (``audit.apikeys``,
+``audit.org_apikeys``, ``audit.services.scim_keys``) validate, name their own
+events and record their creation events.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from django.utils import timezone
 
 from audit.actors import Actor
 from audit.models import CausedByType, SecretKey, User
+from audit.services.events import event_record
 
 PREFIX_ALPHABET = string.ascii_lowercase + string.digits
 PREFIX_RANDOM_LENGTH = 8
@@ -58,6 +62,52 @@ def key_new(model: type[SecretKey]) -> NewKey:
             break
     raw_key = f"{prefix}_{secrets.token_urlsafe(32)}"
     return NewKey(prefix=prefix, key_hash=key_hash(raw_key), raw_key=raw_key)
+
+
+def key_create(model: type[K], *, actor: Actor, **fields: object) -> tuple[K, str]:
+    """Store a new key of ``model``'s kind with ``fields``; returns the row and
+    the key (shown once).
+
+    The row names the actor's user (if a person) as ``created_by``. Runs in
+    the caller's transaction, where the caller records its own event.
+    """
+    new = key_new(model)
+    key = model.objects.create(
+        prefix=new.prefix,
+        key_hash=new.key_hash,
+        created_by=key_user_of(actor),
+        **fields,
+    )
+    return key, new.raw_key
+
+
+def key_revoke(
+    keys: QuerySet[K], key: K, *, actor: Actor, event_type: str, details: list[str]
+) -> K:
+    """Lock ``key``'s row (read through ``keys``), revoke it now and record
+    ``event_type`` with the key's ``details`` fields; returns the row.
+
+    The event is about the key's org, if it has one. Revoking a revoked key
+    changes nothing and records nothing. A kind that keeps who revoked it
+    (``revoked_by``: operator keys) gets the actor's user there. Runs in the
+    caller's transaction: the revocation and its event commit together.
+    """
+    key = keys.select_for_update().get(pk=key.pk)
+    if key.revoked_at is not None:
+        return key
+    key.revoked_at = timezone.now()
+    update_fields = ["revoked_at"]
+    if any(field.name == "revoked_by" for field in key._meta.concrete_fields):
+        key.revoked_by = key_user_of(actor)
+        update_fields.append("revoked_by")
+    key.save(update_fields=update_fields)
+    event_record(
+        event_type=event_type,
+        actor=actor,
+        org=getattr(key, "org", None),
+        details={name: getattr(key, name) for name in details},
+    )
+    return key
 
 
 def key_for_raw_key(keys: QuerySet[K], raw_key: str) -> K | None:

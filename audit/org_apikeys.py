@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from audit.actors import Actor
 from audit.catalog import T
-from audit.keys import key_for_raw_key, key_new, key_user_of
+from audit.keys import key_create, key_for_raw_key, key_revoke
 from audit.models import Organization, OrgApiKey
 from audit.services import event_record
 
@@ -49,26 +49,20 @@ def org_api_key_create(
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
-        new = key_new(OrgApiKey)
-        key = OrgApiKey.objects.create(
-            org=org,
-            name=name,
-            prefix=new.prefix,
-            key_hash=new.key_hash,
-            created_by=key_user_of(actor),
-            expires_at=expires_at,
+        key, raw_key = key_create(
+            OrgApiKey, actor=actor, org=org, name=name, expires_at=expires_at
         )
         event_record(
             event_type=T.OrgAPIKeyCreated,
             actor=actor,
             org=org,
             details={
-                "prefix": new.prefix,
+                "prefix": key.prefix,
                 "name": name,
                 "expires_at": expires_at.isoformat() if expires_at else None,
             },
         )
-    return key, new.raw_key
+    return key, raw_key
 
 
 def org_api_key_revoke(*, actor: Actor, key: OrgApiKey) -> OrgApiKey:
@@ -78,17 +72,13 @@ def org_api_key_revoke(*, actor: Actor, key: OrgApiKey) -> OrgApiKey:
     it. Revoking twice changes nothing and records nothing.
     """
     with transaction.atomic():
-        key = OrgApiKey.objects.select_for_update().select_related("org").get(pk=key.pk)
-        if key.revoked_at is None:
-            key.revoked_at = timezone.now()
-            key.save(update_fields=["revoked_at"])
-            event_record(
-                event_type=T.OrgAPIKeyDeleted,
-                actor=actor,
-                org=key.org,
-                details={"prefix": key.prefix, "name": key.name},
-            )
-    return key
+        return key_revoke(
+            OrgApiKey.objects.select_related("org"),
+            key,
+            actor=actor,
+            event_type=T.OrgAPIKeyDeleted,
+            details=["prefix", "name"],
+        )
 
 
 def org_api_key_for_raw_key(raw_key: str) -> OrgApiKey | None:

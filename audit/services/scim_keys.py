@@ -12,10 +12,9 @@ org's log; neither event holds the key or its hash.
 from __future__ import annotations
 
 from django.db import transaction
-from django.utils import timezone
 
 from audit.catalog import T
-from audit.keys import key_for_raw_key, key_new, key_user_of
+from audit.keys import key_create, key_for_raw_key, key_revoke
 from audit.models import Organization, ScimKey
 from audit.services.events import Actor, event_record
 
@@ -40,20 +39,14 @@ def scim_key_create(*, actor: Actor, org: Organization) -> tuple[ScimKey, str]:
     previous = scim_key_active(org=org)
     if previous is not None:
         scim_key_revoke(actor=actor, scim_key=previous)
-    new = key_new(ScimKey)
-    scim_key = ScimKey.objects.create(
-        org=org,
-        prefix=new.prefix,
-        key_hash=new.key_hash,
-        created_by=key_user_of(actor),
-    )
+    scim_key, raw_key = key_create(ScimKey, actor=actor, org=org)
     event_record(
         event_type=T.OrgSCIMKeyCreated,
         actor=actor,
         org=org,
-        details={"prefix": new.prefix},
+        details={"prefix": scim_key.prefix},
     )
-    return scim_key, new.raw_key
+    return scim_key, raw_key
 
 
 @transaction.atomic
@@ -62,19 +55,13 @@ def scim_key_revoke(*, actor: Actor, scim_key: ScimKey) -> ScimKey:
 
     Revoking twice changes nothing and records nothing.
     """
-    scim_key = (
-        ScimKey.objects.select_for_update().select_related("org").get(pk=scim_key.pk)
+    return key_revoke(
+        ScimKey.objects.select_related("org"),
+        scim_key,
+        actor=actor,
+        event_type=T.OrgSCIMKeyRevoked,
+        details=["prefix"],
     )
-    if scim_key.revoked_at is None:
-        scim_key.revoked_at = timezone.now()
-        scim_key.save(update_fields=["revoked_at"])
-        event_record(
-            event_type=T.OrgSCIMKeyRevoked,
-            actor=actor,
-            org=scim_key.org,
-            details={"prefix": scim_key.prefix},
-        )
-    return scim_key
 
 
 def scim_key_for_raw_key(raw_key: str) -> ScimKey | None:

@@ -8,8 +8,9 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from audit.apikeys import api_key_for_raw_key
-from audit.keys import key_new
-from audit.models import ApiKey, OrgApiKey, ScimKey
+from audit.catalog import T
+from audit.keys import key_create, key_for_raw_key, key_new, key_revoke
+from audit.models import ApiKey, AuditEvent, OrgApiKey, ScimKey
 from audit.org_apikeys import org_api_key_for_raw_key
 from audit.scopes import ALL_SCOPES
 from audit.services.scim_keys import scim_key_for_raw_key
@@ -92,6 +93,46 @@ def test_new_keys_keep_each_kinds_shape_and_hash(model, kind):
     assert re.fullmatch(rf"{kind}[a-z0-9]{{8}}_[A-Za-z0-9_-]{{43}}", new.raw_key)
     assert new.prefix == new.raw_key[:11]
     assert new.key_hash == hashlib.sha256(new.raw_key.encode()).hexdigest()
+
+
+@pytest.mark.parametrize(
+    "model,named,of_org,revoked_type",
+    [
+        (ApiKey, True, False, T.OperatorAPIKeyRevoked),
+        (OrgApiKey, True, True, T.OrgAPIKeyDeleted),
+        (ScimKey, False, True, T.OrgSCIMKeyRevoked),
+    ],
+)
+def test_a_created_key_opens_until_it_is_revoked_once(
+    model, named, of_org, revoked_type, org, staff, employee
+):
+    """Every kind is stored, found by its raw key and revoked the same way:
+    revoking twice records one event, about the key's org if it has one, and
+    only operator keys keep who revoked them."""
+    fields = {"name": "ci"} if named else {}
+    if of_org:
+        fields["org"] = org
+    key, raw_key = key_create(model, actor=employee, **fields)
+    assert key.created_by == staff
+    assert key_for_raw_key(model.objects.all(), raw_key) == key
+
+    for _ in range(2):
+        revoked = key_revoke(
+            model.objects.all(),
+            key,
+            actor=employee,
+            event_type=revoked_type,
+            details=["prefix"],
+        )
+
+    assert revoked.revoked_at is not None
+    assert key_for_raw_key(model.objects.all(), raw_key) is None
+    event = AuditEvent.objects.get(event_type=revoked_type)
+    assert event.details == {"prefix": key.prefix}
+    assert event.org_id == (org.pk if of_org else None)
+    stored = model.objects.get(pk=key.pk)
+    assert stored.revoked_at == revoked.revoked_at
+    assert getattr(stored, "revoked_by", None) == (staff if model is ApiKey else None)
 
 
 def test_the_key_tables_keep_their_names_and_columns():
