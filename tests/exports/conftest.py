@@ -6,8 +6,11 @@ from moto import mock_aws
 
 from audit.services import Actor
 from exports import services
+from exports.services.org_streams import org_stream_create
 
 BUCKET = "customer-audit"
+# An org stream's S3 secret: the org pages must never show it.
+ORG_STREAM_SECRET = "s3cr3t-value-never-shown"
 
 
 @pytest.fixture(autouse=True)
@@ -56,6 +59,33 @@ def make_location(db, aws):
         return services.export_location_create(**values)
 
     return make
+
+
+@pytest.fixture
+def make_org_stream(db):
+    """Makes an org's log stream through the service, as System: S3 (``BUCKET``,
+    verified against ``aws`` when the test has it) unless ``fields`` name
+    another destination; ``fields`` override the defaults."""
+
+    def make(org, **fields):
+        values = {"name": "Acme bucket", "interval": "EVERY_5_MINUTES"}
+        if fields.get("destination", "s3") == "s3":
+            values.update(
+                bucket=BUCKET,
+                access_key_id="AKIAEXAMPLE",
+                secret_access_key=ORG_STREAM_SECRET,
+            )
+        values.update(fields)
+        return org_stream_create(actor=Actor.system(), org=org, **values)
+
+    return make
+
+
+@pytest.fixture
+def owner_client(client, member):
+    """A client signed in as the org's owner (``member``)."""
+    client.force_login(member)
+    return client
 
 
 @pytest.fixture

@@ -13,28 +13,18 @@ from audit.services import Actor
 from exports import services, tasks
 from exports.models import ExportDigest, ExportLocation, ExportObject, ExportRun
 from exports.services.leases import lease_acquire
-from exports.services.org_streams import org_stream_create, org_stream_delete
+from exports.services.org_streams import org_stream_delete
 from exports.verification import export_location_verify_integrity
-from tests.exports.conftest import BUCKET
+from tests.exports.conftest import BUCKET, ORG_STREAM_SECRET
 from tests.factories import AuditEventFactory
 
 pytestmark = pytest.mark.django_db
-SECRET = "s3cr3t-value-never-shown"
 LATER = datetime(2100, 1, 1, tzinfo=UTC)
 
 
-def delivered_stream(org, name: str) -> ExportLocation:
+def delivered_stream(make_org_stream, org, name: str) -> ExportLocation:
     """An org stream with a delivered object, its run and its signed digests."""
-    location = org_stream_create(
-        actor=Actor.system(),
-        org=org,
-        name=name,
-        bucket=BUCKET,
-        path_prefix=name,
-        access_key_id="AKIAEXAMPLE",
-        secret_access_key=SECRET,
-        interval="EVERY_5_MINUTES",
-    )
+    location = make_org_stream(org, name=name, path_prefix=name)
     AuditEventFactory(org_id=org.pk, org_name=org.name)
     assert services.export_location_run(location_id=location.pk).events > 0
     services.digest_write_due(location=location, now=LATER, max_hours=3)
@@ -50,10 +40,10 @@ def ledger(location_id) -> tuple[int, int, int]:
 
 
 @pytest.fixture
-def streams(org, aws):
+def streams(org, aws, make_org_stream):
     """A live stream and one the org's members deleted before, both delivered."""
-    live = delivered_stream(org, "siem")
-    earlier = delivered_stream(org, "old")
+    live = delivered_stream(make_org_stream, org, "siem")
+    earlier = delivered_stream(make_org_stream, org, "old")
     org_stream_delete(actor=Actor.system(), location=earlier)
     return live, earlier
 
@@ -93,7 +83,7 @@ def test_org_delete_archives_its_streams(org, streams, aws, employee):
     assert operator.details["location_id"] == str(live.pk)
     assert AuditEvent.objects.filter(event_type="OrgDeleted", org_id=org_id).exists()
     for event in AuditEvent.objects.all():
-        assert SECRET not in json.dumps(event.event_data)
+        assert ORG_STREAM_SECRET not in json.dumps(event.event_data)
 
 
 def test_admin_org_delete_archives_its_streams(org, streams, aws, staff_client):
@@ -135,17 +125,10 @@ def test_an_archived_stream_of_a_deleted_org_never_runs(org, other_org, streams,
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_delete_that_skips_the_service_is_refused(org, aws):
+def test_a_delete_that_skips_the_service_is_refused(org, aws, make_org_stream):
     """Deleting the org's row directly fails on the database constraint: the
     live stream keeps its org, its settings and its secret."""
-    location = org_stream_create(
-        actor=Actor.system(),
-        org=org,
-        name="siem",
-        bucket=BUCKET,
-        access_key_id="AKIAEXAMPLE",
-        secret_access_key=SECRET,
-    )
+    location = make_org_stream(org, name="siem")
     with pytest.raises(IntegrityError), transaction.atomic():
         Organization.objects.filter(pk=org.pk).delete()
 

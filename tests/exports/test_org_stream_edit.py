@@ -6,35 +6,17 @@ import pytest
 from django.urls import reverse
 
 from audit.models import AuditEvent
-from audit.services import Actor
 from exports.crypto import secret_decrypt
 from exports.models import ExportLocation
-from exports.services.org_streams import org_stream_create
-from tests.exports.conftest import BUCKET
+from tests.exports.conftest import BUCKET, ORG_STREAM_SECRET
 
 pytestmark = pytest.mark.django_db
-SECRET = "s3cr3t-value-never-shown"
 NEW_SECRET = "n3w-s3cr3t-never-shown"
 
 
 @pytest.fixture
-def owner_client(client, member):
-    client.force_login(member)
-    return client
-
-
-@pytest.fixture
-def stream(org, aws):
-    return org_stream_create(
-        actor=Actor.system(),
-        org=org,
-        name="Acme bucket",
-        bucket=BUCKET,
-        path_prefix="audit",
-        access_key_id="AKIAEXAMPLE",
-        secret_access_key=SECRET,
-        interval="EVERY_5_MINUTES",
-    )
+def stream(org, aws, make_org_stream):
+    return make_org_stream(org, path_prefix="audit")
 
 
 def edit_url(org, location):
@@ -68,7 +50,9 @@ def test_edit_page_shows_settings_never_the_secret(owner_client, org, stream):
     page = response.content.decode()
     assert response.status_code == 200
     assert BUCKET in page and "AKIAEXAMPLE" in page
-    assert SECRET not in page and stream.secret_access_key_encrypted not in page
+    assert (
+        ORG_STREAM_SECRET not in page and stream.secret_access_key_encrypted not in page
+    )
     listing = owner_client.get(reverse("org-log-streams", args=[org.slug]))
     assert edit_url(org, stream) in listing.content.decode()
 
@@ -87,7 +71,7 @@ def test_edit_changes_settings_and_records_names(owner_client, org, stream, memb
         "",
         ["org"],
     )
-    assert secret_decrypt(stream.secret_access_key_encrypted) == SECRET
+    assert secret_decrypt(stream.secret_access_key_encrypted) == ORG_STREAM_SECRET
     event = changes().get()
     assert event.org_id == org.pk and event.caused_by_id == str(member.pk)
     assert sorted(event.details["fields"]) == ["categories", "name", "path_prefix"]
@@ -109,7 +93,11 @@ def test_new_secret_replaces_and_is_never_recorded(owner_client, org, stream):
     assert event.details["new"]["access_key_id"] == "(not shown)"
     for recorded in AuditEvent.objects.all():
         text = json.dumps(recorded.event_data)
-        assert NEW_SECRET not in text and SECRET not in text and "AKIANEW" not in text
+        assert (
+            NEW_SECRET not in text
+            and ORG_STREAM_SECRET not in text
+            and "AKIANEW" not in text
+        )
     page = owner_client.get(edit_url(org, stream)).content.decode()
     assert NEW_SECRET not in page
 
@@ -166,16 +154,9 @@ def test_no_field_can_widen_or_move_the_stream(owner_client, org, other_org, str
     assert stream.destination == "s3"
 
 
-def test_another_orgs_stream_is_404(owner_client, org, other_org, aws):
+def test_another_orgs_stream_is_404(owner_client, org, other_org, aws, make_org_stream):
     """Another org's stream through this org's edit page: 404, unchanged."""
-    theirs = org_stream_create(
-        actor=Actor.system(),
-        org=other_org,
-        name="Globex bucket",
-        bucket=BUCKET,
-        access_key_id="AKIAEXAMPLE",
-        secret_access_key=SECRET,
-    )
+    theirs = make_org_stream(other_org, name="Globex bucket")
     before = AuditEvent.objects.count()
     url = edit_url(org, theirs)
     assert owner_client.get(url).status_code == 404
@@ -195,11 +176,10 @@ def test_edit_needs_manage_log_streams(client, org, plain_member, stream):
     assert stream.name == "Acme bucket"
 
 
-def test_webhook_secret_is_write_only(owner_client, org, aws):
+def test_webhook_secret_is_write_only(owner_client, org, aws, make_org_stream):
     """A webhook's URL and secret: blank keeps, a new one replaces."""
-    hook = org_stream_create(
-        actor=Actor.system(),
-        org=org,
+    hook = make_org_stream(
+        org,
         name="SOAR",
         destination="webhook",
         endpoint_url="http://127.0.0.1:9/hook",
@@ -218,11 +198,12 @@ def test_webhook_secret_is_write_only(owner_client, org, aws):
     assert "whsec-new" not in owner_client.get(edit_url(org, hook)).content.decode()
 
 
-def test_datadog_site_is_changed_other_options_kept(owner_client, org, aws):
+def test_datadog_site_is_changed_other_options_kept(
+    owner_client, org, aws, make_org_stream
+):
     """The Datadog site is an option of its own; the operator's options stay."""
-    stream = org_stream_create(
-        actor=Actor.system(),
-        org=org,
+    stream = make_org_stream(
+        org,
         name="Datadog",
         destination="datadog",
         destination_secret="dd-api-key",

@@ -12,25 +12,14 @@ from django.utils import timezone
 
 from audit import formats
 from audit.models import AuditEvent, AuditSettings
-from audit.services import Actor
 from exports import services
 from exports.models import ExportLocation, ExportRun, ExportState
 from exports.retention import events_purge
-from exports.services.org_streams import (
-    org_stream_create,
-    org_streams_for,
-)
-from tests.exports.conftest import BUCKET, bucket_objects
+from exports.services.org_streams import org_streams_for
+from tests.exports.conftest import BUCKET, ORG_STREAM_SECRET, bucket_objects
 from tests.factories import AuditEventFactory
 
 pytestmark = pytest.mark.django_db
-SECRET = "s3cr3t-value-never-shown"
-
-
-@pytest.fixture
-def owner_client(client, member):
-    client.force_login(member)
-    return client
 
 
 def streams_url(org):
@@ -52,22 +41,10 @@ def s3_form(**overrides):
         "file_format": "json",
         "auth_type": "access_key",
         "access_key_id": "AKIAEXAMPLE",
-        "secret_access_key": SECRET,
+        "secret_access_key": ORG_STREAM_SECRET,
     }
     data.update(overrides)
     return data
-
-
-def make_stream(org, **fields):
-    values = {
-        "name": "Acme bucket",
-        "bucket": BUCKET,
-        "access_key_id": "AKIAEXAMPLE",
-        "secret_access_key": SECRET,
-        "interval": "EVERY_5_MINUTES",
-    }
-    values.update(fields)
-    return org_stream_create(actor=Actor.system(), org=org, **values)
 
 
 def event_for(org, **fields):
@@ -101,15 +78,15 @@ def test_secret_never_shown_again(owner_client, org, aws, staff):
     """The secret is in no page, event or admin page after creation."""
     owner_client.post(streams_url(org), s3_form())
     location = ExportLocation.objects.get()
-    assert SECRET not in owner_client.get(streams_url(org)).content.decode()
+    assert ORG_STREAM_SECRET not in owner_client.get(streams_url(org)).content.decode()
     for event in AuditEvent.objects.all():
-        assert SECRET not in json.dumps(event.event_data)
+        assert ORG_STREAM_SECRET not in json.dumps(event.event_data)
     staff_client = Client()
     staff_client.force_login(staff)
     admin_page = staff_client.get(
         reverse("admin:exports_exportlocation_change", args=[location.pk])
     )
-    assert SECRET not in admin_page.content.decode()
+    assert ORG_STREAM_SECRET not in admin_page.content.decode()
     assert location.secret_access_key_encrypted not in admin_page.content.decode()
 
 
@@ -155,13 +132,13 @@ def test_bad_input_is_a_400_and_saves_nothing(owner_client, org, aws, overrides,
     assert not AuditEvent.objects.filter(event_type="ExportLocationCreated").exists()
 
 
-def test_service_refuses_fields_that_would_widen(org, other_org, aws):
+def test_service_refuses_fields_that_would_widen(org, other_org, aws, make_org_stream):
     """orgs, enabled or the operator category cannot be set on an org stream."""
     with pytest.raises(ValidationError) as orgs:
-        make_stream(org, orgs=[str(other_org.pk)])
+        make_org_stream(org, orgs=[str(other_org.pk)])
     assert "orgs" in orgs.value.message_dict
     with pytest.raises(ValidationError) as operator:
-        make_stream(org, categories=["operator"])
+        make_org_stream(org, categories=["operator"])
     assert "categories" in operator.value.message_dict
     assert not ExportLocation.objects.exists()
 
@@ -172,10 +149,12 @@ def test_posted_orgs_field_is_ignored(owner_client, org, other_org, aws):
     assert ExportLocation.objects.get().orgs == []
 
 
-def test_stream_delivers_only_what_the_org_pages_show(org, other_org, aws):
+def test_stream_delivers_only_what_the_org_pages_show(
+    org, other_org, aws, make_org_stream
+):
     """Own org's events only, hidden kinds and operator events left out."""
     AuditSettings.objects.update_or_create(pk=1, defaults={"includes_api_keys": False})
-    location = make_stream(org)
+    location = make_org_stream(org)
     shown = event_for(org, event_type="OrgUpdated", category="org")
     event_for(other_org, event_type="OrgUpdated", category="org")
     event_for(org, caused_by_type="ApiKey")
@@ -186,9 +165,9 @@ def test_stream_delivers_only_what_the_org_pages_show(org, other_org, aws):
     assert delivered_ids(aws) == [str(created.uuid), str(shown.uuid)]
 
 
-def test_no_stored_filter_can_widen_the_selection(org, other_org, aws):
+def test_no_stored_filter_can_widen_the_selection(org, other_org, aws, make_org_stream):
     """Even with orgs and '*' written into the row, only the org's events go."""
-    location = make_stream(org, categories=["org"])
+    location = make_org_stream(org, categories=["org"])
     ExportLocation.objects.filter(pk=location.pk).update(
         orgs=[str(other_org.pk)], categories=["*"]
     )
@@ -203,9 +182,9 @@ def test_no_stored_filter_can_widen_the_selection(org, other_org, aws):
     assert "operator" not in set(events.values_list("category", flat=True))
 
 
-def test_filters_narrow_by_type_and_category(org, aws):
+def test_filters_narrow_by_type_and_category(org, aws, make_org_stream):
     """An event-type filter narrows the org's events."""
-    location = make_stream(org, event_types=["OrgUpdated"])
+    location = make_org_stream(org, event_types=["OrgUpdated"])
     wanted = event_for(org, event_type="OrgUpdated", category="org")
     event_for(org, event_type="OrgDeleted", category="org")
     services.export_location_run(location_id=location.pk)
@@ -223,17 +202,17 @@ def test_at_most_the_configured_number_of_streams(owner_client, org, aws, settin
     assert AuditEvent.objects.filter(event_type="OrgLogStreamCreated").count() == 1
 
 
-def test_limit_counts_per_org(org, other_org, aws, settings):
+def test_limit_counts_per_org(org, other_org, aws, settings, make_org_stream):
     """Another org's streams do not count against this org's limit."""
     settings.AUDITSITE_ORG_STREAMS_MAX = 1
-    make_stream(other_org)
-    make_stream(org)
+    make_org_stream(other_org)
+    make_org_stream(org)
     assert org_streams_for(org=org).count() == 1
 
 
-def test_pause_resume_verify_delete(owner_client, org, aws):
+def test_pause_resume_verify_delete(owner_client, org, aws, make_org_stream):
     """Each action works on the org's own stream and records its event."""
-    location = make_stream(org)
+    location = make_org_stream(org)
     assert owner_client.post(action_url(org, location, "pause")).status_code == 302
     location.refresh_from_db()
     assert not location.enabled
@@ -257,10 +236,10 @@ def test_pause_resume_verify_delete(owner_client, org, aws):
 
 @pytest.mark.parametrize("action", ["verify", "pause", "delete"])
 def test_another_orgs_stream_is_404_and_unchanged(
-    owner_client, org, other_org, aws, action
+    owner_client, org, other_org, aws, action, make_org_stream
 ):
     """Another org's stream id through this org's page: 404, nothing changed."""
-    theirs = make_stream(other_org)
+    theirs = make_org_stream(other_org)
     before = AuditEvent.objects.count()
     response = owner_client.post(action_url(org, theirs, action))
     assert response.status_code == 404
@@ -270,9 +249,9 @@ def test_another_orgs_stream_is_404_and_unchanged(
     assert "Acme bucket" not in owner_client.get(streams_url(org)).content.decode()
 
 
-def test_actions_need_the_permission(client, org, plain_member, aws):
+def test_actions_need_the_permission(client, org, plain_member, aws, make_org_stream):
     """Without Manage Log Streams: 403 on the page and every action."""
-    location = make_stream(org)
+    location = make_org_stream(org)
     client.force_login(plain_member)
     assert client.post(streams_url(org), s3_form(name="x")).status_code == 403
     for action in ("verify", "pause", "resume", "delete"):
@@ -281,10 +260,12 @@ def test_actions_need_the_permission(client, org, plain_member, aws):
     assert location.enabled and ExportLocation.objects.count() == 1
 
 
-def test_automatic_pause_records_org_log_stream_paused(org, aws, settings):
+def test_automatic_pause_records_org_log_stream_paused(
+    org, aws, settings, make_org_stream
+):
     """After AUDITSITE_EXPORT_PAUSE_AFTER failed runs the org sees the pause."""
     settings.AUDITSITE_EXPORT_PAUSE_AFTER = 1
-    location = make_stream(org, bucket="no-such-bucket-here")
+    location = make_org_stream(org, bucket="no-such-bucket-here")
     event_for(org)
     run = services.export_location_run(location_id=location.pk)
     assert run.status == ExportRun.Status.FAILED
@@ -294,7 +275,7 @@ def test_automatic_pause_records_org_log_stream_paused(org, aws, settings):
     assert paused.org_id == org.pk and paused.category == "org"
     assert paused.caused_by_type == "System"
     assert "1 failed runs in a row" in paused.details["reason"]
-    assert SECRET not in json.dumps(paused.event_data)
+    assert ORG_STREAM_SECRET not in json.dumps(paused.event_data)
 
 
 def test_operator_location_pause_records_no_org_event(make_location, settings, aws):
@@ -307,9 +288,11 @@ def test_operator_location_pause_records_no_org_event(make_location, settings, a
     assert not AuditEvent.objects.filter(event_type="OrgLogStreamPaused").exists()
 
 
-def test_retention_keeps_what_an_org_stream_has_to_deliver(org, other_org, aws):
+def test_retention_keeps_what_an_org_stream_has_to_deliver(
+    org, other_org, aws, make_org_stream
+):
     """Expired events of the stream's org wait for it; other orgs' go."""
-    location = make_stream(org)
+    location = make_org_stream(org)
     ExportLocation.objects.filter(pk=location.pk).update(enabled=False)
     old = timezone.now() - timedelta(days=40)
     mine = event_for(org, created_at=old)
@@ -325,9 +308,11 @@ def test_retention_keeps_what_an_org_stream_has_to_deliver(org, other_org, aws):
     assert not AuditEvent.objects.filter(seq=mine.seq).exists()
 
 
-def test_admin_lists_org_streams_with_their_org(staff_client, org, aws):
+def test_admin_lists_org_streams_with_their_org(
+    staff_client, org, aws, make_org_stream
+):
     """The operator's location list shows each stream's org and filters by it."""
-    make_stream(org)
+    make_org_stream(org)
     url = reverse("admin:exports_exportlocation_changelist")
     page = staff_client.get(url).content.decode()
     assert "Acme Inc" in page
