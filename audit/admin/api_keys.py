@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.template.response import TemplateResponse
 
 from audit.actors import actor_for_request
+from audit.admin.base import ServiceRevokeMixin
 from audit.apikeys import api_key_create, api_key_revoke, api_key_set_scopes
 from audit.models import (
     ApiKey,
@@ -47,7 +48,7 @@ class ApiKeyChangeForm(forms.ModelForm):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(ServiceRevokeMixin, admin.ModelAdmin):
     """Create (the key is shown once, on the page that answers the add form),
     list, change scopes and revoke keys. The hash and the key are never shown
     again."""
@@ -136,9 +137,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke selected API keys")
     def revoke_keys(self, request, queryset):
-        actor = actor_for_request(request)
-        count = 0
-        for api_key in queryset.filter(revoked_at__isnull=True):
-            api_key_revoke(api_key=api_key, actor=actor)
-            count += 1
-        self.message_user(request, f"Revoked {count} API key(s).", messages.SUCCESS)
+        self.revoke_selected(request, queryset)
+
+    def revoke_with_service(self, *, actor, obj):
+        api_key_revoke(api_key=obj, actor=actor)

@@ -1,6 +1,9 @@
-"""What the admins share: creates and deletes through a service, or no writes."""
+"""What the admins share: creates, deletes and revokes through a service, or
+no writes."""
 
 from __future__ import annotations
+
+from django.contrib import messages
 
 from audit.actors import Actor, actor_for_request
 
@@ -32,6 +35,27 @@ class ServiceDeleteMixin:
         actor = actor_for_request(request)
         for obj in queryset:
             self.delete_with_service(actor=actor, obj=obj)
+
+
+class ServiceRevokeMixin:
+    """The revoke action's work for a kind of key, one service call per key.
+
+    A subclass names its service in ``revoke_with_service`` and declares its
+    own action (description, permissions) calling ``revoke_selected``: each
+    selected key not yet revoked is revoked and records its own event.
+    """
+
+    def revoke_with_service(self, *, actor: Actor, obj) -> None:
+        raise NotImplementedError
+
+    def revoke_selected(self, request, queryset) -> None:
+        actor = actor_for_request(request)
+        count = 0
+        for obj in queryset.filter(revoked_at__isnull=True):
+            self.revoke_with_service(actor=actor, obj=obj)
+            count += 1
+        noun = self.opts.verbose_name
+        self.message_user(request, f"Revoked {count} {noun}(s).", messages.SUCCESS)
 
 
 class ArchiveDeleteMixin(ServiceDeleteMixin):

@@ -6,16 +6,15 @@ the operator sees which orgs provision over SCIM and may revoke a key.
 
 from __future__ import annotations
 
-from django.contrib import admin, messages
+from django.contrib import admin
 
-from audit.actors import actor_for_request
-from audit.admin.base import ReadOnlyAdminMixin
+from audit.admin.base import ReadOnlyAdminMixin, ServiceRevokeMixin
 from audit.models import ScimKey
 from audit.services.scim_keys import scim_key_revoke
 
 
 @admin.register(ScimKey)
-class ScimKeyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ScimKeyAdmin(ServiceRevokeMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only list of SCIM keys with a revoke action; the hash is never shown.
 
     No delete: revoke instead, the row stays to explain events caused by the key.
@@ -38,9 +37,7 @@ class ScimKeyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.action(description="Revoke selected SCIM keys", permissions=["view"])
     def revoke_keys(self, request, queryset):
-        actor = actor_for_request(request)
-        count = 0
-        for scim_key in queryset.filter(revoked_at__isnull=True):
-            scim_key_revoke(actor=actor, scim_key=scim_key)
-            count += 1
-        self.message_user(request, f"Revoked {count} SCIM key(s).", messages.SUCCESS)
+        self.revoke_selected(request, queryset)
+
+    def revoke_with_service(self, *, actor, obj):
+        scim_key_revoke(actor=actor, scim_key=obj)
