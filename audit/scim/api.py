@@ -290,56 +290,55 @@ def service_provider_config(request: HttpRequest, org) -> HttpResponse:
 SCHEMA_MODELS = {"User": User, "Group": Group}
 
 
-def _schemas(request) -> list[dict]:
-    out = []
-    for model in SCHEMA_MODELS.values():
-        schema = model.to_schema().model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE)
-        schema["meta"] = {
-            "resourceType": "Schema",
-            "location": request.build_absolute_uri(
-                reverse("scim-schema", args=[schema["id"]])
-            ),
+def _with_meta(
+    request, items: list[dict], resource_type: str, url_name: str
+) -> list[dict]:
+    """Discovery ``items`` with their ``meta``: the type and each one's URL."""
+    for item in items:
+        url = reverse(url_name, args=[item["id"]])
+        item["meta"] = {
+            "resourceType": resource_type,
+            "location": request.build_absolute_uri(url),
         }
-        out.append(schema)
-    return out
+    return items
+
+
+def _all_or_one(found: list[dict], item_id: str | None, what: str) -> HttpResponse:
+    """A ListResponse of ``found``, or its item ``item_id`` (404 if none)."""
+    if item_id is None:
+        return _json(r.list_response(found, total=len(found), start=1))
+    for item in found:
+        if item["id"] == item_id:
+            return _json(item)
+    raise ScimProblem(404, f"{what} {item_id} not found.")
+
+
+def _schemas(request) -> list[dict]:
+    schemas = [
+        model.to_schema().model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE)
+        for model in SCHEMA_MODELS.values()
+    ]
+    return _with_meta(request, schemas, "Schema", "scim-schema")
 
 
 @scim_endpoint("GET")
 def schemas(request: HttpRequest, org, schema_id: str | None = None) -> HttpResponse:
     """The User and Group schemas (RFC 7643 7)."""
-    found = _schemas(request)
-    if schema_id is None:
-        return _json(r.list_response(found, total=len(found), start=1))
-    for schema in found:
-        if schema["id"] == schema_id:
-            return _json(schema)
-    raise ScimProblem(404, f"Schema {schema_id} not found.")
+    return _all_or_one(_schemas(request), schema_id, "Schema")
 
 
 def _resource_types(request) -> list[dict]:
-    out = []
+    types = []
     for model in SCHEMA_MODELS.values():
         data = ResourceType.from_resource(model).model_dump(
             scim_ctx=Context.RESOURCE_QUERY_RESPONSE
         )
         data.pop("schemaExtensions", None)
-        data["meta"] = {
-            "resourceType": "ResourceType",
-            "location": request.build_absolute_uri(
-                reverse("scim-resource-type", args=[data["id"]])
-            ),
-        }
-        out.append(data)
-    return out
+        types.append(data)
+    return _with_meta(request, types, "ResourceType", "scim-resource-type")
 
 
 @scim_endpoint("GET")
 def resource_types(request: HttpRequest, org, type_id: str | None = None):
     """The User and Group resource types (RFC 7643 6)."""
-    found = _resource_types(request)
-    if type_id is None:
-        return _json(r.list_response(found, total=len(found), start=1))
-    for item in found:
-        if item["id"] == type_id:
-            return _json(item)
-    raise ScimProblem(404, f"Resource type {type_id} not found.")
+    return _all_or_one(_resource_types(request), type_id, "Resource type")
