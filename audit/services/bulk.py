@@ -19,6 +19,9 @@ import orjson
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, models
 
+from audit.actors import Actor
+from audit.services.events import event_record_many
+
 MAX_ITEMS = 1000
 
 T = TypeVar("T")
@@ -210,3 +213,39 @@ def rows_insert(model: type[models.Model], rows: list[models.Model]) -> None:
                     if values[i] is not None:
                         values[i] = orjson.dumps(values[i]).decode()
                 copy.write_row(values)
+
+
+def rows_create(
+    model: type[models.Model],
+    wanted: list[tuple[Any, dict[str, Any]]],
+    errors: list[ItemError],
+    *,
+    noun: str,
+    unique: tuple[str, ...],
+    actor: Actor,
+    event: Callable[[models.Model], tuple[str, Any, Any, dict[str, Any]]],
+    defaults: dict[str, Any] | None = None,
+) -> list[Created]:
+    """Create a batch's rows from its ``(id or None, fields)`` items, all or
+    nothing, and record one event per row created, in the caller's transaction.
+
+    Stored ids are retries or conflicts (``rows_new_or_stored``) and the
+    ``unique`` fields are checked in the batch and the table; any problem
+    (those already in ``errors`` too) raises :class:`ItemsRejected` and
+    nothing is written. New rows then get ``defaults`` (values a retry does
+    not compare), go in at once (``rows_insert``), and ``event(row)`` gives
+    each one's ``(event_type, user, org, details)`` for ``event_record_many``.
+    Returns every item's result, in order.
+    """
+    new_rows, results = rows_new_or_stored(model, wanted, noun=noun, errors=errors)
+    unique_values_check(model, new_rows, unique, errors)
+    if errors:
+        raise ItemsRejected(errors)
+    for _, row in new_rows:
+        for name, value in (defaults or {}).items():
+            setattr(row, name, value)
+    rows_insert(model, [row for _, row in new_rows])
+    event_record_many(actor=actor, events=[event(row) for _, row in new_rows])
+    for index, row in new_rows:
+        results[index] = Created(row, True)
+    return results  # type: ignore[return-value]

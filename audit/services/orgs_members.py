@@ -20,9 +20,8 @@ from audit.services.bulk import (
     ItemError,
     ItemsRejected,
     duplicates,
+    rows_create,
     rows_insert,
-    rows_new_or_stored,
-    unique_values_check,
     with_one_retry,
 )
 from audit.services.events import Actor, event_record, event_record_many
@@ -98,22 +97,15 @@ def _orgs_create(*, actor: Actor, items: list[dict[str, Any]]) -> list[Created]:
     wanted = [
         (item.get("id"), {k: v for k, v in item.items() if k != "id"}) for item in items
     ]
-    new_rows, results = rows_new_or_stored(
-        Organization, wanted, noun="an org", errors=errors
-    )
-    unique_values_check(Organization, new_rows, ("slug",), errors)
-    if errors:
-        raise ItemsRejected(errors)
-    rows_insert(Organization, [org for _, org in new_rows])
-    event_record_many(
+    return rows_create(
+        Organization,
+        wanted,
+        errors,
+        noun="an org",
+        unique=("slug",),
         actor=actor,
-        events=[
-            (T.OrgCreated, None, org, _org_created_details(org)) for _, org in new_rows
-        ],
+        event=lambda org: (T.OrgCreated, None, org, _org_created_details(org)),
     )
-    for index, org in new_rows:
-        results[index] = Created(org, True)
-    return results  # type: ignore[return-value]
 
 
 @transaction.atomic
@@ -305,7 +297,7 @@ def _memberships_create(
     event_record_many(
         actor=actor,
         events=[
-            ("OrgUserAdded", row.user, org, {"role": row.role.name}) for row in rows
+            (T.OrgUserAdded, row.user, org, {"role": row.role.name}) for row in rows
         ],
     )
     return [Created(row, True) for row in rows]

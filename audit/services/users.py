@@ -15,12 +15,10 @@ from audit.services.bulk import (
     Created,
     ItemError,
     ItemsRejected,
-    rows_insert,
-    rows_new_or_stored,
-    unique_values_check,
+    rows_create,
     with_one_retry,
 )
-from audit.services.events import Actor, event_record, event_record_many
+from audit.services.events import Actor, event_record
 from audit.services.updates import fields_update, recorded_delete
 
 # --- users -----------------------------------------------------------------
@@ -132,25 +130,17 @@ def _users_create(*, actor: Actor, items: list[dict[str, Any]]) -> list[Created]
     if errors:
         raise ItemsRejected(errors)
 
-    new_rows, results = rows_new_or_stored(User, wanted, noun="a user", errors=errors)
-    unique_values_check(User, new_rows, ("email", "username"), errors)
-    if errors:
-        raise ItemsRejected(errors)
-
     # Directory users sign in through portal links or SSO, not a password.
-    unusable = make_password(None)
-    for _, user in new_rows:
-        user.password = unusable
-    rows_insert(User, [user for _, user in new_rows])
-    event_record_many(
+    return rows_create(
+        User,
+        wanted,
+        errors,
+        noun="a user",
+        unique=("email", "username"),
         actor=actor,
-        events=[
-            (T.UserCreated, user, None, _user_snapshot(user)) for _, user in new_rows
-        ],
+        event=lambda user: (T.UserCreated, user, None, _user_snapshot(user)),
+        defaults={"password": make_password(None)},
     )
-    for index, user in new_rows:
-        results[index] = Created(user, True)
-    return results  # type: ignore[return-value]
 
 
 @transaction.atomic
