@@ -251,25 +251,17 @@ def export_location_pause_failing(*, location: ExportLocation, reason: str) -> N
     ExportLocation.objects.filter(pk=location.pk).update(enabled=False)
     location.enabled = False
     _schedules_delete(location.pk)
-    why = f"{location.consecutive_failures} failed runs in a row; last error: {reason}"
-    _record(
-        T.ExportLocationPaused,
-        Actor.system(),
-        location,
-        reason=why,
-        consecutive_failures=location.consecutive_failures,
-    )
+    failures = location.consecutive_failures
+    details = {
+        "reason": f"{failures} failed runs in a row; last error: {reason}",
+        "consecutive_failures": failures,
+    }
+    _record(T.ExportLocationPaused, Actor.system(), location, **details)
     if location.org_id is not None:
         # The org's own stream: its members see the pause in their log.
         from exports.services.org_streams import org_stream_record
 
-        org_stream_record(
-            T.OrgLogStreamPaused,
-            Actor.system(),
-            location,
-            reason=why,
-            consecutive_failures=location.consecutive_failures,
-        )
+        org_stream_record(T.OrgLogStreamPaused, Actor.system(), location, **details)
 
 
 # --- schedules ---------------------------------------------------------------------

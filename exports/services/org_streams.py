@@ -22,29 +22,15 @@ from audit.models import Organization
 from audit.services import Actor, event_record
 from exports.models import ExportLocation
 from exports.services.locations import (
+    EDITABLE_FIELDS,
     export_location_create,
     export_location_delete,
     export_location_update,
     export_location_verify,
 )
 
-# What a member may set; ``orgs`` and ``enabled`` are not among them.
-ORG_STREAM_FIELDS = {
-    "name",
-    "destination",
-    "destination_options",
-    "bucket",
-    "region",
-    "path_prefix",
-    "endpoint_url",
-    "auth_type",
-    "access_key_id",
-    "role_arn",
-    "interval",
-    "categories",
-    "event_types",
-    "file_format",
-}
+# What a member may set: what the operator may, but ``orgs`` and ``enabled``.
+ORG_STREAM_FIELDS = EDITABLE_FIELDS - {"orgs", "enabled"}
 ORG_STREAM_CATEGORIES = {USER, ORG}
 # Shown in the org's events: settings only (no credential, no secret).
 PUBLIC_FIELDS = ("interval", "categories", "event_types", "file_format", "enabled")
@@ -69,6 +55,11 @@ def org_stream_record(
             **details,
         },
     )
+
+
+def _public(location: ExportLocation) -> dict[str, Any]:
+    """The stream's settings its org's events may show (``PUBLIC_FIELDS``)."""
+    return {f: getattr(location, f) for f in PUBLIC_FIELDS}
 
 
 def _member_fields_check(fields: dict) -> None:
@@ -122,12 +113,7 @@ def org_stream_create(
             orgs=[],
             **fields,
         )
-        org_stream_record(
-            T.OrgLogStreamCreated,
-            actor,
-            location,
-            new={f: getattr(location, f) for f in PUBLIC_FIELDS},
-        )
+        org_stream_record(T.OrgLogStreamCreated, actor, location, new=_public(location))
     export_location_verify(actor=actor, location=location)
     return location
 
@@ -219,7 +205,7 @@ def org_stream_delete(
             T.OrgLogStreamDeleted,
             actor,
             location,
-            old={f: getattr(location, f) for f in PUBLIC_FIELDS},
+            old=_public(location),
             **details,
         )
         export_location_delete(actor=actor, location=location)
