@@ -29,26 +29,24 @@ class ScopedAutoSchema(AutoSchema):
         return operation
 
 
-class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
+class _BearerKeyScheme:
+    """An API's key sent as ``Authorization: Bearer``; ``description`` says which."""
+
+    description = ""
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer", "description": self.description}
+
+
+class ApiKeyAuthenticationScheme(_BearerKeyScheme, OpenApiAuthenticationExtension):
     target_class = "audit.authentication.ApiKeyAuthentication"
     name = "apiKey"
-
-    def get_security_definition(self, auto_schema):
-        return {
-            "type": "http",
-            "scheme": "bearer",
-            "description": "An API key: `Authorization: Bearer as_...`.",
-        }
+    description = "An API key: `Authorization: Bearer as_...`."
 
 
-class OrgApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
+class OrgApiKeyAuthenticationScheme(_BearerKeyScheme, OpenApiAuthenticationExtension):
     target_class = "audit.org_api.OrgApiKeyAuthentication"
     name = "orgApiKey"
-
-    def get_security_definition(self, auto_schema):
-        return {
-            "type": "http",
-            "scheme": "bearer",
-            "description": "An org's API key (its org pages make it): "
-            "`Authorization: Bearer ao_...`.",
-        }
+    description = (
+        "An org's API key (its org pages make it): `Authorization: Bearer ao_...`."
+    )
