@@ -106,9 +106,7 @@ def test_new_keys_keep_each_kinds_shape_and_hash(model, kind):
 def test_a_created_key_opens_until_it_is_revoked_once(
     model, named, of_org, revoked_type, org, staff, employee
 ):
-    """Every kind is stored, found by its raw key and revoked the same way:
-    revoking twice records one event, about the key's org if it has one, and
-    only operator keys keep who revoked them."""
+    """Every kind is made, found by its key, and revoked once with one event."""
     fields = {"name": "ci"} if named else {}
     if of_org:
         fields["org"] = org
