@@ -90,19 +90,25 @@ def export_continuous_run(
     so events that committed during that run are not left to the schedule.
     With ``covers_until`` (a ``time.time()``), passes repeat until one has
     started after it: the events of a coalesced notify window are all seen.
+    A pass that delivered something is followed by the next one at once
+    (events committed while it delivered are waiting); one that found
+    nothing, after ``AUDITSITE_EXPORT_CONTINUOUS_POLL_SECONDS``.
     """
     wait = (
         settings.AUDITSITE_EXPORT_CONTINUOUS_WAIT_SECONDS
         if wait_seconds is None
         else wait_seconds
     )
+    poll = settings.AUDITSITE_EXPORT_CONTINUOUS_POLL_SECONDS
     written = 0
     while True:
         started = time.time()
-        written += _continuous_pass(wait)
+        delivered = _continuous_pass(wait)
+        written += delivered
         if covers_until is None or started >= covers_until:
             return written
-        time.sleep(min(0.2, max(0.0, covers_until - time.time())))
+        if not delivered:
+            time.sleep(min(poll, max(0.0, covers_until - time.time())))
 
 
 def _continuous_pass(wait: float) -> int:
@@ -119,5 +125,5 @@ def _continuous_pass(wait: float) -> int:
                 break
             if time.monotonic() >= deadline:
                 break
-            time.sleep(0.2)
+            time.sleep(settings.AUDITSITE_EXPORT_CONTINUOUS_POLL_SECONDS)
     return written

@@ -248,6 +248,12 @@ def _walk(lease: Lease, destination, pool) -> DeliveryResult | None:
         if not _commit(lease, step, result, batch, following):
             logger.info("export %s: another worker moved on", lease.location.pk)
             return None
+        if following is None and step.kind is StepKind.NEW:
+            if not lease.state.replay_from:
+                # Nothing new below this run's horizon after the cursor (the
+                # read beside the delivery said so, and the horizon is fixed
+                # for the run): no second read. The next run looks again.
+                return None
         step = following if following is not None else next_step(lease)
     return None
 
