@@ -7,7 +7,8 @@ Uses (and if needed creates, migrates and seeds a little) the PostgreSQL
 database in BENCH_DATABASE_URL (default .../h24c_bench); Redis for the Redis
 broker and cache in BENCH_REDIS_URL (default database 4). Starts moto's S3
 server (for ``s3``) and the receiver of ``bench/streams.py`` (Datadog, Splunk
-HEC and webhook shapes checked, ``--serve``) as subprocesses.
+HEC and webhook shapes checked; here with Nagle's algorithm off, see
+``serve``) as subprocesses.
 
 For each broker (the site's settings: ``REDIS_URL`` set or not), gunicorn
 (2 gthread workers, ``AUDITSITE_INSECURE_HTTP=1``) serves the API and a real
@@ -22,11 +23,13 @@ For each broker (the site's settings: ``REDIS_URL`` set or not), gunicorn
    ahead so only commits queue its runs); ``--rate`` events a second are
    POSTed to ``/api/v1/events/`` for ``--seconds``, one event a request,
    each from its own thread. An event's delay is from its ``recorded_at``
-   (set before the insert, so before the commit) to the ``created_at`` of
-   the ledger row (``ExportObject``) of the range carrying it, written right
-   after the PUT or the receiver's 2xx. Printed: p50/p95/p99/max, and the
-   part of it before the delivering run started (queueing and coalescing)
-   beside the part after (read, deliver, commit).
+   (set before the insert, so before the commit: an upper bound) to the
+   ``created_at`` of the ledger row (``ExportObject``) of the range carrying
+   it, written right after the PUT or the receiver's 2xx; the same from the
+   moment the API's answer arrived (after the commit: a lower bound).
+   Printed as p50/p95/p99/max, beside a second baseline: the destination
+   alone, a typical range of the trickle sent again 20 times through the
+   location's own destination (no database, no queue).
 
 Target (issue 24): p99 <= 1 s with the Redis broker, <= 2 s with the ORM one.
 """
@@ -118,6 +121,26 @@ def broker_round_trip(env: dict) -> list[float]:
         check=True,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# --- the receiver (its own process) -------------------------------------------------
+
+
+def serve(port: int) -> None:
+    """bench/streams.py's receiver (each vendor's checks), answering in one
+    segment: its answer's headers and body are two writes, and with Nagle's
+    algorithm on the second waited for the client's delayed ACK, 40 ms a
+    request that no vendor's intake adds."""
+    from http.server import ThreadingHTTPServer
+
+    from streams import _Intake
+
+    class Intake(_Intake):
+        disable_nagle_algorithm = True
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Intake)
+    server.daemon_threads = True
+    server.serve_forever()
 
 
 # --- 2. one destination kind ----------------------------------------------------------
@@ -238,11 +261,9 @@ def measure_kind(kind: str, *, broker: str, api: str, raw_key: str, args, where)
             break
         time.sleep(0.5)
     objs = list(ExportObject.objects.filter(location=location).order_by("position_to"))
-    runs = dict(
-        ExportRun.objects.filter(location=location).values_list("pk", "started_at")
-    )
+    runs = ExportRun.objects.filter(location=location).count()
     ends = [o.position_to for o in objs]
-    delays, after_response, before_run, in_run = [], [], [], []
+    delays, after_response = [], []
     for txid, seq, at, ident in stored:
         i = bisect_left(ends, position_encode(txid, seq))
         if i == len(objs):
@@ -251,20 +272,54 @@ def measure_kind(kind: str, *, broker: str, api: str, raw_key: str, args, where)
         delays.append((obj.created_at - at).total_seconds())
         if str(ident) in answered:
             after_response.append(obj.created_at.timestamp() - answered[str(ident)])
-        run_start = runs[obj.run_id]
-        before_run.append(max(0.0, (run_start - at).total_seconds()))
-        in_run.append((obj.created_at - max(run_start, at)).total_seconds())
+    floor = _delivery_floor(location, objs[len(objs) // 2]) if objs else []
     services.export_location_delete(actor=Actor.system(), location=location)
     return {
+        "floor": floor,
         "sent": len(sent),
         "stored": len(stored),
         "objects": len(objs),
-        "runs": len(runs),
+        "runs": runs,
         "delays": delays,
         "after_response": after_response,
-        "before_run": before_run,
-        "in_run": in_run,
     }
+
+
+def _delivery_floor(location, obj, times: int = 20) -> list[float]:
+    """The destination alone: one delivered range sent again, no database.
+
+    The range of ``obj`` (a typical object of the trickle) is read once,
+    rendered as the run renders it and sent ``times`` times through the
+    location's own destination (a warm client, after one untimed send):
+    what each object costs at least, on the wire and in the receiver.
+    """
+    from audit import formats
+    from exports.destinations import Batch, destination_for
+    from exports.selectors import export_rows_between
+
+    rows = export_rows_between(
+        selection=obj.selection, after=obj.position_from, up_to=obj.position_to
+    )
+    destination = destination_for(location)
+    body = (
+        formats.render_selection(obj.selection, rows) if destination.wants_file else b""
+    )
+    batch = Batch(
+        name=f"bench-floor-{obj.pk}",
+        body=body,
+        content_type=formats.CONTENT_TYPES[obj.selection["format"]],
+        event_count=len(rows),
+        idempotency_key=f"bench-floor-{obj.pk}",
+        rows=tuple(rows),
+    )
+    seconds = []
+    for n in range(times + 1):
+        started = time.perf_counter()
+        if not destination.deliver(batch).ok:
+            raise SystemExit(f"{location.destination}: the floor's delivery failed")
+        if n:
+            seconds.append(time.perf_counter() - started)
+    return seconds
 
 
 def time_now():
@@ -352,8 +407,8 @@ def measure_broker(
                 f"(target p99 <= {TARGET[broker]:g} s: {'met' if met else 'NOT met'})\n"
                 f"    from the API's answer (after the commit, a lower bound): "
                 f"{_figures(r['after_response'])}\n"
-                f"    before its run started: {_figures(r['before_run'])}\n"
-                f"    in its run:             {_figures(r['in_run'])}",
+                f"    baseline, the destination alone (one such range sent "
+                f"again, no database): {_figures(r['floor'])}",
                 flush=True,
             )
     finally:
@@ -372,9 +427,13 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=50.0, help="events/s")
     parser.add_argument("--ports", default="19200-19299")
     parser.add_argument("--probe", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.probe:
         probe(args.probe)
+        return
+    if args.serve:
+        serve(args.serve)
         return
 
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
@@ -409,8 +468,7 @@ def main() -> None:
         if set(kinds) - {"s3"}:
             port = ports.take()
             where["receiver"] = f"http://127.0.0.1:{port}"
-            streams = str(Path(__file__).resolve().parent / "streams.py")
-            processes.append(start([sys.executable, streams, "--serve", str(port)]))
+            processes.append(start([sys.executable, __file__, "--serve", str(port)]))
             wait_for_http(where["receiver"])
         print(
             f"CONTINUOUS: {args.rate:g} events/s for {args.seconds} s through the "
