@@ -327,6 +327,11 @@ AUDITSITE_EXPORT_CONTINUOUS_COALESCE_SECONDS = env_float(
 AUDITSITE_EXPORT_CONTINUOUS_WAIT_SECONDS = env_float(
     "AUDITSITE_EXPORT_CONTINUOUS_WAIT_SECONDS", 10
 )
+# How often a CONTINUOUS task looks again when its last pass found nothing
+# new, or its location was busy with another run (issue 24).
+AUDITSITE_EXPORT_CONTINUOUS_POLL_SECONDS = env_float(
+    "AUDITSITE_EXPORT_CONTINUOUS_POLL_SECONDS", 0.1
+)
 # CONTINUOUS and digests (issue 10, items 4 and 7): how long a process trusts
 # its answer to "does an enabled CONTINUOUS location exist?" (asked on every
 # commit of events), and at most how many hourly digests one call writes per

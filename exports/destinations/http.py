@@ -29,6 +29,7 @@ import email.utils
 import gzip
 import hashlib
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -64,7 +65,10 @@ def client() -> httpx.Client:
     with _client_lock:
         if _client is None:
             limits = httpx.Limits(max_connections=20, max_keepalive_connections=10)
-            transport = httpx.HTTPTransport(limits=limits)
+            # TCP_NODELAY: a request's headers and body are two writes; with
+            # Nagle's algorithm the body waits for the receiver's ACK.
+            nodelay = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+            transport = httpx.HTTPTransport(limits=limits, socket_options=nodelay)
             # httpx has no option for httpcore's network backend: every
             # connection of the pool goes through the outbound guard.
             transport._pool._network_backend = GuardedBackend()

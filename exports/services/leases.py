@@ -39,6 +39,7 @@ class Lease:
     state: ExportState
     run: ExportRun
     worker: str
+    superseded: bool = False  # another worker moved on: nothing more to do
 
     @cached_property
     def selection(self) -> dict:
@@ -54,10 +55,16 @@ class Lease:
 
     @cached_property
     def horizon(self) -> int:
-        """The commit horizon, read once per run: events committed during the
-        run are below a later run's horizon (a run is at most
+        """The commit horizon, read once per run (once per look of a run
+        that looks again): events committed during it are below a later
+        one's horizon (a look is at most
         ``AUDITSITE_EXPORT_MAX_OBJECTS_PER_RUN`` objects)."""
         return export_horizon()
+
+    def horizon_refresh(self) -> None:
+        """Read the horizon again at its next use (a run that looks again:
+        ``exports.services.runs.run_look``)."""
+        self.__dict__.pop("horizon", None)
 
 
 def lease_seconds() -> timedelta:

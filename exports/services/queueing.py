@@ -2,19 +2,22 @@
 events commit.
 
 Nothing here writes delivery state: a queued django-q2 task calls
-``exports.services.runs.export_location_run``, which does.
+``exports.services.runs`` (``export_location_run``, or a CONTINUOUS task's
+``run_open``/``run_look``/``run_close``), which does.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
 from exports.models import ExportLocation
-from exports.services.runs import export_location_run
+from exports.services.leases import worker_id
+from exports.services.runs import OpenRun, run_close, run_look, run_open
 
 CONTINUOUS_FLAG = "exports:continuous:queued"
 
@@ -86,38 +89,76 @@ def export_continuous_run(
 ) -> int:
     """Run every enabled CONTINUOUS location; returns how many objects it wrote.
 
-    A location busy with another run is waited for (up to ``wait_seconds``),
-    so events that committed during that run are not left to the schedule.
-    With ``covers_until`` (a ``time.time()``), passes repeat until one has
-    started after it: the events of a coalesced notify window are all seen.
+    Each location's run stays open (its lease held, one history row) while
+    the task lasts, and looks again as events commit (``runs.run_look``: a
+    new commit horizon, no new lease): a pass that delivered is followed by
+    the next at once (events committed meanwhile are waiting), one that found
+    nothing after ``AUDITSITE_EXPORT_CONTINUOUS_POLL_SECONDS``. With
+    ``covers_until`` (a ``time.time()``), a location's run is closed after a
+    look that started after it, so the events of a coalesced notify window
+    are all seen; without it, after one look. A location busy with another
+    run is tried again at that pace, up to ``wait_seconds``, so events that
+    committed during that run are not left to the schedule. A failed look
+    closes its run with the failure (the next run re-cuts the range).
     """
     wait = (
         settings.AUDITSITE_EXPORT_CONTINUOUS_WAIT_SECONDS
         if wait_seconds is None
         else wait_seconds
     )
+    task = _ContinuousTask(
+        until=covers_until or 0.0, waiting_until=time.monotonic() + wait
+    )
+    task.pending = list(
+        ExportLocation.objects.filter(
+            enabled=True, interval=ExportLocation.Interval.CONTINUOUS
+        ).values_list("pk", flat=True)
+    )
+    poll = settings.AUDITSITE_EXPORT_CONTINUOUS_POLL_SECONDS
     written = 0
-    while True:
+    try:
+        while task.pending:
+            delivered = _continuous_pass(task)
+            written += delivered
+            if task.pending and not delivered:
+                time.sleep(poll)
+    finally:
+        for opened in task.open_runs.values():
+            run_close(opened, None)
+    return written
+
+
+@dataclass
+class _ContinuousTask:
+    """What one ``export_continuous_run`` holds between its passes."""
+
+    until: float
+    waiting_until: float
+    worker: str = field(default_factory=worker_id)
+    pending: list = field(default_factory=list)  # locations not covered yet
+    open_runs: dict[object, OpenRun] = field(default_factory=dict)
+
+
+def _continuous_pass(task: _ContinuousTask) -> int:
+    """One look at each location still pending; how many objects it wrote."""
+    written = 0
+    for location_id in list(task.pending):
         started = time.time()
-        written += _continuous_pass(wait)
-        if covers_until is None or started >= covers_until:
-            return written
-        time.sleep(min(0.2, max(0.0, covers_until - time.time())))
-
-
-def _continuous_pass(wait: float) -> int:
-    written = 0
-    ids = ExportLocation.objects.filter(
-        enabled=True, interval=ExportLocation.Interval.CONTINUOUS
-    ).values_list("pk", flat=True)
-    for location_id in ids:
-        deadline = time.monotonic() + wait
-        while True:
-            run = export_location_run(location_id=location_id)
-            if run is not None:
-                written += run.object_count
-                break
-            if time.monotonic() >= deadline:
-                break
-            time.sleep(0.2)
+        opened = task.open_runs.get(location_id)
+        if opened is None:
+            opened = run_open(location_id=location_id, worker=task.worker)
+            if opened is None:  # busy, backing off, disabled or gone
+                if time.monotonic() >= task.waiting_until:
+                    task.pending.remove(location_id)
+                continue
+            task.open_runs[location_id] = opened
+        try:
+            count, failure = run_look(opened)
+        except Exception:  # run_look closed the run as failed
+            del task.open_runs[location_id]
+            raise
+        written += count
+        if failure is not None or started >= task.until or opened.lease.superseded:
+            run_close(task.open_runs.pop(location_id), failure)
+            task.pending.remove(location_id)
     return written

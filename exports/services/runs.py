@@ -30,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from auditsite_verify import layout
@@ -191,23 +192,69 @@ def export_location_run(*, location_id, worker: str | None = None) -> ExportRun 
     error until a run succeeds. The cursor only moves with a delivered object.
     A location backing off (``ExportState.not_before`` ahead) is not run.
     """
-    worker = worker or worker_id()
-    lease = lease_acquire(location_id, worker)
+    opened = run_open(location_id=location_id, worker=worker)
+    if opened is None:
+        return None
+    _, failure = run_look(opened)
+    return run_close(opened, failure)
+
+
+@dataclass
+class OpenRun:
+    """A run holding its location's lease, looked at again until closed.
+
+    ``export_location_run`` opens, looks once and closes. A CONTINUOUS task
+    (``exports.services.queueing``) keeps its runs open over its coalescing
+    window and looks again as events commit: each look reads a new commit
+    horizon and delivers what is below it, without taking the lease or
+    recording a run again.
+    """
+
+    lease: Lease
+    destination: object
+    pool: ThreadPoolExecutor
+    looks: int = 0
+
+
+def run_open(*, location_id, worker: str | None = None) -> OpenRun | None:
+    """Take the location's lease for a run; None if busy, backing off or gone."""
+    lease = lease_acquire(location_id, worker or worker_id())
     if lease is None:
         return None
-    failure: DeliveryResult | None = None
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-deliver")
     try:
-        failure = _walk(lease, destination_for(lease.location), pool)
+        destination = destination_for(lease.location)
     except Exception as exc:  # recorded on the run, then raised for the worker log
         _run_finish(lease, DeliveryResult.failed(repr(exc), retryable=True))
         raise
-    finally:
-        # The delivery thread never touches the database (formats are pure,
-        # destinations read what they need on this thread): nothing to close.
-        pool.shutdown(wait=True)
-    run = _run_finish(lease, failure)
-    _digests_after(lease)
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-deliver")
+    return OpenRun(lease=lease, destination=destination, pool=pool)
+
+
+def run_look(opened: OpenRun) -> tuple[int, DeliveryResult | None]:
+    """Deliver what is pending below a commit horizon read now.
+
+    Returns the objects written and the failure, if one failed (the run must
+    then be closed with it). An exception closes the run as failed and is
+    raised.
+    """
+    if opened.looks:
+        opened.lease.horizon_refresh()
+    opened.looks += 1
+    try:
+        return _walk(opened.lease, opened.destination, opened.pool)
+    except Exception as exc:  # recorded on the run, then raised for the worker log
+        opened.pool.shutdown(wait=True)
+        _run_finish(opened.lease, DeliveryResult.failed(repr(exc), retryable=True))
+        raise
+
+
+def run_close(opened: OpenRun, failure: DeliveryResult | None) -> ExportRun:
+    """Record how the run ended, release the lease, write a completed hour's digest."""
+    # The delivery thread never touches the database (formats are pure,
+    # destinations read what they need on this thread): nothing to close.
+    opened.pool.shutdown(wait=True)
+    run = _run_finish(opened.lease, failure)
+    _digests_after(opened.lease)
     return run
 
 
@@ -218,18 +265,19 @@ def _digests_after(lease: Lease) -> None:
     digests_after_run(location=lease.location)
 
 
-def _walk(lease: Lease, destination, pool) -> DeliveryResult | None:
-    """Plan, render, deliver and commit objects; the failure, if one failed.
+def _walk(lease: Lease, destination, pool) -> tuple[int, DeliveryResult | None]:
+    """Plan, render, deliver and commit objects: (objects written, the failure).
 
     One object is rendered and delivered on the pool's thread while this one
     reads the next new range: the compression, the PUT and the database's
     own work run beside the Python that decodes rows (the read waits on the
     database and the render's gzip/pyarrow work release the GIL).
     """
+    written = 0
     step = next_step(lease)
     for _ in range(settings.AUDITSITE_EXPORT_MAX_OBJECTS_PER_RUN):
         if step is None:
-            return None
+            return written, None
         if not step.rows:
             # Nothing left in a planned range (only if events were purged).
             ExportState.objects.filter(pk=lease.location.pk).update(
@@ -244,12 +292,20 @@ def _walk(lease: Lease, destination, pool) -> DeliveryResult | None:
             following = plan_new(lease, after=step.position_to)
         batch, result = delivery.result()
         if not result.ok:
-            return result
+            return written, result
         if not _commit(lease, step, result, batch, following):
             logger.info("export %s: another worker moved on", lease.location.pk)
-            return None
+            lease.superseded = True
+            return written, None
+        written += 1
+        if following is None and step.kind is StepKind.NEW:
+            if not lease.state.replay_from:
+                # Nothing new below this look's horizon after the cursor (the
+                # read beside the delivery said so, and the horizon is fixed
+                # for the look): no second read. The next look reads again.
+                return written, None
         step = following if following is not None else next_step(lease)
-    return None
+    return written, None
 
 
 def _render_and_deliver(

@@ -9,7 +9,7 @@ from django.db import transaction
 
 from audit.services import Actor, event_record
 from exports import services
-from exports.models import ExportObject
+from exports.models import ExportObject, ExportRun, ExportState
 from exports.services import queueing
 from tests.factories import AuditEventFactory, UserFactory
 
@@ -116,11 +116,11 @@ def test_the_task_covers_its_coalescing_window(make_location, aws, monkeypatch):
     passes = []
     real_pass = queueing._continuous_pass
 
-    def counting_pass(wait):
+    def counting_pass(task):
         passes.append(time.time())
         if len(passes) == 2:
             AuditEventFactory()  # committed inside the window: no new task
-        return real_pass(wait)
+        return real_pass(task)
 
     monkeypatch.setattr(queueing, "_continuous_pass", counting_pass)
     written = services.export_continuous_run(
@@ -129,3 +129,27 @@ def test_the_task_covers_its_coalescing_window(make_location, aws, monkeypatch):
     assert passes[-1] >= passes[0] + 0.5 - 0.05
     assert written == 2
     assert ExportObject.objects.filter(location=location).count() == 2
+
+
+def test_the_task_keeps_one_run_open_over_its_window(make_location, aws, monkeypatch):
+    """Looks after commits inside the window reuse the run: one lease, one row."""
+    location = make_location(interval="CONTINUOUS")
+    AuditEventFactory()
+    passes = []
+    real_pass = queueing._continuous_pass
+
+    def committing_pass(task):
+        passes.append(time.time())
+        if len(passes) in (2, 3):
+            AuditEventFactory()  # committed while the run is open
+        return real_pass(task)
+
+    monkeypatch.setattr(queueing, "_continuous_pass", committing_pass)
+    written = services.export_continuous_run(
+        wait_seconds=0, covers_until=time.time() + 0.5
+    )
+    assert written == 3
+    [run] = ExportRun.objects.filter(location=location)
+    assert (run.status, run.object_count, run.events) == ("success", 3, 3)
+    assert ExportObject.objects.filter(location=location, run=run).count() == 3
+    assert ExportState.objects.get(location=location).lease_owner == ""
