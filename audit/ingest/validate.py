@@ -12,6 +12,7 @@ import math
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -77,6 +78,31 @@ def _uuid(value: Any) -> uuid.UUID | None:
         return None
 
 
+# Users, orgs and source addresses repeat across the items of a batch and
+# across batches: each distinct text is parsed once. Bounded, so that a stream
+# of distinct values costs a fixed amount of memory (event ids, unique by
+# design, are parsed by ``_uuid`` uncached).
+@lru_cache(maxsize=4096)
+def _reference_uuid(value: str) -> uuid.UUID | None:
+    return _uuid(value)
+
+
+def _ref_uuid(value: Any) -> uuid.UUID | None:
+    """``_uuid`` for user and org ids, cached."""
+    return _reference_uuid(value) if isinstance(value, str) else None
+
+
+@lru_cache(maxsize=4096)
+def _ip_text(value: str) -> str | None:
+    """The canonical text of an IP address, or None (no zone ids: ``%``)."""
+    if "%" in value:
+        return None
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        return None
+
+
 def _timestamp(value: Any) -> datetime | str:
     """A datetime from Unix seconds or ISO 8601, else an error message."""
     if isinstance(value, bool):
@@ -126,6 +152,29 @@ def _json_text(value: Any) -> str | None:
     return orjson.dumps(value).decode()
 
 
+_CAUSE_TEXTS = (
+    ("caused_by_id", 100),
+    ("caused_by_user_agent", 2000),
+    ("impersonator_id", 100),
+)
+_CAUSE_OBJECTS = ("caused_by_metadata", "impersonator_metadata")
+_BLANK_CAUSE = {**dict.fromkeys(CAUSE_COLUMNS), "caused_by_id": "",
+                "caused_by_user_agent": ""}  # fmt: skip
+
+
+def _stored_cause(cause: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """Cause columns as stored (text, JSON text) and the objects holding NUL."""
+    stored = {**cause}
+    stored["caused_by_id"] = stored["caused_by_id"] or ""
+    stored["caused_by_user_agent"] = stored["caused_by_user_agent"] or ""
+    nul = []
+    for name in _CAUSE_OBJECTS:
+        stored[name] = _json_text(stored[name])
+        if stored[name] is not None and "\\u0000" in stored[name]:
+            nul.append(name)
+    return stored, tuple(nul)
+
+
 class BatchValidator:
     """Checks every item of a batch and builds the database rows.
 
@@ -147,6 +196,8 @@ class BatchValidator:
         self.now = now
         self.max_future_skew = max_future_skew
         self.refs = References()
+        # The cause of items that name none: the actor's columns, as stored.
+        self.actor_cause, self.actor_nul = _stored_cause(actor_columns(actor))
 
     def error(self, index: int, field_name: str | None, message: str) -> None:
         self.errors.append(IngestError(index, field_name, message))
@@ -172,9 +223,9 @@ class BatchValidator:
                 self.error(index, None, "must be a JSON object")
                 ids.append(uuid.uuid4())
                 continue
-            unknown = sorted(set(item) - ACCEPTED_FIELDS)
-            for name in unknown:
-                self.error(index, name, "is not a field of an event")
+            if not ACCEPTED_FIELDS.issuperset(item):
+                for name in sorted(set(item) - ACCEPTED_FIELDS):
+                    self.error(index, name, "is not a field of an event")
             raw = item.get("id")
             if raw is None:
                 ids.append(uuid.uuid4())
@@ -194,13 +245,13 @@ class BatchValidator:
         """The users and orgs the batch names (one lookup each in the store)."""
         names = Names()
         for _, item in todo:
-            if (ident := _uuid(item.get("user_id"))) is not None:
+            if (ident := _ref_uuid(item.get("user_id"))) is not None:
                 names.user_ids.add(ident)
             # Text with NUL cannot be sent to PostgreSQL; it matches nothing.
             if isinstance(email := item.get("user_email"), str) and email:
                 if "\x00" not in email:
                     names.emails.add(email.strip().lower())
-            if (ident := _uuid(item.get("org_id"))) is not None:
+            if (ident := _ref_uuid(item.get("org_id"))) is not None:
                 names.org_ids.add(ident)
             if isinstance(name := item.get("org_name"), str) and name:
                 if "\x00" not in name:
@@ -211,7 +262,7 @@ class BatchValidator:
         raw_id, raw_email = item.get("user_id"), item.get("user_email")
         user_id = email = None
         if raw_id is not None:
-            user_id = _uuid(raw_id)
+            user_id = _ref_uuid(raw_id)
             if user_id is None:
                 self.error(index, "user_id", "must be a UUID")
                 return None, ""
@@ -237,7 +288,7 @@ class BatchValidator:
         raw_id, raw_name = item.get("org_id"), item.get("org_name")
         org_id = name = None
         if raw_id is not None:
-            org_id = _uuid(raw_id)
+            org_id = _ref_uuid(raw_id)
             if org_id is None:
                 self.error(index, "org_id", "must be a UUID")
                 return None, ""
@@ -337,13 +388,13 @@ class BatchValidator:
         }
 
     def cause(self, index: int, item: dict) -> dict[str, Any]:
-        actor = self.actor
         cause_type = item.get("caused_by_type")
         if cause_type is None:
             for name in ("caused_by_id", "caused_by_metadata"):
                 if item.get(name) is not None:
                     self.error(index, name, "needs caused_by_type")
-            cause = actor_columns(actor)
+            cause = dict(self.actor_cause)
+            inherited = self.actor_nul
         elif cause_type not in CAUSED_BY_TYPES:
             self.error(
                 index,
@@ -352,38 +403,37 @@ class BatchValidator:
             )
             return {}
         else:
-            cause = {**dict.fromkeys(CAUSE_COLUMNS), "caused_by_type": cause_type}
-        for name, max_length in (
-            ("caused_by_id", 100),
-            ("caused_by_user_agent", 2000),
-            ("impersonator_id", 100),
-        ):
+            cause = {**_BLANK_CAUSE, "caused_by_type": cause_type}
+            inherited = ()
+        for name, max_length in _CAUSE_TEXTS:
             if item.get(name) is not None:
                 message = _text(item[name], max_length)
                 if message:
                     self.error(index, name, message)
                 else:
                     cause[name] = str(item[name])
-        for name in ("caused_by_metadata", "impersonator_metadata"):
+        given = []
+        for name in _CAUSE_OBJECTS:
             value = item.get(name)
             if value is not None:
                 if not isinstance(value, dict):
                     self.error(index, name, "must be an object or null")
                 else:
+                    given.append(name)
                     cause[name] = value
         ip = item.get("caused_by_source_ip")
         if ip is not None:
-            try:
-                if not isinstance(ip, str) or "%" in ip:
-                    raise ValueError
-                cause["caused_by_source_ip"] = str(ipaddress.ip_address(ip))
-            except ValueError:
+            text = _ip_text(ip) if isinstance(ip, str) else None
+            if text is None:
                 self.error(index, "caused_by_source_ip", "must be an IP address")
-        cause["caused_by_id"] = cause["caused_by_id"] or ""
-        cause["caused_by_user_agent"] = cause["caused_by_user_agent"] or ""
-        for name in ("caused_by_metadata", "impersonator_metadata"):
-            text = _json_text(cause[name])
-            if text is not None and "\\u0000" in text:
+            else:
+                cause["caused_by_source_ip"] = text
+        for name in _CAUSE_OBJECTS:
+            if name in given:
+                text = _json_text(cause[name])
+                if "\\u0000" in text:
+                    self.error(index, name, "must not contain NUL characters")
+                cause[name] = text
+            elif name in inherited:
                 self.error(index, name, "must not contain NUL characters")
-            cause[name] = text
         return cause
