@@ -47,11 +47,19 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import ROOT, free_port, start, stop, wait_for_http  # noqa: E402
+from bench.common import (  # noqa: E402
+    PG,
+    ROOT,
+    free_port,
+    own_database_check,
+    own_database_create,
+    own_database_drop,
+    start,
+    stop,
+    wait_for_http,
+)
 
-PG = "postgres://postgres@127.0.0.1:5432"
 BATCH = 1000
-MARK = "auditsite bench: ingest"
 ENV = {
     "AUDITSITE_API_THROTTLE_RATE": "",
     "AUDITSITE_INSECURE_HTTP": "1",
@@ -60,40 +68,8 @@ ENV = {
 }
 
 
-def _is_ours(conn, db: str) -> bool | None:
-    """True if ``db`` carries the bench's mark, False if not, None if absent."""
-    row = conn.execute(
-        "SELECT shobj_description(oid, 'pg_database') FROM pg_database"
-        " WHERE datname = %s",
-        [db],
-    ).fetchone()
-    return None if row is None else row[0] == MARK
-
-
-def recreate_database(db: str) -> None:
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        ours = _is_ours(conn, db)
-        if ours is False:
-            raise SystemExit(f"{db} exists and is not this bench's: not touching it")
-        if ours:
-            conn.execute(f'DROP DATABASE "{db}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{db}"')
-        conn.execute(f"COMMENT ON DATABASE \"{db}\" IS '{MARK}'")
-        # The events table refuses TRUNCATE unless its database allows it
-        # (migration 0009); the bench empties it between the two sides.
-        conn.execute(f'ALTER DATABASE "{db}" SET auditsite.allow_event_truncate = on')
-
-
-def drop_database(db: str) -> None:
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        if _is_ours(conn, db):
-            conn.execute(f'DROP DATABASE "{db}" WITH (FORCE)')
-
-
 def truncate(db: str) -> None:
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        if not _is_ours(conn, db):
-            raise SystemExit(f"{db} is not this bench's: not truncating it")
+    own_database_check(db, "ingest")
     with psycopg.connect(f"{PG}/{db}", autocommit=True) as conn:
         conn.execute("TRUNCATE audit_auditevent")
 
@@ -166,7 +142,7 @@ def start_gunicorn(args, db: str, port: int):
     if args.worker_class == "gthread":
         command += ["--threads", str(args.threads)]
     server = start(command, env={**os.environ, **ENV, "DATABASE_URL": f"{PG}/{db}"})
-    wait_for_http(f"http://127.0.0.1:{port}/healthz")
+    wait_for_http(f"http://127.0.0.1:{port}/healthz", timeout=180)
     return server
 
 
@@ -373,7 +349,7 @@ def main() -> None:
     args = parser.parse_args()
 
     step(f"creating {args.db}")
-    recreate_database(args.db)
+    own_database_create(args.db, "ingest")
     server = None
     try:
         users, orgs, raw_key = setup_django(args.db)
@@ -435,7 +411,7 @@ def main() -> None:
 
         connections.close_all()
         if not args.keep:
-            drop_database(args.db)
+            own_database_drop(args.db, "ingest")
 
 
 if __name__ == "__main__":
