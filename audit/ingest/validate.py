@@ -79,9 +79,13 @@ def _uuid(value: Any) -> uuid.UUID | None:
 
 
 # Users, orgs and source addresses repeat across the items of a batch and
-# across batches: each distinct text is parsed once. Bounded, so that a stream
-# of distinct values costs a fixed amount of memory (event ids, unique by
-# design, are parsed by ``_uuid`` uncached).
+# across batches: each distinct text is parsed once. Bounded in entries and,
+# since a client chooses these strings, in their length (longer texts are
+# parsed uncached), so the caches hold at most a few hundred KB; event ids,
+# unique by design, are parsed by ``_uuid`` uncached.
+_CACHED_TEXT = 64
+
+
 @lru_cache(maxsize=4096)
 def _reference_uuid(value: str) -> uuid.UUID | None:
     return _uuid(value)
@@ -89,12 +93,20 @@ def _reference_uuid(value: str) -> uuid.UUID | None:
 
 def _ref_uuid(value: Any) -> uuid.UUID | None:
     """``_uuid`` for user and org ids, cached."""
-    return _reference_uuid(value) if isinstance(value, str) else None
+    if not isinstance(value, str):
+        return None
+    return _reference_uuid(value) if len(value) <= _CACHED_TEXT else _uuid(value)
+
+
+def _ip_text(value: str) -> str | None:
+    """The canonical text of an IP address, or None (no zone ids: ``%``)."""
+    if len(value) > _CACHED_TEXT:
+        return None  # the longest IPv6 text is 45 characters
+    return _cached_ip_text(value)
 
 
 @lru_cache(maxsize=4096)
-def _ip_text(value: str) -> str | None:
-    """The canonical text of an IP address, or None (no zone ids: ``%``)."""
+def _cached_ip_text(value: str) -> str | None:
     if "%" in value:
         return None
     try:
