@@ -7,7 +7,6 @@ request stored in between is reported as already stored (the race).
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -96,8 +95,8 @@ def references_load(*, names: Names) -> References:
     return refs
 
 
-def stored_ids(ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
-    """Which of ``ids`` are stored already, in one query.
+def stored_ids(ids: Collection[str]) -> set[str]:
+    """Which of ``ids`` (UUID text) are stored already, in one query.
 
     On PostgreSQL the ids go as one array parameter: Django's ``uuid__in``
     writes a placeholder per id, and building and parsing a query of 1,000
@@ -106,12 +105,12 @@ def stored_ids(ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
     if not ids:
         return set()
     if connection.vendor != "postgresql":
-        return set(
-            AuditEvent.objects.filter(uuid__in=ids).values_list("uuid", flat=True)
-        )
+        stored = AuditEvent.objects.filter(uuid__in=ids).values_list("uuid", flat=True)
+        return {str(ident) for ident in stored}
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT uuid FROM {AuditEvent._meta.db_table} WHERE uuid = ANY(%s)",
+            f"SELECT uuid::text FROM {AuditEvent._meta.db_table}"
+            " WHERE uuid = ANY(%s::uuid[])",
             [list(ids)],
         )
         return {row[0] for row in cursor.fetchall()}
@@ -119,7 +118,7 @@ def stored_ids(ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
 
 def _checked(
     *, actor: Actor, items: list[Any]
-) -> tuple[list[IngestError], list[uuid.UUID], set[uuid.UUID], list[dict]]:
+) -> tuple[list[IngestError], list[str], set[str], list[dict]]:
     """Errors, every item's id, the ids already stored, and the rows to insert."""
     validator = BatchValidator(
         actor=actor, items=items, now=timezone.now(), max_future_skew=max_future_skew()
@@ -199,7 +198,5 @@ def events_ingest(*, actor: Actor, items: list[Any]) -> IngestResult:
             racing = stored_ids([row["uuid"] for row in rows])
             existing |= racing
             rows = [row for row in rows if row["uuid"] not in racing]
-    already = [str(ident) for ident in ids if ident in existing]
-    return IngestResult(
-        ids=[str(ident) for ident in ids], stored=len(rows), already_stored=already
-    )
+    already = [ident for ident in ids if ident in existing]
+    return IngestResult(ids=ids, stored=len(rows), already_stored=already)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import math
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -67,6 +68,25 @@ class References:
     users_by_email: dict[str, uuid.UUID] = field(default_factory=dict)
     orgs_by_id: dict[uuid.UUID, str] = field(default_factory=dict)
     orgs_by_name: dict[str, list[uuid.UUID]] = field(default_factory=dict)
+
+
+# A UUID as it is stored and answered: what most clients send.
+_CANONICAL_UUID = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+)
+
+
+def _id_text(value: Any) -> str | None:
+    """An event id as canonical UUID text (lower case, hyphens), or None.
+
+    Event ids stay text from the request to the response and the COPY: a
+    ``uuid.UUID`` per item cost its parse, a Python ``__hash__`` at every
+    set and dict lookup, and a ``str()`` back for the answer.
+    """
+    if isinstance(value, str) and _CANONICAL_UUID.fullmatch(value):
+        return value
+    ident = _uuid(value)
+    return None if ident is None else str(ident)
 
 
 def _uuid(value: Any) -> uuid.UUID | None:
@@ -215,7 +235,7 @@ class BatchValidator:
         self.errors.append(IngestError(index, field_name, message))
 
     def rows(
-        self, todo: list[tuple[int, dict]], ids: list[uuid.UUID], refs: References
+        self, todo: list[tuple[int, dict]], ids: list[str], refs: References
     ) -> list[dict]:
         """The row of each item of ``todo`` (errors recorded for the bad ones)."""
         self.refs = refs
@@ -226,26 +246,27 @@ class BatchValidator:
                 rows.append(row)
         return rows
 
-    def parse_ids(self) -> list[uuid.UUID]:
-        ids: list[uuid.UUID] = []
-        seen: dict[uuid.UUID, int] = {}
+    def parse_ids(self) -> list[str]:
+        """Every item's id as UUID text (made up when it gives none)."""
+        ids: list[str] = []
+        seen: dict[str, int] = {}
         self.given_ids = seen
         for index, item in enumerate(self.items):
             if not isinstance(item, dict):
                 self.error(index, None, "must be a JSON object")
-                ids.append(uuid.uuid4())
+                ids.append(str(uuid.uuid4()))
                 continue
             if not ACCEPTED_FIELDS.issuperset(item):
                 for name in sorted(set(item) - ACCEPTED_FIELDS):
                     self.error(index, name, "is not a field of an event")
             raw = item.get("id")
             if raw is None:
-                ids.append(uuid.uuid4())
+                ids.append(str(uuid.uuid4()))
                 continue
-            ident = _uuid(raw)
+            ident = _id_text(raw)
             if ident is None:
                 self.error(index, "id", "must be a UUID")
-                ident = uuid.uuid4()
+                ident = str(uuid.uuid4())
             elif ident in seen:
                 self.error(index, "id", f"repeats the id of item {seen[ident]}")
             seen.setdefault(ident, index)
@@ -328,7 +349,7 @@ class BatchValidator:
             return matches[0], raw_name
         return None, ""
 
-    def row(self, index: int, item: dict, ident: uuid.UUID) -> dict | None:
+    def row(self, index: int, item: dict, ident: str) -> dict | None:
         errors_before = len(self.errors)
         event_type = item.get("event_type")
         category = (
