@@ -15,7 +15,9 @@ workers; ``--worker-class gthread --threads N`` to try others) with
 then, ``--rounds`` times: posts ``--batches`` batches of 1,000 events from
 ``--clients`` concurrent keep-alive clients, reads back the rows the API
 stored, empties the table and COPYs those same rows with psycopg in one
-transaction. Each figure is printed beside its COPY from the same round, and
+transaction (``--copy-streams N``: split over N connections at once, each in
+its own transaction, a baseline that competes for the cores as the API's
+clients do). Each figure is printed beside its COPY from the same round, and
 the medians at the end. Request bodies are serialized before the clock
 starts.
 
@@ -189,17 +191,30 @@ def stored_rows(db: str) -> list[tuple]:
         return conn.execute(f"SELECT {select} FROM audit_auditevent").fetchall()
 
 
-def run_copy(db: str, rows: list[tuple]) -> float:
+def run_copy(db: str, rows: list[tuple], streams: int = 1) -> float:
+    """Seconds to COPY ``rows`` over ``streams`` connections at once, each
+    its share in one transaction (connections opened before the clock)."""
     from audit.ingest import COLUMNS
 
     sql = f"COPY audit_auditevent ({', '.join(COLUMNS)}) FROM STDIN"
-    with psycopg.connect(f"{PG}/{db}") as conn:
-        started = time.perf_counter()
+    shares = [rows[n::streams] for n in range(streams)]
+    conns = [psycopg.connect(f"{PG}/{db}") for _ in range(streams)]
+
+    def copy_share(index: int) -> None:
+        conn = conns[index]
         with conn.cursor() as cursor, cursor.copy(sql) as copy:
-            for row in rows:
+            for row in shares[index]:
                 copy.write_row(row)
         conn.commit()
+
+    try:
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=streams) as pool:
+            list(pool.map(copy_share, range(streams)))
         return time.perf_counter() - started
+    finally:
+        for conn in conns:
+            conn.close()
 
 
 def count_events(db: str) -> int:
@@ -341,6 +356,13 @@ def main() -> None:
     parser.add_argument("--worker-class", default="sync")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--port", type=int, default=0, help="0: any free port")
+    parser.add_argument(
+        "--copy-streams",
+        type=int,
+        default=1,
+        help="COPY the rows over this many connections at once (a baseline "
+        "that competes for the cores as the API's clients do)",
+    )
     parser.add_argument("--db", default="bench_ingest")
     parser.add_argument("--in-process", action="store_true")
     parser.add_argument("--profile", action="store_true")
@@ -372,6 +394,7 @@ def main() -> None:
             config += f" x {args.threads} threads"
         print(f"cores: {os.cpu_count()}, {events:,} events in batches of {BATCH}")
         print(f"gunicorn: {config}, {args.clients} concurrent clients")
+        print(f"COPY: {args.copy_streams} connection(s) at once")
         print(
             f"{'round':>5} {'API events/s':>13} {'COPY rows/s':>12} {'ratio':>7}"
             f" {'worker peak / now MiB':>22}"
@@ -386,7 +409,7 @@ def main() -> None:
             rows = stored_rows(args.db)
             truncate(args.db)
             step(f"round {number}: copying the {len(rows):,} stored rows")
-            copy_seconds = run_copy(args.db, rows)
+            copy_seconds = run_copy(args.db, rows, args.copy_streams)
             assert count_events(args.db) == events
             api_rates.append(events / api_seconds)
             copy_rates.append(events / copy_seconds)
