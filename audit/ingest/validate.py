@@ -7,19 +7,21 @@ users, orgs, ids already stored) once per batch and hands it in as
 
 from __future__ import annotations
 
-import ipaddress
-import math
-import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from functools import lru_cache
+from datetime import datetime, timedelta
 from typing import Any
-
-import orjson
 
 from audit.actors import Actor
 from audit.catalog import OPERATOR, ORG, USER
+from audit.ingest.values import (
+    id_text,
+    ip_text,
+    json_text,
+    ref_uuid,
+    text_problem,
+    timestamp_value,
+)
 from audit.models import CausedByType
 from audit.spec import CAUSE_COLUMNS, SPEC_FIELDS, actor_columns
 
@@ -70,120 +72,6 @@ class References:
     orgs_by_name: dict[str, list[uuid.UUID]] = field(default_factory=dict)
 
 
-# A UUID as it is stored and answered: what most clients send.
-_CANONICAL_UUID = re.compile(
-    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-)
-
-
-def _id_text(value: Any) -> str | None:
-    """An event id as canonical UUID text (lower case, hyphens), or None.
-
-    Event ids stay text from the request to the response and the COPY: a
-    ``uuid.UUID`` per item cost its parse, a Python ``__hash__`` at every
-    set and dict lookup, and a ``str()`` back for the answer.
-    """
-    if isinstance(value, str) and _CANONICAL_UUID.fullmatch(value):
-        return value
-    ident = _uuid(value)
-    return None if ident is None else str(ident)
-
-
-def _uuid(value: Any) -> uuid.UUID | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None
-
-
-# Users, orgs and source addresses repeat across the items of a batch and
-# across batches: each distinct text is parsed once. Bounded in entries and,
-# since a client chooses these strings, in their length (longer texts are
-# parsed uncached), so the caches hold at most a few hundred KB; event ids,
-# unique by design, are parsed by ``_uuid`` uncached.
-_CACHED_TEXT = 64
-
-
-@lru_cache(maxsize=4096)
-def _reference_uuid(value: str) -> uuid.UUID | None:
-    return _uuid(value)
-
-
-def _ref_uuid(value: Any) -> uuid.UUID | None:
-    """``_uuid`` for user and org ids, cached."""
-    if not isinstance(value, str):
-        return None
-    return _reference_uuid(value) if len(value) <= _CACHED_TEXT else _uuid(value)
-
-
-def _ip_text(value: str) -> str | None:
-    """The canonical text of an IP address, or None (no zone ids: ``%``)."""
-    if len(value) > _CACHED_TEXT:
-        return None  # the longest IPv6 text is 45 characters
-    return _cached_ip_text(value)
-
-
-@lru_cache(maxsize=4096)
-def _cached_ip_text(value: str) -> str | None:
-    if "%" in value:
-        return None
-    try:
-        return str(ipaddress.ip_address(value))
-    except ValueError:
-        return None
-
-
-def _timestamp(value: Any) -> datetime | str:
-    """A datetime from Unix seconds or ISO 8601, else an error message."""
-    if isinstance(value, bool):
-        return "must be Unix seconds or an ISO 8601 string"
-    if isinstance(value, int | float):
-        if not math.isfinite(value) or value < 0:
-            return "must be a non-negative number of Unix seconds"
-        try:
-            return datetime.fromtimestamp(value, tz=UTC)
-        except (OverflowError, OSError, ValueError):
-            return "is out of range"
-    if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value.strip())
-        except ValueError:
-            return "is not a valid ISO 8601 date/time"
-        if parsed.tzinfo is None:
-            # A time without an offset is taken as UTC.
-            return parsed.replace(tzinfo=UTC)
-        # Stored in UTC: PostgreSQL refuses offsets Python allows (-18:49).
-        try:
-            return parsed.astimezone(UTC)
-        except OverflowError:
-            return "is out of range"
-    return "must be Unix seconds or an ISO 8601 string"
-
-
-def _text(value: Any, max_length: int) -> str | None:
-    """Message for a bad optional text value, or None when it is fine."""
-    if value is None:
-        return None
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
-    if not isinstance(value, str):
-        return "must be a string"
-    if len(value) > max_length:
-        return f"must be at most {max_length} characters"
-    if "\x00" in value:
-        return "must not contain NUL characters"
-    return None
-
-
-def _json_text(value: Any) -> str | None:
-    """``value`` as JSON text for the database (None stays SQL NULL)."""
-    if value is None:
-        return None
-    return orjson.dumps(value).decode()
-
-
 _CAUSE_TEXTS = (
     ("caused_by_id", 100),
     ("caused_by_user_agent", 2000),
@@ -201,7 +89,7 @@ def _stored_cause(cause: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, ...
     stored["caused_by_user_agent"] = stored["caused_by_user_agent"] or ""
     nul = []
     for name in _CAUSE_OBJECTS:
-        stored[name] = _json_text(stored[name])
+        stored[name] = json_text(stored[name])
         if stored[name] is not None and "\\u0000" in stored[name]:
             nul.append(name)
     return stored, tuple(nul)
@@ -263,7 +151,7 @@ class BatchValidator:
             if raw is None:
                 ids.append(str(uuid.uuid4()))
                 continue
-            ident = _id_text(raw)
+            ident = id_text(raw)
             if ident is None:
                 self.error(index, "id", "must be a UUID")
                 ident = str(uuid.uuid4())
@@ -278,13 +166,13 @@ class BatchValidator:
         """The users and orgs the batch names (one lookup each in the store)."""
         names = Names()
         for _, item in todo:
-            if (ident := _ref_uuid(item.get("user_id"))) is not None:
+            if (ident := ref_uuid(item.get("user_id"))) is not None:
                 names.user_ids.add(ident)
             # Text with NUL cannot be sent to PostgreSQL; it matches nothing.
             if isinstance(email := item.get("user_email"), str) and email:
                 if "\x00" not in email:
                     names.emails.add(email.strip().lower())
-            if (ident := _ref_uuid(item.get("org_id"))) is not None:
+            if (ident := ref_uuid(item.get("org_id"))) is not None:
                 names.org_ids.add(ident)
             if isinstance(name := item.get("org_name"), str) and name:
                 if "\x00" not in name:
@@ -295,7 +183,7 @@ class BatchValidator:
         raw_id, raw_email = item.get("user_id"), item.get("user_email")
         user_id = email = None
         if raw_id is not None:
-            user_id = _ref_uuid(raw_id)
+            user_id = ref_uuid(raw_id)
             if user_id is None:
                 self.error(index, "user_id", "must be a UUID")
                 return None, ""
@@ -321,7 +209,7 @@ class BatchValidator:
         raw_id, raw_name = item.get("org_id"), item.get("org_name")
         org_id = name = None
         if raw_id is not None:
-            org_id = _ref_uuid(raw_id)
+            org_id = ref_uuid(raw_id)
             if org_id is None:
                 self.error(index, "org_id", "must be a UUID")
                 return None, ""
@@ -391,7 +279,7 @@ class BatchValidator:
 
         created_at = self.now
         if item.get("created_at") is not None:
-            parsed = _timestamp(item["created_at"])
+            parsed = timestamp_value(item["created_at"])
             if isinstance(parsed, str):
                 self.error(index, "created_at", parsed)
             elif parsed > self.now + self.max_future_skew:
@@ -402,7 +290,7 @@ class BatchValidator:
         cause = self.cause(index, item)
         if len(self.errors) > errors_before:
             return None
-        event_json = _json_text(event_data)
+        event_json = json_text(event_data)
         if "\\u0000" in event_json:
             self.error(index, "event_data", "must not contain NUL characters")
             return None
@@ -440,7 +328,7 @@ class BatchValidator:
             inherited = ()
         for name, max_length in _CAUSE_TEXTS:
             if item.get(name) is not None:
-                message = _text(item[name], max_length)
+                message = text_problem(item[name], max_length)
                 if message:
                     self.error(index, name, message)
                 else:
@@ -456,14 +344,14 @@ class BatchValidator:
                     cause[name] = value
         ip = item.get("caused_by_source_ip")
         if ip is not None:
-            text = _ip_text(ip) if isinstance(ip, str) else None
+            text = ip_text(ip) if isinstance(ip, str) else None
             if text is None:
                 self.error(index, "caused_by_source_ip", "must be an IP address")
             else:
                 cause["caused_by_source_ip"] = text
         for name in _CAUSE_OBJECTS:
             if name in given:
-                text = _json_text(cause[name])
+                text = json_text(cause[name])
                 if "\\u0000" in text:
                     self.error(index, name, "must not contain NUL characters")
                 cause[name] = text
