@@ -7,11 +7,10 @@ class AuditConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        # Registers the API key scheme with drf-spectacular.
         # Sign-in events (SPEC 7): Django's auth signals and django-axes' lockout.
-        from audit import (
-            schema,  # noqa: F401
-            signin,
-        )
+        # (The API key scheme is registered with drf-spectacular where the
+        # API's URLs are included, auditsite/urls.py: a command that serves
+        # no API does not import drf-spectacular.)
+        from audit import signin
 
         signin.connect_axes()

@@ -5,7 +5,9 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny
 
-from audit import auth_views
+# audit.schema registers the API key scheme with drf-spectacular: imported
+# with the API's URLs, not at start-up, so commands skip drf-spectacular.
+from audit import auth_views, schema  # noqa: F401
 
 urlpatterns = [
     path("admin/", admin.site.urls),

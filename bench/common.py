@@ -34,6 +34,60 @@ def ensure_database(url: str) -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
 
 
+# --- databases a benchmark creates for itself and may drop -------------------
+
+PG = "postgres://postgres@127.0.0.1:5432"
+OWN_MARK = "auditsite bench: {name}"
+
+
+def _mark_of(conn, db: str) -> str | None:
+    row = conn.execute(
+        "SELECT coalesce(shobj_description(oid, 'pg_database'), '') FROM pg_database"
+        " WHERE datname = %s",
+        [db],
+    ).fetchone()
+    return None if row is None else row[0]
+
+
+def own_database_create(db: str, bench: str) -> None:
+    """Create ``db`` afresh, marked as ``bench``'s own (a comment on it).
+
+    A database of that name without the mark is someone else's: refused, so
+    a mistyped ``--db`` never drops or empties real data. The mark also lets
+    the bench TRUNCATE events there (migration 0009 refuses it elsewhere).
+    """
+    import psycopg
+
+    mark = OWN_MARK.format(name=bench)
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        found = _mark_of(conn, db)
+        if found is not None and found != mark:
+            raise SystemExit(f"{db} exists and is not {bench}'s: not touching it")
+        if found is not None:
+            conn.execute(f'DROP DATABASE "{db}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{db}"')
+        conn.execute(f"COMMENT ON DATABASE \"{db}\" IS '{mark}'")
+        conn.execute(f'ALTER DATABASE "{db}" SET auditsite.allow_event_truncate = on')
+
+
+def own_database_check(db: str, bench: str) -> None:
+    """Raise ``SystemExit`` unless ``db`` carries ``bench``'s mark."""
+    import psycopg
+
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        if _mark_of(conn, db) != OWN_MARK.format(name=bench):
+            raise SystemExit(f"{db} is not {bench}'s: not touching it")
+
+
+def own_database_drop(db: str, bench: str) -> None:
+    """Drop ``db`` if it carries ``bench``'s mark (else leave it alone)."""
+    import psycopg
+
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        if _mark_of(conn, db) == OWN_MARK.format(name=bench):
+            conn.execute(f'DROP DATABASE "{db}" WITH (FORCE)')
+
+
 def django_on(url: str) -> None:
     """Set Django up on the bench database ``url`` and migrate it."""
     ensure_database(url)

@@ -1,15 +1,17 @@
 """Directory API benchmark: users, orgs, members through the API beside ingestion.
 
     .venv/bin/python bench/directory.py [--users 100000] [--orgs 10000]
-        [--memberships 100000] [--events 60000] [--clients 3] [--workers 2]
+        [--memberships 100000] [--events 60000] [--clients 3] [--workers 4]
 
-On a fresh PostgreSQL database (``bench_h20`` on 127.0.0.1, dropped at the
-end) under gunicorn on 127.0.0.1, posts ``--users`` users, then ``--orgs``
-orgs, then ``--memberships`` members (1,000 per org, in the first orgs) in
-batches of 1,000 from ``--clients`` concurrent keep-alive clients; each
-item records its event. Then, in the same run, ingests ``--events`` events
-about those users and orgs through the ingestion API the same way. Prints
-each rate and users/s as a share of ingestion's events/s (target: >= 50%).
+On a fresh PostgreSQL database of its own (``--db``, default ``bench_h20``,
+on 127.0.0.1, marked as the bench's and dropped at the end; one without the
+mark is never touched) under gunicorn on 127.0.0.1 (docs/production.md's 4
+sync workers), posts ``--users`` users, then ``--orgs`` orgs, then
+``--memberships`` members (1,000 per org, in the first orgs) in batches of
+1,000 from ``--clients`` concurrent keep-alive clients; each item records
+its event. Then, in the same run, ingests ``--events`` events about those
+users and orgs through the ingestion API the same way. Prints each rate and
+users/s as a share of ingestion's events/s (target: >= 50%).
 Request bodies are serialized before the clock starts.
 """
 
@@ -24,26 +26,22 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import psycopg
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import ROOT, free_port, start, stop, wait_for_http  # noqa: E402
+from bench.common import (  # noqa: E402
+    PG,
+    ROOT,
+    free_port,
+    own_database_create,
+    own_database_drop,
+    start,
+    stop,
+    wait_for_http,
+)
 
-PG = "postgres://postgres@127.0.0.1:5432"
 BATCH = 1000
-
-
-def recreate(db: str) -> None:
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{db}"')
-
-
-def drop(db: str) -> None:
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
 
 
 def setup(db: str) -> str:
@@ -102,15 +100,17 @@ def main() -> None:
     parser.add_argument("--memberships", type=int, default=100_000)
     parser.add_argument("--events", type=int, default=60_000)
     parser.add_argument("--clients", type=int, default=3)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=2)
+    # docs/production.md's gunicorn: 4 sync workers (as bench/ingest.py).
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--worker-class", default="sync")
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--db", default="bench_h20")
     args = parser.parse_args()
     if args.memberships > args.users or args.memberships > args.orgs * BATCH:
         raise SystemExit("--memberships must fit the users and 1,000 per org")
 
     step(f"creating {args.db}")
-    recreate(args.db)
+    own_database_create(args.db, "directory")
     server = None
     try:
         raw_key = setup(args.db)
@@ -152,7 +152,7 @@ def main() -> None:
                 "--workers",
                 str(args.workers),
                 "--worker-class",
-                "gthread",
+                args.worker_class,
                 "--threads",
                 str(args.threads),
                 "--log-level",
@@ -162,10 +162,12 @@ def main() -> None:
                 **os.environ,
                 "DATABASE_URL": f"{PG}/{args.db}",
                 "AUDITSITE_API_THROTTLE_RATE": "",
+                # DEBUG off redirects plain HTTP to HTTPS unless told otherwise.
+                "AUDITSITE_INSECURE_HTTP": "1",
                 "DEBUG": "0",
             },
         )
-        wait_for_http(f"{base}/healthz")
+        wait_for_http(f"{base}/healthz", timeout=180)
 
         rates = {}
         for label, jobs, count in (
@@ -179,7 +181,10 @@ def main() -> None:
             rates[label] = (count / seconds, seconds)
 
         print(f"cores: {os.cpu_count()}, batches of {BATCH}, {args.clients} clients")
-        print(f"gunicorn: {args.workers} workers x {args.threads} threads (gthread)")
+        print(
+            f"gunicorn: {args.workers} {args.worker_class} workers"
+            + (f" x {args.threads} threads" if args.worker_class == "gthread" else "")
+        )
         for label, (rate, seconds) in rates.items():
             print(f"{label + ':':9} {rate:10,.0f} /s  ({seconds:.2f} s)")
         ratio = rates["users"][0] / rates["events"][0]
@@ -193,7 +198,7 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()
-        drop(args.db)
+        own_database_drop(args.db, "directory")
 
 
 if __name__ == "__main__":

@@ -24,7 +24,14 @@ from rest_framework.views import APIView
 
 from audit import services
 from audit.actors import actor_for_request
-from audit.api.common import BadBody, error, json_body, rejected, rejected_by
+from audit.api.common import (
+    BadBody,
+    ReleasesRequest,
+    error,
+    json_body,
+    rejected,
+    rejected_by,
+)
 from audit.api.events import EventPagination
 from audit.api.fields import (
     MEMBER_FIELDS,
@@ -75,7 +82,7 @@ def _validation_errors(exc: DjangoValidationError) -> list[ItemError]:
     ]
 
 
-class DirectoryView(APIView):
+class DirectoryView(ReleasesRequest, APIView):
     """What every directory view shares: the scopes, the pages, the writes."""
 
     permission_classes = [IsOperator]

@@ -19,6 +19,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from audit.actors import actor_for_request
+from audit.api.common import ReleasesRequest
 from audit.filters import AuditEventFilter
 from audit.ingest import (
     MAX_BATCH_ITEMS,
@@ -136,7 +137,7 @@ class EventReads:
         "returned exactly once, even while new events arrive.",
     )
 )
-class EventListView(EventReads, ListAPIView):
+class EventListView(ReleasesRequest, EventReads, ListAPIView):
     """``GET``: events newest first, filtered; ``POST``: ingest events."""
 
     permission_classes = [IsOperator]

@@ -15,6 +15,10 @@ settings. Parquet's footer also names the writer (``created_by``:
 pyarrow upgrade may change the bytes of a replayed object, and
 ``tests/exports/test_formats.py`` pins a digest that makes such an
 upgrade visible before it ships.
+
+pyarrow (about 0.1 s to import, several times that on a busy machine) is
+imported when a Parquet file is first written or read, not with the module:
+every command imports the format registry, few write Parquet.
 """
 
 from __future__ import annotations
@@ -22,24 +26,32 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable, Iterator
 from datetime import UTC
-from typing import Any
-
-import pyarrow as pa
-import pyarrow.parquet as pq
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from audit.formats.base import Format, Templates, json_text
 from audit.spec import SPEC, Kind
 
+if TYPE_CHECKING:
+    import pyarrow as pa
+
 ROW_GROUP_SIZE = 10_000
 
-_ARROW_TYPES = {
-    Kind.ID: pa.string(),
-    Kind.TEXT: pa.string(),
-    Kind.IP: pa.string(),
-    Kind.JSON: pa.string(),
-    Kind.TIME: pa.timestamp("us", tz="UTC"),
-}
-SCHEMA = pa.schema([pa.field(f.name, _ARROW_TYPES[f.kind]) for f in SPEC])
+
+@cache
+def schema() -> pa.Schema:
+    """The Arrow schema of the SPEC fields (built once, on first use)."""
+    import pyarrow as pa
+
+    types = {
+        Kind.ID: pa.string(),
+        Kind.TEXT: pa.string(),
+        Kind.IP: pa.string(),
+        Kind.JSON: pa.string(),
+        Kind.TIME: pa.timestamp("us", tz="UTC"),
+    }
+    return pa.schema([pa.field(f.name, types[f.kind]) for f in SPEC])
+
 
 # Fixed writer settings: any change here changes the bytes of every object.
 _WRITER_OPTIONS: dict[str, Any] = {
@@ -76,11 +88,13 @@ _COLUMNS = tuple((f.column, _CONVERT[f.kind]) for f in SPEC)
 
 
 def _table(events: list[Any]) -> pa.Table:
+    import pyarrow as pa
+
     columns = [
         pa.array([convert(getattr(e, column)) for e in events], type=arrow_type)
-        for (column, convert), arrow_type in zip(_COLUMNS, SCHEMA.types, strict=True)
+        for (column, convert), arrow_type in zip(_COLUMNS, schema().types, strict=True)
     ]
-    return pa.Table.from_arrays(columns, schema=SCHEMA)
+    return pa.Table.from_arrays(columns, schema=schema())
 
 
 class _Sink(io.RawIOBase):
@@ -112,8 +126,10 @@ def write(
 ) -> Iterator[bytes]:
     """A Parquet file of ``rows``, one row group at a time (``version``,
     ``templates``: unused); memory holds one row group."""
+    import pyarrow.parquet as pq
+
     sink = _Sink()
-    writer = pq.ParquetWriter(sink, SCHEMA, **_WRITER_OPTIONS)
+    writer = pq.ParquetWriter(sink, schema(), **_WRITER_OPTIONS)
     batch: list[Any] = []
     for row in rows:
         batch.append(row)
@@ -129,6 +145,8 @@ def write(
 
 def read(data: bytes) -> list[dict[str, Any]]:
     """The rows of a Parquet file as dicts (``created_at`` an aware datetime)."""
+    import pyarrow.parquet as pq
+
     return pq.read_table(io.BytesIO(data)).to_pylist()
 
 

@@ -6,8 +6,9 @@ is plain Python over the parsed JSON with a fixed number of queries per
 batch (catalog, users, orgs, already-stored ids), and the insert is one
 PostgreSQL ``COPY`` (``bulk_create`` elsewhere) in one transaction.
 
-Two rooms: ``validate`` (pure: each item -> a row or errors) and ``store``
-(the reads a batch needs, the insert, the race with a concurrent request).
+Two rooms: ``validate`` (pure: each item -> a row or errors, with
+``values`` reading each sent value) and ``store`` (the reads a batch needs,
+the insert, the race with a concurrent request).
 
 A batch is all or nothing: any invalid item raises :class:`IngestRejected`
 with every error found, and nothing is written.

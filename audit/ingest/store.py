@@ -7,8 +7,7 @@ request stored in between is reported as already stored (the race).
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -16,7 +15,7 @@ from typing import Any
 import orjson
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import CharField, Q, Value
 from django.utils import timezone
 
 from audit import hooks
@@ -65,38 +64,67 @@ def max_future_skew() -> timedelta:
 
 
 def references_load(*, names: Names) -> References:
-    """One query for the catalog, one for every user and one for every org named."""
+    """One query for the catalog and one for every user and org named."""
     refs = References(types=known_event_types())
+    kind = CharField()
+    queries = []
     if names.user_ids or names.emails:
-        for pk, email in User.objects.filter(
-            Q(pk__in=names.user_ids) | Q(email__in=names.emails)
-        ).values_list("pk", "email"):
-            refs.users_by_id[pk] = email
-            refs.users_by_email[email.lower()] = pk
+        queries.append(
+            User.objects.filter(Q(pk__in=names.user_ids) | Q(email__in=names.emails))
+            .order_by()
+            .values_list("pk", "email", Value("user", output_field=kind))
+        )
     if names.org_ids or names.org_names:
-        for pk, name in Organization.objects.filter(
-            Q(pk__in=names.org_ids) | Q(name__in=names.org_names)
-        ).values_list("pk", "name"):
-            refs.orgs_by_id[pk] = name
-            refs.orgs_by_name.setdefault(name, []).append(pk)
+        queries.append(
+            Organization.objects.filter(
+                Q(pk__in=names.org_ids) | Q(name__in=names.org_names)
+            )
+            .order_by()
+            .values_list("pk", "name", Value("org", output_field=kind))
+        )
+    if not queries:
+        return refs
+    rows = queries[0].union(*queries[1:], all=True) if len(queries) > 1 else queries[0]
+    for pk, text, what in rows:
+        if what == "user":
+            refs.users_by_id[pk] = text
+            refs.users_by_email[text.lower()] = pk
+        else:
+            refs.orgs_by_id[pk] = text
+            refs.orgs_by_name.setdefault(text, []).append(pk)
     return refs
+
+
+def stored_ids(ids: Collection[str]) -> set[str]:
+    """Which of ``ids`` (UUID text) are stored already, in one query.
+
+    On PostgreSQL the ids go as one array parameter: Django's ``uuid__in``
+    writes a placeholder per id, and building and parsing a query of 1,000
+    placeholders cost more than running it.
+    """
+    if not ids:
+        return set()
+    if connection.vendor != "postgresql":
+        stored = AuditEvent.objects.filter(uuid__in=ids).values_list("uuid", flat=True)
+        return {str(ident) for ident in stored}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT uuid::text FROM {AuditEvent._meta.db_table}"
+            " WHERE uuid = ANY(%s::uuid[])",
+            [list(ids)],
+        )
+        return {row[0] for row in cursor.fetchall()}
 
 
 def _checked(
     *, actor: Actor, items: list[Any]
-) -> tuple[list[IngestError], list[uuid.UUID], set[uuid.UUID], list[dict]]:
+) -> tuple[list[IngestError], list[str], set[str], list[dict]]:
     """Errors, every item's id, the ids already stored, and the rows to insert."""
     validator = BatchValidator(
         actor=actor, items=items, now=timezone.now(), max_future_skew=max_future_skew()
     )
     ids = validator.parse_ids()
-    existing: set[uuid.UUID] = set()
-    if validator.given_ids:
-        existing = set(
-            AuditEvent.objects.filter(uuid__in=validator.given_ids).values_list(
-                "uuid", flat=True
-            )
-        )
+    existing = stored_ids(validator.given_ids)
     todo = [
         (index, item)
         for index, item in enumerate(items)
@@ -167,14 +195,8 @@ def events_ingest(*, actor: Actor, items: list[Any]) -> IngestResult:
             # check and our insert: drop those and try once more.
             if attempt == 2:
                 raise
-            racing = set(
-                AuditEvent.objects.filter(
-                    uuid__in=[row["uuid"] for row in rows]
-                ).values_list("uuid", flat=True)
-            )
+            racing = stored_ids([row["uuid"] for row in rows])
             existing |= racing
             rows = [row for row in rows if row["uuid"] not in racing]
-    already = [str(ident) for ident in ids if ident in existing]
-    return IngestResult(
-        ids=[str(ident) for ident in ids], stored=len(rows), already_stored=already
-    )
+    already = [ident for ident in ids if ident in existing]
+    return IngestResult(ids=ids, stored=len(rows), already_stored=already)

@@ -7,17 +7,21 @@ users, orgs, ids already stored) once per batch and hands it in as
 
 from __future__ import annotations
 
-import ipaddress
-import math
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
-
-import orjson
 
 from audit.actors import Actor
 from audit.catalog import OPERATOR, ORG, USER
+from audit.ingest.values import (
+    id_text,
+    ip_text,
+    json_text,
+    ref_uuid,
+    text_problem,
+    timestamp_value,
+)
 from audit.models import CausedByType
 from audit.spec import CAUSE_COLUMNS, SPEC_FIELDS, actor_columns
 
@@ -68,62 +72,27 @@ class References:
     orgs_by_name: dict[str, list[uuid.UUID]] = field(default_factory=dict)
 
 
-def _uuid(value: Any) -> uuid.UUID | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None
+_CAUSE_TEXTS = (
+    ("caused_by_id", 100),
+    ("caused_by_user_agent", 2000),
+    ("impersonator_id", 100),
+)
+_CAUSE_OBJECTS = ("caused_by_metadata", "impersonator_metadata")
+_BLANK_CAUSE = {**dict.fromkeys(CAUSE_COLUMNS), "caused_by_id": "",
+                "caused_by_user_agent": ""}  # fmt: skip
 
 
-def _timestamp(value: Any) -> datetime | str:
-    """A datetime from Unix seconds or ISO 8601, else an error message."""
-    if isinstance(value, bool):
-        return "must be Unix seconds or an ISO 8601 string"
-    if isinstance(value, int | float):
-        if not math.isfinite(value) or value < 0:
-            return "must be a non-negative number of Unix seconds"
-        try:
-            return datetime.fromtimestamp(value, tz=UTC)
-        except (OverflowError, OSError, ValueError):
-            return "is out of range"
-    if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value.strip())
-        except ValueError:
-            return "is not a valid ISO 8601 date/time"
-        if parsed.tzinfo is None:
-            # A time without an offset is taken as UTC.
-            return parsed.replace(tzinfo=UTC)
-        # Stored in UTC: PostgreSQL refuses offsets Python allows (-18:49).
-        try:
-            return parsed.astimezone(UTC)
-        except OverflowError:
-            return "is out of range"
-    return "must be Unix seconds or an ISO 8601 string"
-
-
-def _text(value: Any, max_length: int) -> str | None:
-    """Message for a bad optional text value, or None when it is fine."""
-    if value is None:
-        return None
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
-    if not isinstance(value, str):
-        return "must be a string"
-    if len(value) > max_length:
-        return f"must be at most {max_length} characters"
-    if "\x00" in value:
-        return "must not contain NUL characters"
-    return None
-
-
-def _json_text(value: Any) -> str | None:
-    """``value`` as JSON text for the database (None stays SQL NULL)."""
-    if value is None:
-        return None
-    return orjson.dumps(value).decode()
+def _stored_cause(cause: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """Cause columns as stored (text, JSON text) and the objects holding NUL."""
+    stored = {**cause}
+    stored["caused_by_id"] = stored["caused_by_id"] or ""
+    stored["caused_by_user_agent"] = stored["caused_by_user_agent"] or ""
+    nul = []
+    for name in _CAUSE_OBJECTS:
+        stored[name] = json_text(stored[name])
+        if stored[name] is not None and "\\u0000" in stored[name]:
+            nul.append(name)
+    return stored, tuple(nul)
 
 
 class BatchValidator:
@@ -147,12 +116,14 @@ class BatchValidator:
         self.now = now
         self.max_future_skew = max_future_skew
         self.refs = References()
+        # The cause of items that name none: the actor's columns, as stored.
+        self.actor_cause, self.actor_nul = _stored_cause(actor_columns(actor))
 
     def error(self, index: int, field_name: str | None, message: str) -> None:
         self.errors.append(IngestError(index, field_name, message))
 
     def rows(
-        self, todo: list[tuple[int, dict]], ids: list[uuid.UUID], refs: References
+        self, todo: list[tuple[int, dict]], ids: list[str], refs: References
     ) -> list[dict]:
         """The row of each item of ``todo`` (errors recorded for the bad ones)."""
         self.refs = refs
@@ -163,26 +134,27 @@ class BatchValidator:
                 rows.append(row)
         return rows
 
-    def parse_ids(self) -> list[uuid.UUID]:
-        ids: list[uuid.UUID] = []
-        seen: dict[uuid.UUID, int] = {}
+    def parse_ids(self) -> list[str]:
+        """Every item's id as UUID text (made up when it gives none)."""
+        ids: list[str] = []
+        seen: dict[str, int] = {}
         self.given_ids = seen
         for index, item in enumerate(self.items):
             if not isinstance(item, dict):
                 self.error(index, None, "must be a JSON object")
-                ids.append(uuid.uuid4())
+                ids.append(str(uuid.uuid4()))
                 continue
-            unknown = sorted(set(item) - ACCEPTED_FIELDS)
-            for name in unknown:
-                self.error(index, name, "is not a field of an event")
+            if not ACCEPTED_FIELDS.issuperset(item):
+                for name in sorted(set(item) - ACCEPTED_FIELDS):
+                    self.error(index, name, "is not a field of an event")
             raw = item.get("id")
             if raw is None:
-                ids.append(uuid.uuid4())
+                ids.append(str(uuid.uuid4()))
                 continue
-            ident = _uuid(raw)
+            ident = id_text(raw)
             if ident is None:
                 self.error(index, "id", "must be a UUID")
-                ident = uuid.uuid4()
+                ident = str(uuid.uuid4())
             elif ident in seen:
                 self.error(index, "id", f"repeats the id of item {seen[ident]}")
             seen.setdefault(ident, index)
@@ -194,13 +166,13 @@ class BatchValidator:
         """The users and orgs the batch names (one lookup each in the store)."""
         names = Names()
         for _, item in todo:
-            if (ident := _uuid(item.get("user_id"))) is not None:
+            if (ident := ref_uuid(item.get("user_id"))) is not None:
                 names.user_ids.add(ident)
             # Text with NUL cannot be sent to PostgreSQL; it matches nothing.
             if isinstance(email := item.get("user_email"), str) and email:
                 if "\x00" not in email:
                     names.emails.add(email.strip().lower())
-            if (ident := _uuid(item.get("org_id"))) is not None:
+            if (ident := ref_uuid(item.get("org_id"))) is not None:
                 names.org_ids.add(ident)
             if isinstance(name := item.get("org_name"), str) and name:
                 if "\x00" not in name:
@@ -211,7 +183,7 @@ class BatchValidator:
         raw_id, raw_email = item.get("user_id"), item.get("user_email")
         user_id = email = None
         if raw_id is not None:
-            user_id = _uuid(raw_id)
+            user_id = ref_uuid(raw_id)
             if user_id is None:
                 self.error(index, "user_id", "must be a UUID")
                 return None, ""
@@ -237,7 +209,7 @@ class BatchValidator:
         raw_id, raw_name = item.get("org_id"), item.get("org_name")
         org_id = name = None
         if raw_id is not None:
-            org_id = _uuid(raw_id)
+            org_id = ref_uuid(raw_id)
             if org_id is None:
                 self.error(index, "org_id", "must be a UUID")
                 return None, ""
@@ -265,7 +237,7 @@ class BatchValidator:
             return matches[0], raw_name
         return None, ""
 
-    def row(self, index: int, item: dict, ident: uuid.UUID) -> dict | None:
+    def row(self, index: int, item: dict, ident: str) -> dict | None:
         errors_before = len(self.errors)
         event_type = item.get("event_type")
         category = (
@@ -307,7 +279,7 @@ class BatchValidator:
 
         created_at = self.now
         if item.get("created_at") is not None:
-            parsed = _timestamp(item["created_at"])
+            parsed = timestamp_value(item["created_at"])
             if isinstance(parsed, str):
                 self.error(index, "created_at", parsed)
             elif parsed > self.now + self.max_future_skew:
@@ -318,7 +290,7 @@ class BatchValidator:
         cause = self.cause(index, item)
         if len(self.errors) > errors_before:
             return None
-        event_json = _json_text(event_data)
+        event_json = json_text(event_data)
         if "\\u0000" in event_json:
             self.error(index, "event_data", "must not contain NUL characters")
             return None
@@ -337,13 +309,13 @@ class BatchValidator:
         }
 
     def cause(self, index: int, item: dict) -> dict[str, Any]:
-        actor = self.actor
         cause_type = item.get("caused_by_type")
         if cause_type is None:
             for name in ("caused_by_id", "caused_by_metadata"):
                 if item.get(name) is not None:
                     self.error(index, name, "needs caused_by_type")
-            cause = actor_columns(actor)
+            cause = dict(self.actor_cause)
+            inherited = self.actor_nul
         elif cause_type not in CAUSED_BY_TYPES:
             self.error(
                 index,
@@ -352,38 +324,37 @@ class BatchValidator:
             )
             return {}
         else:
-            cause = {**dict.fromkeys(CAUSE_COLUMNS), "caused_by_type": cause_type}
-        for name, max_length in (
-            ("caused_by_id", 100),
-            ("caused_by_user_agent", 2000),
-            ("impersonator_id", 100),
-        ):
+            cause = {**_BLANK_CAUSE, "caused_by_type": cause_type}
+            inherited = ()
+        for name, max_length in _CAUSE_TEXTS:
             if item.get(name) is not None:
-                message = _text(item[name], max_length)
+                message = text_problem(item[name], max_length)
                 if message:
                     self.error(index, name, message)
                 else:
                     cause[name] = str(item[name])
-        for name in ("caused_by_metadata", "impersonator_metadata"):
+        given = []
+        for name in _CAUSE_OBJECTS:
             value = item.get(name)
             if value is not None:
                 if not isinstance(value, dict):
                     self.error(index, name, "must be an object or null")
                 else:
+                    given.append(name)
                     cause[name] = value
         ip = item.get("caused_by_source_ip")
         if ip is not None:
-            try:
-                if not isinstance(ip, str) or "%" in ip:
-                    raise ValueError
-                cause["caused_by_source_ip"] = str(ipaddress.ip_address(ip))
-            except ValueError:
+            text = ip_text(ip) if isinstance(ip, str) else None
+            if text is None:
                 self.error(index, "caused_by_source_ip", "must be an IP address")
-        cause["caused_by_id"] = cause["caused_by_id"] or ""
-        cause["caused_by_user_agent"] = cause["caused_by_user_agent"] or ""
-        for name in ("caused_by_metadata", "impersonator_metadata"):
-            text = _json_text(cause[name])
-            if text is not None and "\\u0000" in text:
+            else:
+                cause["caused_by_source_ip"] = text
+        for name in _CAUSE_OBJECTS:
+            if name in given:
+                text = json_text(cause[name])
+                if "\\u0000" in text:
+                    self.error(index, name, "must not contain NUL characters")
+                cause[name] = text
+            elif name in inherited:
                 self.error(index, name, "must not contain NUL characters")
-            cause[name] = text
         return cause

@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from functools import cache
 from socket import getaddrinfo
 from urllib.parse import urlsplit
 
-import httpcore
 from django.conf import settings
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -174,39 +174,52 @@ def url_check(url: str | None) -> None:
         raise DestinationRefused(problem)
 
 
-class GuardedBackend(httpcore.SyncBackend):
-    """httpcore's network backend, connecting only to addresses the guard allows.
+def guarded_backend():
+    """A new ``GuardedBackend`` (httpcore's network backend behind the guard)."""
+    return _guarded_backend_class()()
 
-    The host is resolved here once; the connection goes to one of those
-    judged addresses (never a second lookup that could answer differently),
-    and the peer the socket reached is judged again. TLS still names the
-    host (httpcore passes it as the server name), so certificates check as
-    usual.
-    """
 
-    def connect_tcp(
-        self, host, port, timeout=None, local_address=None, socket_options=None
-    ):
-        if not guard_enabled():
-            return super().connect_tcp(
-                host, port, timeout, local_address, socket_options
-            )
-        last_error: Exception | None = None
-        for ip in allowed_addresses(host, port):
-            try:
-                stream = super().connect_tcp(
-                    str(ip), port, timeout, local_address, socket_options
+@cache
+def _guarded_backend_class():
+    # Built on first use: httpcore comes with httpx, which only the
+    # processes that send to HTTP destinations import.
+    import httpcore
+
+    class GuardedBackend(httpcore.SyncBackend):
+        """httpcore's network backend, connecting only to addresses the guard allows.
+
+        The host is resolved here once; the connection goes to one of those
+        judged addresses (never a second lookup that could answer differently),
+        and the peer the socket reached is judged again. TLS still names the
+        host (httpcore passes it as the server name), so certificates check as
+        usual.
+        """
+
+        def connect_tcp(
+            self, host, port, timeout=None, local_address=None, socket_options=None
+        ):
+            if not guard_enabled():
+                return super().connect_tcp(
+                    host, port, timeout, local_address, socket_options
                 )
-            except httpcore.ConnectError as exc:
-                last_error = exc
-                continue
-            peer = stream.get_extra_info("socket").getpeername()[0]
-            problem = address_problem(ipaddress.ip_address(peer.split("%")[0]))
-            if problem:
-                stream.close()
-                raise DestinationRefused(f"{host} connected to {problem}")
-            return stream
-        raise last_error or httpcore.ConnectError(f"cannot connect to {host}")
+            last_error: Exception | None = None
+            for ip in allowed_addresses(host, port):
+                try:
+                    stream = super().connect_tcp(
+                        str(ip), port, timeout, local_address, socket_options
+                    )
+                except httpcore.ConnectError as exc:
+                    last_error = exc
+                    continue
+                peer = stream.get_extra_info("socket").getpeername()[0]
+                problem = address_problem(ipaddress.ip_address(peer.split("%")[0]))
+                if problem:
+                    stream.close()
+                    raise DestinationRefused(f"{host} connected to {problem}")
+                return stream
+            raise last_error or httpcore.ConnectError(f"cannot connect to {host}")
 
-    def connect_unix_socket(self, path, timeout=None, socket_options=None):
-        raise DestinationRefused("Unix sockets are not destinations")
+        def connect_unix_socket(self, path, timeout=None, socket_options=None):
+            raise DestinationRefused("Unix sockets are not destinations")
+
+    return GuardedBackend

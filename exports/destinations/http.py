@@ -35,10 +35,9 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import httpx
 import orjson
 from django.conf import settings
 
@@ -49,7 +48,13 @@ from exports.destinations.base import (
     DeliveryResult,
     receiver_text,
 )
-from exports.destinations.guard import DestinationRefused, GuardedBackend
+from exports.destinations.guard import DestinationRefused, guarded_backend
+
+if TYPE_CHECKING:
+    import httpx
+
+# httpx (about 0.4 s to import, more on a busy machine) is imported by the
+# functions that send: a command or process that never streams does not pay.
 
 USER_AGENT = "auditsite-export/1"
 # Statuses a later attempt may not get: rate limits and server faults.
@@ -64,6 +69,8 @@ def client() -> httpx.Client:
     global _client
     with _client_lock:
         if _client is None:
+            import httpx
+
             limits = httpx.Limits(max_connections=20, max_keepalive_connections=10)
             # TCP_NODELAY: a request's headers and body are two writes; with
             # Nagle's algorithm the body waits for the receiver's ACK.
@@ -71,7 +78,7 @@ def client() -> httpx.Client:
             transport = httpx.HTTPTransport(limits=limits, socket_options=nodelay)
             # httpx has no option for httpcore's network backend: every
             # connection of the pool goes through the outbound guard.
-            transport._pool._network_backend = GuardedBackend()
+            transport._pool._network_backend = guarded_backend()
             _client = httpx.Client(
                 follow_redirects=False,
                 # No proxy from the environment: it would connect on our
@@ -227,6 +234,8 @@ def send(request: Request) -> DeliveryResult:
     attempts = max(1, settings.AUDITSITE_EXPORT_HTTP_MAX_ATTEMPTS)
     wait_max = settings.AUDITSITE_EXPORT_HTTP_RETRY_WAIT_MAX
     timeout = settings.AUDITSITE_EXPORT_HTTP_TIMEOUT
+    import httpx
+
     result = DeliveryResult.failed("not sent", retryable=True, retry_after=0.0)
     for attempt in range(attempts):
         try:

@@ -18,16 +18,21 @@ each time a client is built, before boto3 connects to it.
 from __future__ import annotations
 
 import hashlib
+from typing import TYPE_CHECKING
 
-import boto3
-import botocore.exceptions
 from auditsite_verify import layout
-from botocore.config import Config
 from django.conf import settings
 
 from exports.crypto import secret_decrypt
 from exports.destinations import guard
 from exports.destinations.base import Batch, DeliveryResult, receiver_text
+
+if TYPE_CHECKING:
+    from botocore.config import Config
+
+# boto3 and botocore (about 0.4 s to import, more on a busy machine) are
+# imported by the functions that use them: the web process and commands that
+# never reach S3 do not pay for them.
 
 ROLE_SESSION_NAME = "auditsite-export"
 # Errors that a later attempt may not hit: throttling, server faults.
@@ -52,6 +57,8 @@ class DestinationError(Exception):
 
 
 def _config() -> Config:
+    from botocore.config import Config
+
     timeout = settings.AUDITSITE_EXPORT_S3_TIMEOUT
     return Config(
         retries={
@@ -65,6 +72,8 @@ def _config() -> Config:
 
 
 def _classify(exc: Exception) -> DestinationError:
+    import botocore.exceptions
+
     if isinstance(exc, botocore.exceptions.ClientError):
         error = exc.response.get("Error", {})
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
@@ -89,6 +98,9 @@ def _classify(exc: Exception) -> DestinationError:
 
 def client_for(location):
     """An S3 client for an ``ExportLocation`` (assuming its role if it has one)."""
+    import boto3
+    import botocore.exceptions
+
     endpoint = location.endpoint_url or None
     region = location.region or "us-east-1"
     try:
@@ -149,6 +161,8 @@ def object_put(
     metadata: dict[str, str] | None = None,
 ):
     """PUT one object; raise ``DestinationError`` when S3 keeps failing."""
+    import botocore.exceptions
+
     extra = {"Metadata": metadata} if metadata else {}
     try:
         client.put_object(
@@ -226,6 +240,8 @@ class S3Destination:
 
 def bucket_create(*, endpoint_url: str, bucket: str, region: str = "us-east-1"):
     """Create a bucket if missing (the local demo and tests, not customers)."""
+    import boto3
+
     client = boto3.client(
         "s3",
         region_name=region,

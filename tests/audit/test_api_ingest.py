@@ -407,3 +407,39 @@ def test_two_concurrent_posts_of_one_batch_store_it_once(on_postgres, api_key):
     assert sum(result.stored for result in results) == 300
     for result in results:
         assert result.stored + len(result.already_stored) == 300
+
+
+def test_a_batch_response_is_freed_without_waiting_for_the_garbage_collector(
+    api_key, ann
+):
+    """Once answered, a batch's response is freed with the last reference to it.
+
+    DRF ties view, request and response in reference cycles; the response of
+    each batch (its 1,000 ids) would stay in memory until a full collection.
+    """
+    import gc
+    import weakref
+
+    from rest_framework.test import APIRequestFactory
+
+    from audit.api.events import EventListView
+
+    body = json.dumps([user_event(ann) for _ in range(3)])
+    request = APIRequestFactory().post(
+        URL,
+        data=body,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {api_key.raw_key}",
+    )
+    gc.disable()
+    try:
+        response = EventListView.as_view()(request)
+        if not response.is_rendered:
+            response.render()  # as Django's handler would
+        assert response.status_code == 201
+        assert json.loads(response.content)["stored"] == 3
+        freed = weakref.ref(response)
+        del response
+        assert freed() is None
+    finally:
+        gc.enable()

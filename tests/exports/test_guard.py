@@ -270,7 +270,7 @@ def test_s3_endpoint_is_checked_again_at_each_run(db, monkeypatch):
     def no_boto3(*args, **kwargs):
         raise AssertionError("boto3 used for a refused endpoint")
 
-    monkeypatch.setattr("exports.destinations.s3.boto3.client", no_boto3)
+    monkeypatch.setattr("boto3.client", no_boto3)
     location = ExportLocation.objects.create(
         name="Minio",
         bucket="customer-audit",

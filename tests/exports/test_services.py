@@ -317,7 +317,7 @@ def test_assumed_role_denied_marks_in_error_then_catches_up(
             made.meta.events.register("before-call.sts.AssumeRole", deny)
         return made
 
-    monkeypatch.setattr("exports.destinations.s3.boto3.client", client)
+    monkeypatch.setattr("boto3.client", client)
     location = make_location(
         auth_type="assumed_role",
         access_key_id="",
