@@ -316,7 +316,7 @@ class BatchValidator:
                     self.error(index, name, "needs caused_by_type")
             cause = dict(self.actor_cause)
             inherited = self.actor_nul
-        elif cause_type not in CAUSED_BY_TYPES:
+        elif not isinstance(cause_type, str) or cause_type not in CAUSED_BY_TYPES:
             self.error(
                 index,
                 "caused_by_type",

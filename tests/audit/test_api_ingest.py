@@ -103,6 +103,17 @@ def test_every_invalid_item_is_reported(api_client, ann):
     ]
 
 
+@pytest.mark.parametrize("value", [[], {}, 7, ["Employee"]])
+def test_a_cause_type_that_is_not_text_is_a_clear_error(api_client, ann, value):
+    """A caused_by_type of the wrong JSON type is a 400 on its field, not a 500."""
+    response = post(api_client, [user_event(ann, caused_by_type=value)])
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert (error["index"], error["field"]) == (0, "caused_by_type")
+    assert error["message"].startswith("must be one of ")
+    assert AuditEvent.objects.count() == 0
+
+
 def test_same_batch_twice_is_stored_once(api_client, ann):
     """A retried batch stores nothing new and says which ids were stored."""
     batch = [user_event(ann), user_event(ann)]
