@@ -9,8 +9,9 @@ A run's walk, each room once and back only to commit:
    range left by a crash (re-cut with its recorded selection), else a
    replayed object, else new events after the cursor, below the commit
    horizon, cut where the UTC day of ``created_at`` changes (one object =
-   one day). A new range is recorded as ``planned_to`` before anything is
-   written.
+   one day) for an object store; an HTTP destination's ranges are up to
+   ``AUDITSITE_EXPORT_OBJECT_EVENTS`` events, whatever their days. A new
+   range is recorded as ``planned_to`` before anything is written.
 3. **Render** it as the destination sends it: an object store
    (``wants_file``) gets the file in the recorded format (``audit.formats``,
    pure: what a writer needs beyond the rows, such as the CSV description
@@ -226,7 +227,8 @@ def _walk(lease: Lease, destination, pool) -> DeliveryResult | None:
     own work run beside the Python that decodes rows (the read waits on the
     database and the render's gzip/pyarrow work release the GIL).
     """
-    step = next_step(lease)
+    wants_file = destination.wants_file
+    step = next_step(lease, wants_file=wants_file)
     for _ in range(settings.AUDITSITE_EXPORT_MAX_OBJECTS_PER_RUN):
         if step is None:
             return None
@@ -236,19 +238,23 @@ def _walk(lease: Lease, destination, pool) -> DeliveryResult | None:
                 planned_to="", planned_selection={}
             )
             lease.state.planned_to = ""
-            step = next_step(lease)
+            step = next_step(lease, wants_file=wants_file)
             continue
         delivery = pool.submit(_render_and_deliver, lease.location, destination, step)
         following = None
         if step.kind is StepKind.NEW:
-            following = plan_new(lease, after=step.position_to)
+            following = plan_new(lease, after=step.position_to, wants_file=wants_file)
         batch, result = delivery.result()
         if not result.ok:
             return result
         if not _commit(lease, step, result, batch, following):
             logger.info("export %s: another worker moved on", lease.location.pk)
             return None
-        step = following if following is not None else next_step(lease)
+        step = (
+            following
+            if following is not None
+            else next_step(lease, wants_file=wants_file)
+        )
     return None
 
 
