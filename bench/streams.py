@@ -21,13 +21,18 @@ For each of ``--kinds``:
    after another until nothing is left, as the scheduled task does),
    compared with the ceiling and checked against the receiver's count.
 
-Then (Datadog, skipped with ``--trickle 0``):
+Then (Datadog):
 
-3. CONTINUOUS delay: with a real ``qcluster`` running, events are recorded
-   at a steady trickle (each commit queues the CONTINUOUS run through
-   ``audit.hooks``, as in production); the delay of each is from
-   its ``recorded_at`` to the ``created_at`` of the ledger row of the
-   delivered range (written right after the receiver answered 2xx).
+3. Peak memory of a stream run at two sizes (a tenth and half of the
+   events, the last ones in export order): each run in a fresh process of
+   its own (this script with ``--memory-run``), its peak resident set
+   (``ru_maxrss``) printed beside the other's. Skipped with ``--memory 0``.
+4. CONTINUOUS delay (skipped with ``--trickle 0``): with a real
+   ``qcluster`` running, events are recorded at a steady trickle (each
+   commit queues the CONTINUOUS run through ``audit.hooks``, as in
+   production); the delay of each is from its ``recorded_at`` to the
+   ``created_at`` of the ledger row of the delivered range (written right
+   after the receiver answered 2xx).
 """
 
 from __future__ import annotations
@@ -228,16 +233,67 @@ def _throughput(kind: str, endpoint: str, http, received) -> None:
         )
 
 
+def _memory_run(endpoint: str, events: int) -> None:
+    """A Datadog stream of the last ``events`` events (in a fresh process):
+    print how many it sent and its peak resident set."""
+    import resource
+
+    from audit.services import Actor
+    from exports import services
+    from exports.models import ExportState, position_encode
+    from exports.selectors import events_matching
+
+    location = _datadog_location(endpoint, f"bench-memory-{events}", "EVERY_DAY")
+    newest_first = events_matching(location=location).order_by("-txid", "-seq")
+    txid, seq = newest_first.values_list("txid", "seq")[events]
+    ExportState.objects.filter(location=location).update(
+        cursor=position_encode(txid, seq)
+    )
+    exported, _, _ = run_until_done(location.pk)
+    services.export_location_delete(actor=Actor.system(), location=location)
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"events": exported, "peak_kib": peak_kib}))
+
+
+def _memory(endpoint: str, url: str, total: int) -> None:
+    """Peak memory of a stream run at a tenth and at half of the events."""
+    import subprocess
+
+    print("\nPeak memory of a Datadog stream run (a fresh process each):")
+    env = {**os.environ, "BENCH_DATABASE_URL": url}
+    for events in (total // 10, total // 2):
+        out = subprocess.run(
+            [sys.executable, __file__, "--memory-run", str(events), endpoint],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        measured = json.loads(out.strip().splitlines()[-1])
+        print(
+            f"  {measured['events']:>9,} events: peak resident set "
+            f"{measured['peak_kib'] / 1024:6.1f} MiB",
+            flush=True,
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--trickle", type=int, default=60, help="seconds")
     parser.add_argument("--rate", type=float, default=5.0, help="events/s")
     parser.add_argument("--kinds", default="datadog,splunk,webhook")
+    parser.add_argument("--memory", type=int, default=1, help="0: skip step 3")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--memory-run", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         serve(args.serve)
+        return
+    if args.memory_run:
+        os.environ["AUDITSITE_ALLOW_PRIVATE_DESTINATIONS"] = "1"
+        django_on(os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
+        _memory_run(args.memory_run[1], int(args.memory_run[0]))
         return
 
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
@@ -283,9 +339,15 @@ def main() -> None:
         for kind in args.kinds.split(","):
             _throughput(kind, endpoint, http, received)
 
+        if args.memory:
+            from exports.selectors import events_matching
+
+            location = _datadog_location(endpoint, "bench-count", "EVERY_DAY")
+            _memory(endpoint, url, events_matching(location=location).count())
+            services.export_location_delete(actor=Actor.system(), location=location)
         if args.trickle <= 0:
             return
-        # 3. CONTINUOUS: ingest-to-delivery delay with a real qcluster.
+        # 4. CONTINUOUS: ingest-to-delivery delay with a real qcluster.
         location = _datadog_location(endpoint, "bench-continuous", "CONTINUOUS")
         newest = AuditEvent.objects.order_by("-txid", "-seq").values_list(
             "txid", "seq"

@@ -250,7 +250,8 @@ def export_rows_of_one_day(
     rows: list[ExportRow] = []
     day = None
     while len(rows) < limit:
-        want = min(EXPORT_QUERY_ROWS, limit - len(rows))
+        # Without day cuts no row is read past the range: one query takes it.
+        want = min(EXPORT_QUERY_ROWS, limit - len(rows)) if by_day else limit
         position = rows[-1].position if rows else after
         qs = rows_read(
             events.filter(position_after(position)).order_by("txid", "seq")[:want]
