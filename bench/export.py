@@ -365,6 +365,9 @@ def main() -> None:
     args = parser.parse_args()
 
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
+    # moto listens on 127.0.0.1: the outbound guard still checks every
+    # connection, with private addresses allowed (on-premises mode).
+    os.environ["AUDITSITE_ALLOW_PRIVATE_DESTINATIONS"] = "1"
     django_on(url)
     from django.utils import timezone
     from django_q.models import Schedule
