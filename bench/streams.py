@@ -180,7 +180,8 @@ def _throughput(kind: str, endpoint: str, http, received) -> None:
     )
     shaper = destination_for(location)
     [request] = [
-        shaper.signed(r, idempotency_key="bench") for r in shaper.requests_for(batch)
+        shaper.on_the_wire(r, idempotency_key="bench")
+        for r in shaper.requests_for(batch)
     ][:1]
     posts = max(20, total // len(sample) // 4)
     before = received()

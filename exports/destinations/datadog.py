@@ -159,7 +159,8 @@ class DatadogDestination(HttpDestination):
             headers=headers,
             max_count=MAX_ENTRIES,
             max_bytes=MAX_REQUEST_BYTES - 2,
-            body=lambda group: gzipped(json_array(group)),
+            body=json_array,
+            gzip=True,  # on the wire thread, beside the next request's shaping
         )
 
     def verification_request(self) -> Request:
