@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, time, timedelta
 from itertools import chain
 
 from django.core.exceptions import EmptyResultSet
@@ -266,8 +267,12 @@ def export_rows_of_one_day(
                 for row in batch:
                     got += 1
                     if day is None:
+                        # The day's bounds, compared as datetimes: no date
+                        # is made for every row.
                         day = row.day
-                    elif row.day != day:
+                        start = datetime.combine(day, time.min, tzinfo=UTC)
+                        end = start + timedelta(days=1)
+                    elif not start <= row.created_at < end:
                         return rows
                     rows.append(row)
         if got < want:
