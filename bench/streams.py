@@ -23,10 +23,12 @@ For each of ``--kinds``:
 
 Then (Datadog):
 
-3. Peak memory of a stream run at two sizes (a tenth and half of the
+3. Peak memory of a stream run at two sizes (a fifth and half of the
    events, the last ones in export order): each run in a fresh process of
-   its own (this script with ``--memory-run``), its peak resident set
-   (``ru_maxrss``) printed beside the other's. Skipped with ``--memory 0``.
+   its own (this script with ``--memory-run``), the peak of the run's
+   Python allocations (``tracemalloc``, started just before it) and the
+   process's peak resident set (``ru_maxrss``, Django's start-up
+   included) printed beside the other's. Skipped with ``--memory 0``.
 4. CONTINUOUS delay (skipped with ``--trickle 0``): with a real
    ``qcluster`` running, events are recorded at a steady trickle (each
    commit queues the CONTINUOUS run through ``audit.hooks``, as in
@@ -262,6 +264,7 @@ def _memory_run(endpoint: str, events: int) -> None:
     """A Datadog stream of the last ``events`` events (in a fresh process):
     print how many it sent and its peak resident set."""
     import resource
+    import tracemalloc
 
     from audit.services import Actor
     from exports import services
@@ -274,19 +277,22 @@ def _memory_run(endpoint: str, events: int) -> None:
     ExportState.objects.filter(location=location).update(
         cursor=position_encode(txid, seq)
     )
+    tracemalloc.start()
     exported, _, _ = run_until_done(location.pk)
+    _, traced_peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
     services.export_location_delete(actor=Actor.system(), location=location)
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"events": exported, "peak_kib": peak_kib}))
+    print(json.dumps({"events": exported, "peak_kib": peak_kib, "traced": traced_peak}))
 
 
 def _memory(endpoint: str, url: str, total: int) -> None:
-    """Peak memory of a stream run at a tenth and at half of the events."""
+    """Peak memory of a stream run at a fifth and at half of the events."""
     import subprocess
 
     print("\nPeak memory of a Datadog stream run (a fresh process each):")
     env = {**os.environ, "BENCH_DATABASE_URL": url}
-    for events in (total // 10, total // 2):
+    for events in (total // 5, total // 2):
         out = subprocess.run(
             [sys.executable, __file__, "--memory-run", str(events), endpoint],
             env=env,
@@ -296,8 +302,9 @@ def _memory(endpoint: str, url: str, total: int) -> None:
         ).stdout
         measured = json.loads(out.strip().splitlines()[-1])
         print(
-            f"  {measured['events']:>9,} events: peak resident set "
-            f"{measured['peak_kib'] / 1024:6.1f} MiB",
+            f"  {measured['events']:>9,} events: peak of the run's Python "
+            f"allocations (tracemalloc) {measured['traced'] / 2**20:6.1f} MiB; "
+            f"peak resident set of the process {measured['peak_kib'] / 1024:6.1f} MiB",
             flush=True,
         )
 
@@ -307,7 +314,9 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--trickle", type=int, default=60, help="seconds")
     parser.add_argument("--rate", type=float, default=5.0, help="events/s")
-    parser.add_argument("--kinds", default="datadog,splunk,webhook")
+    parser.add_argument(
+        "--kinds", default="datadog,splunk,webhook", help="empty: memory only"
+    )
     parser.add_argument("--memory", type=int, default=1, help="0: skip step 3")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--memory-run", nargs=2, help=argparse.SUPPRESS)
@@ -361,7 +370,7 @@ def main() -> None:
         def received() -> int:
             return http.get(endpoint).json()["entries"]
 
-        for kind in args.kinds.split(","):
+        for kind in filter(None, args.kinds.split(",")):
             _throughput(kind, endpoint, http, received)
 
         if args.memory:
