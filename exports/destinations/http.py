@@ -356,31 +356,31 @@ class HttpDestination:
         """
         digest = hashlib.sha256()
         size = count = 0
+
+        def settled(sending: Future[tuple[bytes, DeliveryResult]]) -> DeliveryResult:
+            nonlocal size, count
+            body, result = sending.result()
+            if result.ok:
+                digest.update(body)
+                size += len(body)
+                count += 1
+            return result
+
         # One request on the wire at a time, in order, over the client's
         # keep-alive connection. The wire thread gzips, signs and sends it
         # while this one shapes the next (gzip and the socket release the
         # GIL), so the receiver's work, the compression and ours overlap. A
         # failure ends the batch before the request built behind it is sent.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="http-send") as wire:
-            in_flight: Future[tuple[bytes, DeliveryResult]] | None = None
+            sending = None
             for index, request in enumerate(self.requests_for(batch)):
-                if in_flight is not None:
-                    body, result = in_flight.result()
-                    if not result.ok:
-                        return result
-                    digest.update(body)
-                    size += len(body)
-                    count += 1
-                in_flight = wire.submit(
+                if sending is not None and not (result := settled(sending)).ok:
+                    return result
+                sending = wire.submit(
                     self._send, request, f"{batch.idempotency_key}-{index}"
                 )
-            if in_flight is not None:
-                body, result = in_flight.result()
-                if not result.ok:
-                    return result
-                digest.update(body)
-                size += len(body)
-                count += 1
+            if sending is not None and not (result := settled(sending)).ok:
+                return result
         return DeliveryResult.delivered(
             key, requests=count, size_bytes=size, sha256=digest.hexdigest()
         )
