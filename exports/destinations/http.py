@@ -340,11 +340,6 @@ class HttpDestination:
         """The request exactly as it is sent: compressed, then signed."""
         return self.signed(request.compressed(), idempotency_key=idempotency_key)
 
-    def _send(self, request: Request, key: str) -> tuple[bytes, DeliveryResult]:
-        """Compress, sign and send one request: (its body as sent, result)."""
-        request = self.on_the_wire(request, idempotency_key=key)
-        return request.body, send(request)
-
     def deliver(self, batch: Batch) -> DeliveryResult:
         return self.deliver_to_key(self.key_for(batch.name), batch)
 
@@ -356,6 +351,16 @@ class HttpDestination:
         """
         digest = hashlib.sha256()
         size = count = 0
+        failed = threading.Event()
+
+        def send_packed(packing: Future[Request]) -> tuple[bytes, DeliveryResult]:
+            request = packing.result()
+            if failed.is_set():  # an earlier request failed: this one stays
+                return request.body, DeliveryResult.failed("not sent", retryable=True)
+            result = send(request)
+            if not result.ok:
+                failed.set()
+            return request.body, result
 
         def settled(sending: Future[tuple[bytes, DeliveryResult]]) -> DeliveryResult:
             nonlocal size, count
@@ -366,21 +371,32 @@ class HttpDestination:
                 count += 1
             return result
 
-        # One request on the wire at a time, in order, over the client's
-        # keep-alive connection. The wire thread gzips, signs and sends it
-        # while this one shapes the next (gzip and the socket release the
-        # GIL), so the receiver's work, the compression and ours overlap. A
-        # failure ends the batch before the request built behind it is sent.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="http-send") as wire:
-            sending = None
+        # Three requests in hand, each stage on its own thread, in order:
+        # this thread shapes request k+2 while the packer gzips and signs
+        # k+1 and the wire thread POSTs k over the client's keep-alive
+        # connection (gzip and the socket release the GIL), so our Python,
+        # the compression and the receiver's work overlap. One request on
+        # the wire at a time; after a failure nothing behind it is sent.
+        packer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="http-pack")
+        wire = ThreadPoolExecutor(max_workers=1, thread_name_prefix="http-send")
+        in_hand: list[Future[tuple[bytes, DeliveryResult]]] = []
+        try:
             for index, request in enumerate(self.requests_for(batch)):
-                if sending is not None and not (result := settled(sending)).ok:
+                if len(in_hand) == 2 and not (result := settled(in_hand.pop(0))).ok:
                     return result
-                sending = wire.submit(
-                    self._send, request, f"{batch.idempotency_key}-{index}"
+                packing = packer.submit(
+                    self.on_the_wire,
+                    request,
+                    idempotency_key=f"{batch.idempotency_key}-{index}",
                 )
-            if sending is not None and not (result := settled(sending)).ok:
-                return result
+                in_hand.append(wire.submit(send_packed, packing))
+            while in_hand:
+                if not (result := settled(in_hand.pop(0))).ok:
+                    return result
+        finally:
+            failed.set()  # whatever is still queued is not sent
+            packer.shutdown(wait=True)
+            wire.shutdown(wait=True)
         return DeliveryResult.delivered(
             key, requests=count, size_bytes=size, sha256=digest.hexdigest()
         )
