@@ -101,7 +101,10 @@ _SPEC_EXPRESSIONS = {
     Kind.TEXT: "{v} or None",
     Kind.IP: "{v} or None",
     Kind.JSON: "{v}",
-    Kind.TIME: "unix_seconds({v}, precise=precise_time)",
+    # unix_seconds(v) itself when not precise, without the call.
+    Kind.TIME: (
+        "unix_seconds({v}, precise=True) if precise_time else int({v}.timestamp())"
+    ),
 }
 
 
@@ -113,7 +116,7 @@ def _compile_spec_from_row() -> Callable[..., dict[str, Any]]:
     )
     source = (
         "def spec_from_row(row, *, precise_time=False):\n"
-        f"    {', '.join(names)}, = row\n"
+        f"    {', '.join(names)}, = row[:{len(SPEC)}]\n"
         f"    return {{{items}}}\n"
     )
     namespace: dict[str, Any] = {"unix_seconds": unix_seconds}
@@ -192,7 +195,8 @@ class RowMethods:
 
     def spec(self, *, precise_time: bool = False) -> dict[str, Any]:
         """The SPEC section 3 dict of this event."""
-        return spec_from_row(self[: len(SPEC)], precise_time=precise_time)  # type: ignore[index]
+        # The compiled function takes the SPEC columns off the row's front.
+        return _spec_from_row(self, precise_time=precise_time)
 
     def description(self, template: str | None) -> str:
         """The human sentence of this event, from its type's template."""

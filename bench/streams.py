@@ -21,13 +21,20 @@ For each of ``--kinds``:
    after another until nothing is left, as the scheduled task does),
    compared with the ceiling and checked against the receiver's count.
 
-Then (Datadog, skipped with ``--trickle 0``):
+Then (Datadog):
 
-3. CONTINUOUS delay: with a real ``qcluster`` running, events are recorded
-   at a steady trickle (each commit queues the CONTINUOUS run through
-   ``audit.hooks``, as in production); the delay of each is from
-   its ``recorded_at`` to the ``created_at`` of the ledger row of the
-   delivered range (written right after the receiver answered 2xx).
+3. Peak memory of a stream run at two sizes (a fifth and half of the
+   events, the last ones in export order): each run in a fresh process of
+   its own (this script with ``--memory-run``), the peak of the run's
+   Python allocations (``tracemalloc``, started just before it) and the
+   process's peak resident set (``ru_maxrss``, Django's start-up
+   included) printed beside the other's. Skipped with ``--memory 0``.
+4. CONTINUOUS delay (skipped with ``--trickle 0``): with a real
+   ``qcluster`` running, events are recorded at a steady trickle (each
+   commit queues the CONTINUOUS run through ``audit.hooks``, as in
+   production); the delay of each is from its ``recorded_at`` to the
+   ``created_at`` of the ledger row of the delivered range (written right
+   after the receiver answered 2xx).
 """
 
 from __future__ import annotations
@@ -175,7 +182,8 @@ def _throughput(kind: str, endpoint: str, http, received) -> None:
     )
     shaper = destination_for(location)
     [request] = [
-        shaper.signed(r, idempotency_key="bench") for r in shaper.requests_for(batch)
+        shaper.on_the_wire(r, idempotency_key="bench")
+        for r in shaper.requests_for(batch)
     ][:1]
     posts = max(20, total // len(sample) // 4)
     before = received()
@@ -222,9 +230,82 @@ def _throughput(kind: str, endpoint: str, http, received) -> None:
         f"counted {arrived:,}"
     )
     print(f"  stream / ceiling: {rate / ceiling:.0%}", flush=True)
+    if kind == "datadog":
+        _gzip_levels(gzip.decompress(request.body), len(sample))
     if arrived != exported or exported != total:
         raise SystemExit(
             f"mismatch: {total} events, {exported} exported, {arrived} received"
+        )
+
+
+def _gzip_levels(body: bytes, records: int) -> None:
+    """What each gzip level costs on one real Datadog body (the level is
+    chosen by this: ``exports.destinations.http.gzipped``)."""
+    print(
+        f"  gzip levels on one body of {records:,} entries ({len(body) / 1e3:.0f} kB):"
+    )
+    for level in (1, 3, 6, 9):
+        started = time.perf_counter()
+        for _ in range(5):
+            packed = gzip.compress(body, compresslevel=level, mtime=0)
+        packing = (time.perf_counter() - started) / 5
+        started = time.perf_counter()
+        for _ in range(5):
+            gzip.decompress(packed)
+        unpacking = (time.perf_counter() - started) / 5
+        print(
+            f"    level {level}: {len(packed) / len(body):5.1%} of the size, "
+            f"{packing * 1e6 / records:5.1f} us/entry to compress, "
+            f"{unpacking * 1e6 / records:4.1f} us/entry to decompress"
+        )
+
+
+def _memory_run(endpoint: str, events: int) -> None:
+    """A Datadog stream of the last ``events`` events (in a fresh process):
+    print how many it sent and its peak resident set."""
+    import resource
+    import tracemalloc
+
+    from audit.services import Actor
+    from exports import services
+    from exports.models import ExportState, position_encode
+    from exports.selectors import events_matching
+
+    location = _datadog_location(endpoint, f"bench-memory-{events}", "EVERY_DAY")
+    newest_first = events_matching(location=location).order_by("-txid", "-seq")
+    txid, seq = newest_first.values_list("txid", "seq")[events]
+    ExportState.objects.filter(location=location).update(
+        cursor=position_encode(txid, seq)
+    )
+    tracemalloc.start()
+    exported, _, _ = run_until_done(location.pk)
+    _, traced_peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    services.export_location_delete(actor=Actor.system(), location=location)
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"events": exported, "peak_kib": peak_kib, "traced": traced_peak}))
+
+
+def _memory(endpoint: str, url: str, total: int) -> None:
+    """Peak memory of a stream run at a fifth and at half of the events."""
+    import subprocess
+
+    print("\nPeak memory of a Datadog stream run (a fresh process each):")
+    env = {**os.environ, "BENCH_DATABASE_URL": url}
+    for events in (total // 5, total // 2):
+        out = subprocess.run(
+            [sys.executable, __file__, "--memory-run", str(events), endpoint],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        measured = json.loads(out.strip().splitlines()[-1])
+        print(
+            f"  {measured['events']:>9,} events: peak of the run's Python "
+            f"allocations (tracemalloc) {measured['traced'] / 2**20:6.1f} MiB; "
+            f"peak resident set of the process {measured['peak_kib'] / 1024:6.1f} MiB",
+            flush=True,
         )
 
 
@@ -233,11 +314,20 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--trickle", type=int, default=60, help="seconds")
     parser.add_argument("--rate", type=float, default=5.0, help="events/s")
-    parser.add_argument("--kinds", default="datadog,splunk,webhook")
+    parser.add_argument(
+        "--kinds", default="datadog,splunk,webhook", help="empty: memory only"
+    )
+    parser.add_argument("--memory", type=int, default=1, help="0: skip step 3")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--memory-run", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         serve(args.serve)
+        return
+    if args.memory_run:
+        os.environ["AUDITSITE_ALLOW_PRIVATE_DESTINATIONS"] = "1"
+        django_on(os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
+        _memory_run(args.memory_run[1], int(args.memory_run[0]))
         return
 
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
@@ -280,12 +370,18 @@ def main() -> None:
         def received() -> int:
             return http.get(endpoint).json()["entries"]
 
-        for kind in args.kinds.split(","):
+        for kind in filter(None, args.kinds.split(",")):
             _throughput(kind, endpoint, http, received)
 
+        if args.memory:
+            from exports.selectors import events_matching
+
+            location = _datadog_location(endpoint, "bench-count", "EVERY_DAY")
+            _memory(endpoint, url, events_matching(location=location).count())
+            services.export_location_delete(actor=Actor.system(), location=location)
         if args.trickle <= 0:
             return
-        # 3. CONTINUOUS: ingest-to-delivery delay with a real qcluster.
+        # 4. CONTINUOUS: ingest-to-delivery delay with a real qcluster.
         location = _datadog_location(endpoint, "bench-continuous", "CONTINUOUS")
         newest = AuditEvent.objects.order_by("-txid", "-seq").values_list(
             "txid", "seq"

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent, AuditSettings
 from exports.models import ExportLocation
-from exports.rows import _after
+from exports.rows import position_after
 from exports.selectors import (
     export_location_cursor,
     export_selection,
@@ -34,7 +34,7 @@ def export_location_pending_q(
     """
     selection = export_selection(location=location, audit_settings=audit_settings)
     return selection_q(selection=selection) & Q(
-        _after(export_location_cursor(location=location))
+        position_after(export_location_cursor(location=location))
     )
 
 

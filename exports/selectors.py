@@ -20,11 +20,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, time, timedelta
+from itertools import chain
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Q, QuerySet
 
+from audit import formats
 from audit.formats import FORMAT_VERSION
 from audit.models import AuditEvent, AuditSettings, Category
 from audit.selectors import audit_settings_load, org_customer_q, visible_kinds_q
@@ -35,7 +38,16 @@ from exports.models import (
     ExportRun,
     ExportState,
 )
-from exports.rows import ExportRow, _after, _read, _rows, _up_to, export_row_decode
+from exports.rows import (
+    ExportRow,
+    RowDecoder,
+    export_row_decode,
+    export_row_wire,
+    position_after,
+    position_up_to,
+    rows_list,
+    rows_read,
+)
 
 DEFAULT_CATEGORIES = [Category.ORG.value, Category.USER.value]
 
@@ -161,14 +173,26 @@ def export_location_cursor(*, location: ExportLocation) -> str:
         return POSITION_ZERO
 
 
+def row_decoder(*, selection: dict, json_text: bool = False) -> RowDecoder:
+    """How a range's raw rows become ``ExportRow``s: its JSON columns kept as
+    the database's text where ``json_text`` (HTTP bodies) or where the
+    selection's writer takes them so (``Format.takes_json_text``), else
+    decoded. The same selection reads the same rows on every re-cut."""
+    if not json_text and selection.get("format"):
+        version = selection.get("format_version", 1)
+        json_text = formats.format_for(selection["format"]).takes_json_text(version)
+    return export_row_wire if json_text else export_row_decode
+
+
 def export_rows_after(
-    *, selection: dict, after: str, horizon: int, limit: int
+    *, selection: dict, after: str, horizon: int, limit: int, json_text: bool = False
 ) -> list[ExportRow]:
     """Up to ``limit`` selected rows after ``after``, below the horizon, in order."""
-    return _rows(
+    return rows_list(
         events_selected(selection=selection)
-        .filter(_after(after), txid__lt=horizon)
-        .order_by("txid", "seq")[:limit]
+        .filter(position_after(after), txid__lt=horizon)
+        .order_by("txid", "seq")[:limit],
+        row_decoder(selection=selection, json_text=json_text),
     )
 
 
@@ -180,9 +204,9 @@ EXPORT_FETCH_ROWS = 500
 
 
 @contextmanager
-def _decoded_lazily(qs: QuerySet) -> Iterator[Iterator[ExportRow]]:
-    """The rows of ``qs`` (a ``_read`` queryset) from one query, decoded only
-    as far as they are consumed (the driver keeps the rest as raw bytes)."""
+def _decoded_lazily(qs: QuerySet, decode: RowDecoder) -> Iterator[Iterator[ExportRow]]:
+    """The rows of ``qs`` (a ``rows_read`` queryset) from one query, decoded
+    only as far as they are consumed (the driver keeps the rest as raw bytes)."""
     compiler = qs.query.get_compiler(using=qs.db)
     try:
         sql, params = compiler.as_sql()
@@ -192,50 +216,80 @@ def _decoded_lazily(qs: QuerySet) -> Iterator[Iterator[ExportRow]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         chunks = iter(lambda: cursor.fetchmany(EXPORT_FETCH_ROWS), [])
+        if connection.vendor == "postgresql":
+            # Every column comes as text or an integer (rows_read): there is
+            # nothing for Django's per-row converters to do.
+            yield map(decode, chain.from_iterable(chunks))
+            return
         # results_iter applies the backend's converters (SQLite's UUIDs and
         # datetimes), as values_list does.
-        yield map(export_row_decode, compiler.results_iter(results=chunks))
+        yield map(decode, compiler.results_iter(results=chunks))
 
 
 def export_rows_of_one_day(
-    *, selection: dict, after: str, horizon: int, limit: int
+    *,
+    selection: dict,
+    after: str,
+    horizon: int,
+    limit: int,
+    by_day: bool = True,
+    json_text: bool = False,
 ) -> list[ExportRow]:
-    """The next object's rows: up to ``limit`` after ``after``, of one UTC day.
+    """The next range's rows: up to ``limit`` after ``after``, of one UTC day.
 
     A range is cut where the UTC day of ``created_at`` changes in export
     order, so every object holds the events of one day (its
     ``year=/month=/day=`` partition). Read in queries of
     ``EXPORT_QUERY_ROWS`` and decoded only up to where the day changes: the
     database sends at most one query's rows past the day, and none of them is
-    turned into Python values.
+    turned into Python values. Without ``by_day`` (an HTTP destination has
+    no partitions) a range is simply the next ``limit`` rows.
+    ``json_text``: see ``row_decoder``.
     """
     events = events_selected(selection=selection).filter(txid__lt=horizon)
+    decode = row_decoder(selection=selection, json_text=json_text)
     rows: list[ExportRow] = []
     day = None
     while len(rows) < limit:
-        want = min(EXPORT_QUERY_ROWS, limit - len(rows))
+        # Without day cuts no row is read past the range: one query takes it.
+        want = min(EXPORT_QUERY_ROWS, limit - len(rows)) if by_day else limit
         position = rows[-1].position if rows else after
-        qs = _read(events.filter(_after(position)).order_by("txid", "seq")[:want])
-        with _decoded_lazily(qs) as batch:
-            got = 0
-            for row in batch:
-                got += 1
-                if day is None:
-                    day = row.day
-                elif row.day != day:
-                    return rows
-                rows.append(row)
+        qs = rows_read(
+            events.filter(position_after(position)).order_by("txid", "seq")[:want]
+        )
+        with _decoded_lazily(qs, decode) as batch:
+            if not by_day:
+                had = len(rows)
+                rows.extend(batch)
+                got = len(rows) - had
+            else:
+                got = 0
+                for row in batch:
+                    got += 1
+                    if day is None:
+                        # The day's bounds, compared as datetimes: no date
+                        # is made for every row.
+                        day = row.day
+                        start = datetime.combine(day, time.min, tzinfo=UTC)
+                        end = start + timedelta(days=1)
+                    elif not start <= row.created_at < end:
+                        return rows
+                    rows.append(row)
         if got < want:
             break
     return rows
 
 
-def export_rows_between(*, selection: dict, after: str, up_to: str) -> list[ExportRow]:
-    """The selected rows in the interval ``(after, up_to]``, in order."""
-    return _rows(
+def export_rows_between(
+    *, selection: dict, after: str, up_to: str, json_text: bool = False
+) -> list[ExportRow]:
+    """The selected rows in the interval ``(after, up_to]``, in order
+    (``json_text``: see ``row_decoder``)."""
+    return rows_list(
         events_selected(selection=selection)
-        .filter(_after(after), _up_to(up_to))
-        .order_by("txid", "seq")
+        .filter(position_after(after), position_up_to(up_to))
+        .order_by("txid", "seq"),
+        row_decoder(selection=selection, json_text=json_text),
     )
 
 

@@ -38,7 +38,9 @@ from audit.formats.base import (
 
 # 2: csv files carry the one CSV column set (SPEC fields, category,
 # description), as the org page's CSV does; parquet and ocsf start here.
-FORMAT_VERSION = 2
+# 3: ndjson.gz is written with orjson, its JSON columns as the database's
+# text (audit.formats.ndjson).
+FORMAT_VERSION = 3
 
 FORMATS: dict[str, Format] = {
     f.name: f

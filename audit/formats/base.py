@@ -51,10 +51,18 @@ class Format:
     read: Reader
     org_page: str | None = None
     templates_from: int | None = None
+    # The writer version from which the JSON columns may come as the
+    # database's JSON text (``orjson.Fragment``, ``exports.rows``): a writer
+    # that only embeds them in JSON (``None``: never, it looks inside).
+    json_text_from: int | None = None
 
     def needs_templates(self, version: int) -> bool:
         """Whether the writer of ``version`` reads description templates."""
         return self.templates_from is not None and version >= self.templates_from
+
+    def takes_json_text(self, version: int) -> bool:
+        """Whether the writer of ``version`` takes the JSON columns as text."""
+        return self.json_text_from is not None and version >= self.json_text_from
 
 
 def json_text(value: Any) -> str:
@@ -68,17 +76,28 @@ def json_lines(records: Iterable[dict[str, Any]]) -> str:
 
 
 def read_json_lines(text: str) -> list[dict[str, Any]]:
-    """The records of newline-delimited JSON."""
-    return [json.loads(line) for line in text.splitlines() if line]
+    """The records of newline-delimited JSON.
+
+    Split at ``\n`` only: ``str.splitlines`` would also split inside a
+    string holding U+2028 or U+2029, which JSON writes unescaped.
+    """
+    return [json.loads(line) for line in text.split("\n") if line]
 
 
 def json_lines_gzip_format(
-    *, name: str, label: str, extension: str, record: Callable[[Any], dict]
+    *,
+    name: str,
+    label: str,
+    extension: str,
+    record: Callable[[Any], dict],
+    write: Writer | None = None,
+    json_text_from: int | None = None,
 ) -> Format:
     """A format of one JSON ``record(row)`` per line, gzip'd in one piece
-    (``ndjson.gz``, ``ocsf``): the writer takes no version or templates."""
+    (``ndjson.gz``, ``ocsf``): the writer takes no templates (``write``, when
+    given, is one that also knows writer versions)."""
 
-    def write(
+    def write_lines(
         rows: Iterable[Any], *, version: int, templates: Templates | None = None
     ) -> Iterator[bytes]:
         yield gzip_text(json_lines(record(row) for row in rows))
@@ -91,8 +110,9 @@ def json_lines_gzip_format(
         label=label,
         extension=extension,
         content_type="application/gzip",
-        write=write,
+        write=write or write_lines,
         read=read,
+        json_text_from=json_text_from,
     )
 
 
@@ -103,11 +123,16 @@ def event_as_spec(event: Any, *, precise_time: bool = False) -> dict[str, Any]:
 
 def gzip_text(text: str) -> bytes:
     """UTF-8 ``text`` gzip'd with no name and mtime 0: the same text, the same bytes."""
+    return gzip_bytes(text.encode())
+
+
+def gzip_bytes(data: bytes) -> bytes:
+    """``data`` gzip'd (level 6) with no name and mtime 0: same data, same bytes."""
     buffer = io.BytesIO()
     with gzip.GzipFile(
         filename="", mode="wb", fileobj=buffer, mtime=0, compresslevel=6
     ) as stream:
-        stream.write(text.encode())
+        stream.write(data)
     return buffer.getvalue()
 
 

@@ -20,6 +20,8 @@ those fields and the tag ``truncated:true`` is added.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from audit.models import EventType
 from exports.destinations.base import Batch
 from exports.destinations.http import (
@@ -28,6 +30,7 @@ from exports.destinations.http import (
     gzipped,
     json_array,
     json_bytes,
+    json_decoded,
     now_epoch,
     requests_of,
 )
@@ -82,7 +85,8 @@ def truncate(entry: dict, *, limit: int = MAX_ENTRY_BYTES) -> dict:
         size = len(json_bytes(entry))
         if size <= limit:
             break
-        text = json_bytes(event[name]).decode()
+        # Compact JSON text, whatever the database's spacing was.
+        text = json_bytes(json_decoded(event[name])).decode()
         # Drop the excess plus room for the quotes, escapes and the marker.
         keep = max(0, len(text) - (size - limit) - 64)
         while True:
@@ -146,7 +150,7 @@ class DatadogDestination(HttpDestination):
             "Content-Encoding": "gzip",
         }
 
-    def requests_for(self, batch: Batch) -> list[Request]:
+    def requests_for(self, batch: Batch) -> Iterator[Request]:
         encoded = (self.encoded_entry(row) for row in batch.rows)
         url, headers = intake_url(self.location), self._headers()
         return requests_of(
@@ -155,7 +159,8 @@ class DatadogDestination(HttpDestination):
             headers=headers,
             max_count=MAX_ENTRIES,
             max_bytes=MAX_REQUEST_BYTES - 2,
-            body=lambda group: gzipped(json_array(group)),
+            body=json_array,
+            gzip=True,  # on the wire thread, beside the next request's shaping
         )
 
     def verification_request(self) -> Request:

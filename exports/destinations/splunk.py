@@ -15,6 +15,8 @@ old default ``max_content_length`` is 1 MB), with ``Authorization: Splunk
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from exports.destinations.base import Batch
 from exports.destinations.http import (
     HttpDestination,
@@ -60,7 +62,7 @@ class SplunkDestination(HttpDestination):
             "Content-Type": "application/json",
         }
 
-    def requests_for(self, batch: Batch) -> list[Request]:
+    def requests_for(self, batch: Batch) -> Iterator[Request]:
         url, headers = collector_url(self.location), self._headers()
         encoded = (json_bytes(self.event(row)) for row in batch.rows)
         return requests_of(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Iterator
 
 from exports.destinations.base import Batch
 from exports.destinations.http import (
@@ -60,7 +61,7 @@ class WebhookDestination(HttpDestination):
             event_count=request.event_count,
         )
 
-    def requests_for(self, batch: Batch) -> list[Request]:
+    def requests_for(self, batch: Batch) -> Iterator[Request]:
         encoded = (json_bytes(row.spec()) for row in batch.rows)
         return requests_of(
             encoded,

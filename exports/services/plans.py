@@ -3,8 +3,12 @@
 A crash's planned range is re-cut with its recorded selection, then a
 replayed object is sent again, then new events after the cursor, below the
 commit horizon, up to where the UTC day of ``created_at`` changes (one
-object = one day). A new range is recorded as ``ExportState.planned_to``
-(with its selection) before it is rendered. The selection carries what the
+object = one day) for a destination that stores files; an HTTP destination
+(``wants_file`` False) has no partitions, so its ranges are simply up to
+``AUDITSITE_EXPORT_OBJECT_EVENTS`` events (whole requests, fewer commits),
+read with their JSON columns as the database's text (``exports.rows``).
+A new range is recorded as ``ExportState.planned_to`` (with its selection)
+before it is rendered. The selection carries what the
 writer needs beyond the rows (``with_inputs``), so rendering reads nothing.
 """
 
@@ -44,13 +48,19 @@ class Step:
         return self.selection["format"]
 
 
-def next_step(lease: Lease) -> Step | None:
-    """The next object: crash recovery, then replay, then new events."""
+def next_step(lease: Lease, *, wants_file: bool = True) -> Step | None:
+    """The next object: crash recovery, then replay, then new events.
+
+    ``wants_file``: the destination's (``exports.destinations.base``).
+    """
     location, state = lease.location, lease.state
     if state.planned_to:
         selection = state.planned_selection or lease.selection
         rows = export_rows_between(
-            selection=selection, after=state.cursor, up_to=state.planned_to
+            selection=selection,
+            after=state.cursor,
+            up_to=state.planned_to,
+            json_text=not wants_file,
         )
         return Step(
             kind=StepKind.RECUT,
@@ -70,7 +80,10 @@ def next_step(lease: Lease) -> Step | None:
         if obj is not None and obj.position_to <= state.cursor:
             selection = obj.selection or lease.selection
             rows = export_rows_between(
-                selection=selection, after=obj.position_from, up_to=obj.position_to
+                selection=selection,
+                after=obj.position_from,
+                up_to=obj.position_to,
+                json_text=not wants_file,
             )
             return Step(
                 kind=StepKind.REPLAY,
@@ -82,20 +95,23 @@ def next_step(lease: Lease) -> Step | None:
             )
         ExportState.objects.filter(pk=location.pk).update(replay_from="")
         state.replay_from = ""
-    step = plan_new(lease, after=state.cursor)
+    step = plan_new(lease, after=state.cursor, wants_file=wants_file)
     if step is None or not plan_record(lease, step):
         return None
     return step
 
 
-def plan_new(lease: Lease, *, after: str) -> Step | None:
-    """New events after ``after`` (not recorded yet): one day, below the horizon."""
+def plan_new(lease: Lease, *, after: str, wants_file: bool = True) -> Step | None:
+    """New events after ``after`` (not recorded yet), below the horizon: one
+    day of them for a destination that stores files (``wants_file``)."""
     selection = lease.selection
     rows = export_rows_of_one_day(
         selection=selection,
         after=after,
         horizon=lease.horizon,
         limit=settings.AUDITSITE_EXPORT_OBJECT_EVENTS,
+        by_day=wants_file,
+        json_text=not wants_file,
     )
     if not rows:
         return None

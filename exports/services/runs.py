@@ -9,8 +9,9 @@ A run's walk, each room once and back only to commit:
    range left by a crash (re-cut with its recorded selection), else a
    replayed object, else new events after the cursor, below the commit
    horizon, cut where the UTC day of ``created_at`` changes (one object =
-   one day). A new range is recorded as ``planned_to`` before anything is
-   written.
+   one day) for an object store; an HTTP destination's ranges are up to
+   ``AUDITSITE_EXPORT_OBJECT_EVENTS`` events, whatever their days. A new
+   range is recorded as ``planned_to`` before anything is written.
 3. **Render** it as the destination sends it: an object store
    (``wants_file``) gets the file in the recorded format (``audit.formats``,
    pure: what a writer needs beyond the rows, such as the CSV description
@@ -29,7 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -184,9 +185,10 @@ def export_location_run(*, location_id, worker: str | None = None) -> ExportRun 
     """Deliver a location's pending objects (a replay first); None if busy.
 
     Writes up to ``AUDITSITE_EXPORT_MAX_OBJECTS_PER_RUN`` objects. While one
-    object is being delivered, the next range is read and rendered, so the
-    database and the destination work at once (it is recorded as planned
-    in the transaction that commits the previous one). A failed delivery
+    object is being delivered, the next is rendered and the range after it
+    read, so the database, the compression and the destination work at once
+    (a range read ahead is recorded as planned in the transaction that
+    commits the object before it). A failed delivery
     fails the run (the next run re-cuts the same range); a permission error, or
     ``AUDITSITE_EXPORT_ERROR_AFTER`` failures in a row, marks the location in
     error until a run succeeds. The cursor only moves with a delivered object.
@@ -197,6 +199,21 @@ def export_location_run(*, location_id, worker: str | None = None) -> ExportRun 
         return None
     _, failure = run_look(opened)
     return run_close(opened, failure)
+
+
+@dataclass(frozen=True)
+class _Pools:
+    """A run's two worker threads: one renders, one delivers."""
+
+    render: ThreadPoolExecutor
+    deliver: ThreadPoolExecutor
+
+    def shutdown(self) -> None:
+        # Their threads never touch the database (formats are pure,
+        # destinations read what they need on the run's thread): nothing to
+        # close but the threads.
+        self.render.shutdown(wait=True)
+        self.deliver.shutdown(wait=True)
 
 
 @dataclass
@@ -212,7 +229,7 @@ class OpenRun:
 
     lease: Lease
     destination: object
-    pool: ThreadPoolExecutor
+    pools: _Pools
     looks: int = 0
 
 
@@ -226,8 +243,11 @@ def run_open(*, location_id, worker: str | None = None) -> OpenRun | None:
     except Exception as exc:  # recorded on the run, then raised for the worker log
         _run_finish(lease, DeliveryResult.failed(repr(exc), retryable=True))
         raise
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-deliver")
-    return OpenRun(lease=lease, destination=destination, pool=pool)
+    pools = _Pools(
+        render=ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-render"),
+        deliver=ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-deliver"),
+    )
+    return OpenRun(lease=lease, destination=destination, pools=pools)
 
 
 def run_look(opened: OpenRun) -> tuple[int, DeliveryResult | None]:
@@ -241,18 +261,16 @@ def run_look(opened: OpenRun) -> tuple[int, DeliveryResult | None]:
         opened.lease.horizon_refresh()
     opened.looks += 1
     try:
-        return _walk(opened.lease, opened.destination, opened.pool)
+        return _walk(opened.lease, opened.destination, opened.pools)
     except Exception as exc:  # recorded on the run, then raised for the worker log
-        opened.pool.shutdown(wait=True)
+        opened.pools.shutdown()
         _run_finish(opened.lease, DeliveryResult.failed(repr(exc), retryable=True))
         raise
 
 
 def run_close(opened: OpenRun, failure: DeliveryResult | None) -> ExportRun:
     """Record how the run ended, release the lease, write a completed hour's digest."""
-    # The delivery thread never touches the database (formats are pure,
-    # destinations read what they need on this thread): nothing to close.
-    opened.pool.shutdown(wait=True)
+    opened.pools.shutdown()
     run = _run_finish(opened.lease, failure)
     _digests_after(opened.lease)
     return run
@@ -265,54 +283,70 @@ def _digests_after(lease: Lease) -> None:
     digests_after_run(location=lease.location)
 
 
-def _walk(lease: Lease, destination, pool) -> tuple[int, DeliveryResult | None]:
+def _walk(
+    lease: Lease, destination, pools: _Pools
+) -> tuple[int, DeliveryResult | None]:
     """Plan, render, deliver and commit objects: (objects written, the failure).
 
-    One object is rendered and delivered on the pool's thread while this one
-    reads the next new range: the compression, the PUT and the database's
-    own work run beside the Python that decodes rows (the read waits on the
-    database and the render's gzip/pyarrow work release the GIL).
+    Three ranges are in hand at once: while one object is delivered (the
+    PUT or the POSTs), the next one is rendered on the render thread (for
+    a file: its lines, then gzip or pyarrow, which release the GIL) and
+    this thread reads the one after it (waiting on the database). Objects
+    are still delivered and committed one at a time, in order; a range
+    read or rendered ahead of a failed delivery is only dropped (nothing of
+    it was written, and it was not recorded as planned).
     """
+    wants_file = destination.wants_file
+    location = lease.location
+    step = next_step(lease, wants_file=wants_file)
+    rendering: Future[Batch] | None = None  # of ``step``, when started ahead
     written = 0
-    step = next_step(lease)
     for _ in range(settings.AUDITSITE_EXPORT_MAX_OBJECTS_PER_RUN):
         if step is None:
             return written, None
         if not step.rows:
             # Nothing left in a planned range (only if events were purged).
-            ExportState.objects.filter(pk=lease.location.pk).update(
+            ExportState.objects.filter(pk=location.pk).update(
                 planned_to="", planned_selection={}
             )
             lease.state.planned_to = ""
-            step = next_step(lease)
+            step, rendering = next_step(lease, wants_file=wants_file), None
             continue
-        delivery = pool.submit(_render_and_deliver, lease.location, destination, step)
-        following = None
+        if rendering is None:
+            rendering = pools.render.submit(_render, location, step, file=wants_file)
+        delivery = pools.deliver.submit(_deliver_rendered, destination, step, rendering)
+        following, following_rendering = None, None
         if step.kind is StepKind.NEW:
-            following = plan_new(lease, after=step.position_to)
+            following = plan_new(lease, after=step.position_to, wants_file=wants_file)
+            if following is not None:
+                following_rendering = pools.render.submit(
+                    _render, location, following, file=wants_file
+                )
         batch, result = delivery.result()
         if not result.ok:
             return written, result
         if not _commit(lease, step, result, batch, following):
-            logger.info("export %s: another worker moved on", lease.location.pk)
+            logger.info("export %s: another worker moved on", location.pk)
             lease.superseded = True
             return written, None
         written += 1
-        if following is None and step.kind is StepKind.NEW:
-            if not lease.state.replay_from:
-                # Nothing new below this look's horizon after the cursor (the
-                # read beside the delivery said so, and the horizon is fixed
-                # for the look): no second read. The next look reads again.
-                return written, None
-        step = following if following is not None else next_step(lease)
+        if following is not None:
+            step, rendering = following, following_rendering
+        elif step.kind is StepKind.NEW and not lease.state.replay_from:
+            # Nothing new below this look's horizon after the cursor (the
+            # read beside the delivery said so, and the horizon is fixed for
+            # the look): no second read. The next look reads again.
+            return written, None
+        else:
+            step, rendering = next_step(lease, wants_file=wants_file), None
     return written, None
 
 
-def _render_and_deliver(
-    location: ExportLocation, destination, step: Step
+def _deliver_rendered(
+    destination, step: Step, rendering: Future[Batch]
 ) -> tuple[Batch, DeliveryResult]:
-    """Steps 3 and 4 for one object (on the delivery thread, no database)."""
-    batch = _render(location, step, file=destination.wants_file)
+    """Step 4 for one object once it is rendered (delivery thread, no database)."""
+    batch = rendering.result()
     return batch, _deliver(destination, step, batch)
 
 

@@ -1,5 +1,6 @@
 """Export formats: the one CSV column set, format versions, Parquet, OCSF."""
 
+import gzip
 import hashlib
 import io
 from datetime import UTC, date, datetime
@@ -25,7 +26,7 @@ def test_new_ranges_record_the_format_version(make_location):
     """The selection of a new range names the writer version it was cut with."""
     location = make_location(file_format="csv")
     selection = export_selection(location=location)
-    assert selection["format_version"] == formats.FORMAT_VERSION == 2
+    assert selection["format_version"] == formats.FORMAT_VERSION == 3
 
 
 def test_location_csv_has_the_one_csv_column_set(make_location, aws):
@@ -77,6 +78,70 @@ def test_old_csv_range_replays_byte_identical(make_location, aws, monkeypatch):
     services.export_location_run(location_id=location.pk)
     new_body = next(v for k, v in bucket_objects(aws).items() if k != key)
     assert new_body.decode().split("\r\n", 1)[0].endswith(",category,description")
+
+
+def test_version_2_ndjson_range_replays_byte_identical(make_location, aws, monkeypatch):
+    """An ndjson.gz range cut with writer version 2 (the standard library's
+    JSON) replays with its bytes; a new range is written by version 3."""
+    location = make_location(file_format="ndjson.gz")
+    data = {"UserCreated": {"name": "Ada", "ratio": 0.00001, "n": [1, 2]}}
+    AuditEventFactory(created_at=WHEN, event_data=data)
+
+    def version_2(**kwargs):
+        return {**export_selection(**kwargs), "format_version": 2}
+
+    with monkeypatch.context() as patch:
+        patch.setattr(leases, "export_selection", version_2)
+        services.export_location_run(location_id=location.pk)
+    [(key, old_body)] = bucket_objects(aws).items()
+    assert b'"ratio":1e-05' in gzip.decompress(old_body)
+    obj = ExportObject.objects.get()
+    aws.delete_object(Bucket="customer-audit", Key=key)
+    services.export_location_replay(
+        actor=Actor.system(), location=location, since=date(2025, 4, 1)
+    )
+    services.export_location_run(location_id=location.pk)
+    assert bucket_objects(aws) == {key: old_body}
+    assert hashlib.sha256(old_body).hexdigest() == obj.sha256
+
+    AuditEventFactory(created_at=WHEN, event_data=data)
+    services.export_location_run(location_id=location.pk)
+    new_body = next(v for k, v in bucket_objects(aws).items() if k != key)
+    [old_record] = formats.parse("ndjson.gz", old_body)
+    [new_record] = formats.parse("ndjson.gz", new_body)
+    assert new_record["event_data"] == old_record["event_data"] == data
+    assert new_record.keys() == old_record.keys()
+    new_obj = ExportObject.objects.exclude(pk=obj.pk).get()
+    assert new_obj.selection["format_version"] == 3
+    assert hashlib.sha256(new_body).hexdigest() == new_obj.sha256
+
+
+def test_version_3_ndjson_passes_the_stored_json_through(make_location, aws):
+    """ndjson.gz from version 3 embeds the JSON columns as the database
+    stores them (nothing decoded and encoded again), the same on a re-cut."""
+    location = make_location(file_format="ndjson.gz")
+    big = 2**70  # beyond orjson's integers: passed through all the same
+    event = AuditEventFactory(
+        created_at=WHEN,
+        event_data={"UserCreated": {"big": big, "text": "é\u2028\n"}},
+        caused_by_metadata={"email": "ada@example.com"},
+    )
+    services.export_location_run(location_id=location.pk)
+    [body] = bucket_objects(aws).values()
+    [record] = formats.parse("ndjson.gz", body)
+    assert record["id"] == str(event.uuid)
+    assert record["event_data"] == {"UserCreated": {"big": big, "text": "é\u2028\n"}}
+    assert record["caused_by_metadata"] == {"email": "ada@example.com"}
+    assert record["impersonator_metadata"] is None
+    assert record["created_at"] == int(WHEN.timestamp())
+    obj = ExportObject.objects.get()
+    again = formats.render_selection(
+        obj.selection,
+        export_rows_between(
+            selection=obj.selection, after=obj.position_from, up_to=obj.position_to
+        ),
+    )
+    assert again == body
 
 
 def test_parquet_typed_columns_and_same_bytes(make_location, aws):

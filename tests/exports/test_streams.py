@@ -137,6 +137,24 @@ def test_http_streams_render_no_file(db, kind, receiver, org, monkeypatch):
     assert (obj.request_count, obj.size_bytes) == (1, len(request.raw))
 
 
+def test_stream_ranges_are_not_cut_by_day(db, kind, receiver, org):
+    """Events of three UTC days go out as whole requests in one range (an
+    HTTP receiver has no day partitions), each event once."""
+    location = _stream(kind, receiver, verify=False)
+    start = timezone.now().replace(hour=12) - timedelta(days=3)
+    for day in range(3):
+        AuditEventFactory.create_batch(
+            400, org_id=org.pk, org_name=org.name, created_at=start + timedelta(day)
+        )
+    run = services.export_location_run(location_id=location.pk)
+    assert run.status == ExportRun.Status.SUCCESS and run.events == 1200
+    assert receiver.violations == []
+    assert sorted(receiver.event_ids()) == _all_ids()
+    assert [len(r.records) for r in receiver.received] == [1000, 200]
+    [obj] = ExportObject.objects.filter(location=location)
+    assert (obj.event_count, obj.request_count) == (1200, 2)
+
+
 def test_datadog_entry_fields(db, org):
     """ddsource, service, ddtags with type/category/org, ms timestamp, the event."""
     with DatadogReceiver(SECRET) as receiver:
