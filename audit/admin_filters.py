@@ -72,8 +72,12 @@ class CreatedBeforeFilter(InputFilter):
 
 
 class EventTypeFilter(admin.SimpleListFilter):
-    """One event type by link, or several with `?event_type=A,B`."""
+    """One event type by link, or several with `?event_type=A,B`.
 
+    A link per catalog type: its template writes them in one Python loop.
+    """
+
+    template = "admin/audit/list_filter.html"
     title = "event type"
     parameter_name = "event_type"
 

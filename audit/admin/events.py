@@ -69,7 +69,9 @@ class AuditEventChangeList(ChangeList):
 
     Each row links its two link columns to its change page: the URL is
     reversed once per page and the row's key put in it, instead of a
-    ``reverse`` per link (a third of the list's rendering).
+    ``reverse`` per link (a third of the list's rendering). The rows
+    themselves are written by ``audit.admin.result_rows`` (the list's
+    template uses ``audit_result_list``).
     """
 
     PK_PLACEHOLDER = "__pk__"
@@ -81,7 +83,8 @@ class AuditEventChangeList(ChangeList):
             event.description_text = descriptions[event.seq]
 
     @cached_property
-    def _change_url_parts(self) -> tuple[str, str]:
+    def change_url_parts(self) -> tuple[str, str]:
+        """The change page's URL before and after the row's (quoted) key."""
         url = reverse(
             f"admin:{self.opts.app_label}_{self.opts.model_name}_change",
             args=(self.PK_PLACEHOLDER,),
@@ -91,7 +94,7 @@ class AuditEventChangeList(ChangeList):
         return head, tail
 
     def url_for_result(self, result) -> str:
-        head, tail = self._change_url_parts
+        head, tail = self.change_url_parts
         return f"{head}{quote(getattr(result, self.pk_attname))}{tail}"
 
 
