@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from audit.filters import AuditEventFilter
-from audit.selectors import event_type_choices
+from audit.selectors import event_catalog
 
 IGNORED_PARAMS = {"p", "e", "all"}
 
@@ -82,7 +82,9 @@ class EventTypeFilter(admin.SimpleListFilter):
     parameter_name = "event_type"
 
     def lookups(self, request, model_admin):
-        return event_type_choices(include_operator=True)
+        # The change list describes its rows with the same catalog read.
+        self.catalog = event_catalog()
+        return self.catalog.choices(include_operator=True)
 
     def queryset(self, request, queryset):
         value = self.value()

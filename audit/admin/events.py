@@ -78,7 +78,12 @@ class AuditEventChangeList(ChangeList):
 
     def get_results(self, request):
         super().get_results(request)
-        descriptions = event_describe_many(self.result_list)
+        catalogs = [
+            spec.catalog for spec in self.filter_specs if hasattr(spec, "catalog")
+        ]
+        descriptions = event_describe_many(
+            self.result_list, templates=catalogs[0].templates if catalogs else None
+        )
         for event in self.result_list:
             event.description_text = descriptions[event.seq]
 

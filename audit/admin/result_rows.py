@@ -28,8 +28,8 @@ from django.contrib.admin.utils import display_for_value, quote
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.urls import NoReverseMatch
-from django.utils import timezone
-from django.utils.formats import localize
+from django.utils import dateformat, timezone
+from django.utils.formats import get_format, localize
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -65,10 +65,16 @@ def _text_field_show(empty):
 
 
 def _datetime_field_show(empty):
+    # ``localize`` of a datetime, with the format looked up once a page.
+    datetime_format = get_format("DATETIME_FORMAT")
+
     def show(value):
         if value in models.Field.empty_values:
             return empty
-        return localize(timezone.template_localtime(value))
+        local = timezone.template_localtime(value)
+        if not isinstance(local, datetime.datetime):
+            return localize(local)
+        return dateformat.format(local, datetime_format)
 
     return show
 
