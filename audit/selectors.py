@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.core.exceptions import PermissionDenied
@@ -42,6 +43,36 @@ def event_type_choices(*, include_operator: bool = False) -> list[tuple[str, str
     return list(types.values_list("event_type", "name"))
 
 
+@dataclass(frozen=True)
+class EventCatalog:
+    """The catalog as one page needs it: description templates and filter choices."""
+
+    templates: dict[str, str]
+    # (event_type, readable name, category), ordered by name in the database.
+    types: list[tuple[str, str, str]]
+
+    def choices(self, *, include_operator: bool = False) -> list[tuple[str, str]]:
+        """``event_type_choices`` from the rows already read."""
+        return [
+            (event_type, name)
+            for event_type, name, category in self.types
+            if include_operator or category != OPERATOR
+        ]
+
+
+def event_catalog() -> EventCatalog:
+    """``event_type_templates`` and ``event_type_choices`` with one query."""
+    templates = {key: entry["template"] for key, entry in BUILTIN_BY_TYPE.items()}
+    types = []
+    rows = EventType.objects.order_by("name").values_list(
+        "event_type", "name", "category", "template"
+    )
+    for event_type, name, category, template in rows:
+        templates[event_type] = template
+        types.append((event_type, name, category))
+    return EventCatalog(templates=templates, types=types)
+
+
 def audit_settings_load() -> AuditSettings:
     """The one global audit log settings row (made with its defaults if missing)."""
     row, _ = AuditSettings.objects.get_or_create(pk=1)
@@ -53,9 +84,14 @@ def event_description(event: AuditEvent) -> str:
     return event.description(event_type_templates().get(event.event_type))
 
 
-def event_describe_many(events) -> dict[int, str]:
-    """Descriptions for a page of events, with one catalog query."""
-    templates = event_type_templates()
+def event_describe_many(events, *, templates=None) -> dict[int, str]:
+    """Descriptions for a page of events, with one catalog query.
+
+    ``templates`` (from ``event_catalog``) saves the query when the caller
+    has read the catalog already.
+    """
+    if templates is None:
+        templates = event_type_templates()
     return {
         event.seq: event.description(templates.get(event.event_type))
         for event in events
@@ -143,6 +179,18 @@ def org_for_viewer(
     if org is None:
         raise PermissionDenied("You cannot view this organization's audit log.")
     return org
+
+
+def org_for_viewer_among(viewable: list[Organization], *, slug: str) -> Organization:
+    """``org_for_viewer`` from the list ``orgs_for_viewer`` already returned.
+
+    A page that shows the viewer's orgs anyway (the org switcher) reads them
+    once; the answer for an unknown or forbidden slug is the same refusal.
+    """
+    for org in viewable:
+        if org.slug == slug:
+            return org
+    raise PermissionDenied("You cannot view this organization's audit log.")
 
 
 def orgs_for_member_manager(*, user) -> QuerySet[Organization]:

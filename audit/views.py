@@ -63,10 +63,14 @@ def in_viewer_zone(view):
 
 
 def nav_context(
-    request: HttpRequest, org=None, active: str = "", settings=None
+    request: HttpRequest, org=None, active: str = "", settings=None, viewable=None
 ) -> dict:
-    """What ``base.html`` needs: the org switcher, the org's tabs, the zone."""
-    viewable = list(selectors.orgs_for_viewer(user=request.user, settings=settings))
+    """What ``base.html`` needs: the org switcher, the org's tabs, the zone.
+
+    ``viewable`` is ``orgs_for_viewer``'s list when the view has read it.
+    """
+    if viewable is None:
+        viewable = list(selectors.orgs_for_viewer(user=request.user, settings=settings))
     return {
         "org": org,
         "active": active,
@@ -123,12 +127,17 @@ def _filtered(request: HttpRequest, org, settings: AuditSettings):
 def audit_log(request: HttpRequest, slug: str) -> HttpResponse:
     """An org's audit log: filters, a chart per day and a keyset-paged table."""
     settings = audit_settings_load()
-    org = selectors.org_for_viewer(user=request.user, slug=slug, settings=settings)
+    # The org switcher lists the viewer's orgs: one query finds the org too.
+    viewable = list(selectors.orgs_for_viewer(user=request.user, settings=settings))
+    org = selectors.org_for_viewer_among(viewable, slug=slug)
     filterset, events = _filtered(request, org, settings)
     page = keyset_page(
         events, before=request.GET.get("before"), after=request.GET.get("after")
     )
-    descriptions = selectors.event_describe_many(page.events)
+    catalog = selectors.event_catalog()
+    descriptions = selectors.event_describe_many(
+        page.events, templates=catalog.templates
+    )
     rows = [(event, descriptions[event.seq]) for event in page.events]
     zone = viewer_zone(request.user)
     data = filterset.form.cleaned_data if filterset.is_bound else {}
@@ -148,7 +157,7 @@ def audit_log(request: HttpRequest, slug: str) -> HttpResponse:
     params = filterset.active_params() if filterset.is_bound else {}
     query = urlencode(params, doseq=True)
     current = {name: request.GET.get(name, "") for name in filterset.CUSTOMER_FILTERS}
-    event_types = selectors.event_type_choices()
+    event_types = catalog.choices()
     # Several types come as a repeated parameter (the multi-select) or
     # comma-separated (a hand-written URL); both select the same options.
     selected_types = [
@@ -158,7 +167,7 @@ def audit_log(request: HttpRequest, slug: str) -> HttpResponse:
         if value.strip()
     ]
     context = {
-        **nav_context(request, org, "log", settings),
+        **nav_context(request, org, "log", settings, viewable),
         "filterset": filterset,
         "form": filterset.form,
         "rows": rows,

@@ -69,19 +69,27 @@ class AuditEventChangeList(ChangeList):
 
     Each row links its two link columns to its change page: the URL is
     reversed once per page and the row's key put in it, instead of a
-    ``reverse`` per link (a third of the list's rendering).
+    ``reverse`` per link (a third of the list's rendering). The rows
+    themselves are written by ``audit.admin.result_rows`` (the list's
+    template uses ``audit_result_list``).
     """
 
     PK_PLACEHOLDER = "__pk__"
 
     def get_results(self, request):
         super().get_results(request)
-        descriptions = event_describe_many(self.result_list)
+        catalogs = [
+            spec.catalog for spec in self.filter_specs if hasattr(spec, "catalog")
+        ]
+        descriptions = event_describe_many(
+            self.result_list, templates=catalogs[0].templates if catalogs else None
+        )
         for event in self.result_list:
             event.description_text = descriptions[event.seq]
 
     @cached_property
-    def _change_url_parts(self) -> tuple[str, str]:
+    def change_url_parts(self) -> tuple[str, str]:
+        """The change page's URL before and after the row's (quoted) key."""
         url = reverse(
             f"admin:{self.opts.app_label}_{self.opts.model_name}_change",
             args=(self.PK_PLACEHOLDER,),
@@ -91,7 +99,7 @@ class AuditEventChangeList(ChangeList):
         return head, tail
 
     def url_for_result(self, result) -> str:
-        head, tail = self._change_url_parts
+        head, tail = self.change_url_parts
         return f"{head}{quote(getattr(result, self.pk_attname))}{tail}"
 
 

@@ -167,3 +167,22 @@ def test_an_unknown_constant_fails():
     assert T.UserCreated == "UserCreated"
     with pytest.raises(AttributeError):
         T.UserCreatd  # noqa: B018
+
+
+@pytest.mark.django_db
+def test_one_catalog_read_gives_what_the_two_selectors_give():
+    """The page's one catalog query yields the same templates and choices."""
+    from audit import selectors
+
+    EventType.objects.create(
+        event_type="ZetaThing", name="aardvark thing", category="org", template="z"
+    )
+    EventType.objects.filter(event_type="UserCreated").update(template="custom")
+    catalog = selectors.event_catalog()
+    assert catalog.templates == selectors.event_type_templates()
+    assert catalog.templates["UserCreated"] == "custom"
+    assert catalog.choices() == selectors.event_type_choices()
+    assert catalog.choices(include_operator=True) == selectors.event_type_choices(
+        include_operator=True
+    )
+    assert len(catalog.choices(include_operator=True)) > len(catalog.choices())
