@@ -31,10 +31,6 @@ def pytest_collection_modifyitems(items):
     the rows data migrations made (the event catalog, roles, permissions, the
     settings row) and break the tests after it; and mixing flushed and
     serialized tests collides on content types. So all of them restore.
-
-    Browser tests run last (in each xdist worker too): they share one
-    Chromium (``_chromium``), whose Playwright loop, once started, would make
-    Django refuse database calls in any test after it.
     """
     for item in items:
         marker = item.get_closest_marker("django_db")
@@ -48,7 +44,6 @@ def pytest_collection_modifyitems(items):
         kwargs.update(transaction=True, serialized_rollback=True)
         args = marker.args if marker else ()
         item.add_marker(pytest.mark.django_db(*args, **kwargs), append=False)
-    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
 
 
 @pytest.fixture(scope="session")
@@ -190,7 +185,6 @@ class CspWatchedBrowser:
     def __init__(self, browser):
         self._browser = browser
         self.violations: list[str] = []
-        self._contexts = []
 
     def __getattr__(self, name):
         return getattr(self._browser, name)
@@ -198,20 +192,12 @@ class CspWatchedBrowser:
     def new_page(self, **kwargs):
         page = self._browser.new_page(**kwargs)
         page.context.on("console", self._console)
-        self._contexts.append(page.context)
         return page
 
     def new_context(self, **kwargs):
         context = self._browser.new_context(**kwargs)
         context.on("console", self._console)
-        self._contexts.append(context)
         return context
-
-    def close(self):
-        """Close every context (and so every page) made through this wrapper."""
-        for context in self._contexts:
-            context.close()
-        self._contexts.clear()
 
     def _console(self, message):
         if "Content Security Policy" in message.text:
@@ -219,31 +205,19 @@ class CspWatchedBrowser:
             self.violations.append(f"{where}: {message.text}")
 
 
-@pytest.fixture(scope="session")
-def _chromium():
-    """Debian's Chromium (never downloaded), launched once for all browser tests.
-
-    Playwright's sync API marks its event loop as running in this thread for
-    as long as it lives, and Django then refuses synchronous database calls:
-    DJANGO_ALLOW_ASYNC_UNSAFE stays set until it stops. Browser tests run
-    last (``pytest_collection_modifyitems``), so no other test runs with it.
-    """
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        with sync_api.sync_playwright() as playwright:
-            launched = playwright.chromium.launch(
-                executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-            )
-            yield launched
-            launched.close()
-
-
 @pytest.fixture
-def browser(_chromium):
-    """The shared Chromium, watched for this test alone: the test fails on any
-    CSP violation its pages logged, and its pages are closed when it ends."""
-    watched = CspWatchedBrowser(_chromium)
-    yield watched
-    watched.close()
+def browser(monkeypatch):
+    """Debian's Chromium (never downloaded); the test fails on any CSP
+    violation any of its pages logged."""
+    # Playwright's sync API runs an event loop in this thread; the test's own
+    # database setup is synchronous and safe.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        watched = CspWatchedBrowser(launched)
+        yield watched
+        launched.close()
     assert watched.violations == [], "CSP violations in the browser console"
