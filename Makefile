@@ -30,16 +30,18 @@ run: demo
 	@echo "auditsite on http://127.0.0.1:$(PORT)/  (admin: http://127.0.0.1:$(PORT)/admin/)"
 	$(BIN)/python manage.py devserver --port $(PORT)
 
-## Lint and run every test (SQLite by default; DATABASE_URL=postgres://... for PostgreSQL).
+## Lint and run every test (SQLite by default; DATABASE_URL=postgres://... for PostgreSQL),
+## in TEST_WORKERS pytest-xdist processes, each with its own test database.
+TEST_WORKERS ?= 2
 test: setup browser-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
-## The suite against the local PostgreSQL (what CI runs second).
+## The suite against the local PostgreSQL (what CI runs beside `make test`).
 test-postgres: setup
-	DATABASE_URL=postgres://postgres@127.0.0.1:5432/test $(BIN)/pytest
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/test $(BIN)/pytest -n $(TEST_WORKERS)
 
 ## Headless Chromium for browser tests, from Debian (never downloaded by Playwright).
 browser-deps:

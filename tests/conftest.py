@@ -10,6 +10,20 @@ from audit.services import Actor
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
 
 
+def pytest_configure(config):
+    """A fast password hasher first: PBKDF2's cost is for production, not tests.
+
+    Every ``UserFactory`` user and every sign-in hashes a password; the
+    default hashers stay listed after it, so any stored hash still verifies.
+    """
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        *settings.PASSWORD_HASHERS,
+    ]
+
+
 def pytest_collection_modifyitems(items):
     """Every transactional test restores the database it found (serialized_rollback).
 

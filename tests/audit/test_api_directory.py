@@ -324,7 +324,12 @@ def test_a_member_twice_is_409(api_client, org):
 
 @pytest.mark.parametrize(
     ("user_id", "message"),
-    [(str(uuid.uuid4()), "no user has this id"), ("nope", "must be a UUID string")],
+    # A fixed id no user has (ids are random uuid4s): every xdist worker must
+    # collect the same test names.
+    [
+        ("6f1c2a7e-9b3d-4c5e-8a1f-2d3e4b5c6a7f", "no user has this id"),
+        ("nope", "must be a UUID string"),
+    ],
 )
 def test_an_unknown_user_member_is_400(api_client, org, user_id, message):
     """A member naming no user, or a malformed id, is a 400 on user_id."""

@@ -1,16 +1,21 @@
 """The API keys and log streams pages in headless Chromium, desktop and phone."""
 
+import os
+
 import pytest
 
 from audit.org_apikeys import org_api_key_create
 from audit.services import Actor
 from exports.services.org_streams import org_stream_create
-from tests.audit.test_browser import PASSWORD, screenshot, sign_in
+from tests.audit.test_browser import CHROMIUM, PASSWORD, screenshot, sign_in
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.skipif(
+        not os.path.exists(CHROMIUM), reason=f"needs Debian's chromium at {CHROMIUM}"
+    ),
 ]
 
 

@@ -95,7 +95,7 @@ def s3_client(endpoint_url: str):
     )
 
 
-def wait_for(predicate, *, timeout: float, interval: float = 0.5):
+def wait_for(predicate, *, timeout: float, interval: float = 0.2):
     """Poll ``predicate`` until it returns something truthy (or time is up)."""
     deadline = time.monotonic() + timeout
     while True:

@@ -12,14 +12,9 @@ from django_q.models import Schedule, Success
 from audit.models import Role
 from tests.exports.e2e_support import manage_py, stop, wait_for
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
+from tests.workers import free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _listening(port: int) -> bool:
@@ -48,7 +43,7 @@ def test_devserver_console_is_quiet_while_idle_and_on_a_403(tmp_path):
         minutes=1,
         next_run=timezone.now(),
     )
-    port = _free_port()
+    port = free_port()
     log_path = tmp_path / "devserver.log"
     with log_path.open("wb") as log:
         server = manage_py(
@@ -70,7 +65,6 @@ def test_devserver_console_is_quiet_while_idle_and_on_a_403(tmp_path):
                     .exists()
                 ),
                 timeout=75,
-                interval=1,
             )
             assert ran, log_path.read_text()
             time.sleep(1)

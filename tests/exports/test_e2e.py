@@ -100,7 +100,6 @@ def test_qcluster_delivers_continuous_location_once(
                 >= EVENTS
             ),
             timeout=60,
-            interval=1,
         )
     finally:
         stop(cluster)

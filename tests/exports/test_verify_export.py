@@ -2,7 +2,6 @@
 import base64
 import json
 import os
-import socket
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -22,6 +21,7 @@ from tests.exports.digest_fixtures import (  # noqa: F401 (fixtures)
     location,
     s3,
 )
+from tests.workers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -208,20 +208,15 @@ def test_date_range_checks_only_digests_in_range(exported, s3):
     assert not _verify(s3, start=T0, end=start).ok
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def moto_server():
     from moto.server import ThreadedMotoServer
 
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
+    # Port 0: the server binds a port the kernel picks, no race for it.
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
     server.start()
-    yield f"http://127.0.0.1:{port}"
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
     server.stop()
 
 
@@ -290,7 +285,7 @@ def test_standalone_script_agrees(moto_server, location, monkeypatch):
     assert len(refused.stderr.strip().splitlines()) == 1
     assert "no AWS credentials found" in refused.stderr
     assert "Traceback" not in refused.stderr
-    closed = run(*to, endpoint=f"http://127.0.0.1:{_free_port()}", env=bare)
+    closed = run(*to, endpoint=f"http://127.0.0.1:{free_port()}", env=bare)
     assert closed.returncode == 3 and len(closed.stderr.strip().splitlines()) == 1
     # A bucket that allows anonymous reads verifies without credentials.
     public_read = {
