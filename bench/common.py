@@ -7,12 +7,14 @@ migrate it and seed it with `seed_demo` until it holds enough events.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -223,3 +225,27 @@ def erase_bench_locations(prefix: str = "bench-") -> None:
     ExportObject.objects.filter(location__in=old).delete()
     ExportRun.objects.filter(location__in=old).delete()
     old.delete()
+
+
+def api_event_post(api: str, raw_key: str, ident: str, user_id: str) -> None:
+    """POST one ``UserMetadataChanged`` event with id ``ident`` about
+    ``user_id`` to the ingestion API at ``api``; raises ``OSError`` if it
+    is not answered with a success."""
+    body = json.dumps(
+        {
+            "id": ident,
+            "user_id": user_id,
+            "event_type": "UserMetadataChanged",
+            "event_data": {"UserMetadataChanged": {"bench": True}},
+        }
+    ).encode()
+    request = urllib.request.Request(
+        f"{api}/api/v1/events/",
+        data=body,
+        headers={
+            "Authorization": f"Bearer {raw_key}",
+            "Content-Type": "application/json",
+        },
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+        response.read()

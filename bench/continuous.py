@@ -44,7 +44,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 import uuid
 from bisect import bisect_left
 from datetime import timedelta
@@ -53,6 +52,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (  # noqa: E402
     ROOT,
+    api_event_post,
     django_on,
     erase_bench_locations,
     percentile,
@@ -183,25 +183,8 @@ def _post_events(api: str, raw_key: str, user_id: str, rate: float, seconds: int
     errors: list[str] = []
 
     def post(ident: str) -> None:
-        body = json.dumps(
-            {
-                "id": ident,
-                "user_id": user_id,
-                "event_type": "UserMetadataChanged",
-                "event_data": {"UserMetadataChanged": {"bench": True}},
-            }
-        ).encode()
-        request = urllib.request.Request(
-            f"{api}/api/v1/events/",
-            data=body,
-            headers={
-                "Authorization": f"Bearer {raw_key}",
-                "Content-Type": "application/json",
-            },
-        )
         try:
-            with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
-                response.read()
+            api_event_post(api, raw_key, ident, user_id)
             answered[ident] = time.time()
         except OSError as exc:
             errors.append(str(exc))

@@ -39,6 +39,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (  # noqa: E402
+    api_event_post,
     django_on,
     erase_bench_locations,
     free_port,
@@ -216,9 +217,7 @@ def _ceiling_once(endpoint: str, number: int) -> tuple[int, int, float]:
 
 def continuous(*, endpoint: str, url: str, broker: str, rate: float, seconds: int):
     """POST events through the API at ``rate``/s; print the delivery delays."""
-    import json
     import threading
-    import urllib.request
     import uuid
 
     from audit.apikeys import api_key_create, api_key_revoke
@@ -277,25 +276,8 @@ def continuous(*, endpoint: str, url: str, broker: str, rate: float, seconds: in
         errors: list[str] = []
 
         def post(ident: str) -> None:
-            body = json.dumps(
-                {
-                    "id": ident,
-                    "user_id": str(user.pk),
-                    "event_type": "UserMetadataChanged",
-                    "event_data": {"UserMetadataChanged": {"bench": True}},
-                }
-            ).encode()
-            request = urllib.request.Request(
-                f"http://127.0.0.1:{port}/api/v1/events/",
-                data=body,
-                headers={
-                    "Authorization": f"Bearer {raw_key}",
-                    "Content-Type": "application/json",
-                },
-            )
             try:
-                with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
-                    response.read()
+                api_event_post(f"http://127.0.0.1:{port}", raw_key, ident, str(user.pk))
             except OSError as exc:
                 errors.append(str(exc))
 
