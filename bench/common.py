@@ -11,10 +11,14 @@ import json
 import os
 import signal
 import socket
+import statistics
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -170,6 +174,119 @@ def stop(process: subprocess.Popen) -> None:
     process.wait()
 
 
+def site_env(url: str, *, redis_url: str | None = None) -> dict:
+    """The environment of the site a bench serves (gunicorn, ``qcluster``):
+    the database at ``url``, DEBUG off over plain HTTP (no redirect to
+    https://), no API throttle (a bench sends thousands of requests a
+    minute), two django-q2 workers; django-q2 on Redis at ``redis_url``
+    (``BENCH_REDIS_URL`` when set), or on the ORM broker when it is None."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "AUDITSITE_API_THROTTLE_RATE": "",
+        "AUDITSITE_INSECURE_HTTP": "1",
+        "DEBUG": "0",
+        "LOG_LEVEL": "WARNING",
+        "Q_WORKERS": "2",
+    }
+    env.pop("REDIS_URL", None)
+    if redis_url is not None:
+        env["REDIS_URL"] = os.environ.get("BENCH_REDIS_URL", redis_url)
+    return env
+
+
+def gunicorn_arguments(parser, *, workers: int = 4) -> None:
+    """``--workers``, ``--worker-class`` and ``--threads`` for a bench that
+    serves the site under gunicorn (docs/production.md: 4 sync workers)."""
+    parser.add_argument("--workers", type=int, default=workers)
+    parser.add_argument("--worker-class", default="sync")
+    parser.add_argument("--threads", type=int, default=1)
+
+
+def gunicorn_start(
+    port: int,
+    env: dict,
+    *,
+    workers: int = 4,
+    worker_class: str = "sync",
+    threads: int = 1,
+    timeout: float = 180,
+) -> subprocess.Popen:
+    """Serve ``auditsite.wsgi`` under gunicorn on 127.0.0.1:``port`` with
+    ``env`` and wait until ``/healthz`` answers."""
+    command = [
+        str(ROOT / ".venv/bin/gunicorn"),
+        "auditsite.wsgi",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--worker-class",
+        worker_class,
+        "--log-level",
+        "warning",
+        "--graceful-timeout",
+        "5",
+    ]
+    if worker_class == "gthread":
+        command += ["--threads", str(threads)]
+    server = start(command, env=env)
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/healthz", timeout=timeout)
+    except BaseException:
+        stop(server)
+        raise
+    return server
+
+
+def gunicorn_config(workers: int, worker_class: str, threads: int) -> str:
+    """How gunicorn was run, for a bench's output: ``4 sync workers``."""
+    config = f"{workers} {worker_class} workers"
+    if worker_class == "gthread":
+        config += f" x {threads} threads"
+    return config
+
+
+def posts_timed(
+    base: str, raw_key: str, jobs: list[tuple[str, bytes]], clients: int
+) -> float:
+    """POST each ``(path, JSON body)`` of ``jobs`` to ``base`` with the API
+    key, from ``clients`` concurrent keep-alive sessions; the seconds it
+    took. Any answer but 201 Created raises ``RuntimeError``."""
+    import requests
+
+    headers = {"Authorization": f"Bearer {raw_key}", "Content-Type": "application/json"}
+    sessions = [requests.Session() for _ in range(clients)]
+
+    def send(index: int) -> None:
+        path, body = jobs[index]
+        response = sessions[index % clients].post(
+            base + path, data=body, headers=headers, timeout=120
+        )
+        if response.status_code != 201:
+            raise RuntimeError(f"{path}: {response.status_code} {response.text[:300]}")
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        list(pool.map(send, range(len(jobs))))
+    elapsed = time.perf_counter() - started
+    for session in sessions:
+        session.close()
+    return elapsed
+
+
+def median_ms(fn, runs: int) -> float:
+    """The median of ``runs`` timed calls of ``fn`` in milliseconds, after
+    one call to warm it up."""
+    fn()
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples)
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
@@ -227,6 +344,46 @@ def erase_bench_locations(prefix: str = "bench-") -> None:
     old.delete()
 
 
+# What bench/streams.py's receiver expects as the Datadog key, the Splunk
+# token and the webhook's signing secret.
+RECEIVER_SECRET = "bench-api-key"
+
+
+def http_stream_create(kind: str, receiver: str, name: str, interval: str):
+    """A new ``kind`` stream (datadog, splunk, webhook) named ``name`` that
+    sends to bench/streams.py's receiver at ``receiver``."""
+    from audit.services import Actor
+    from exports import services
+
+    return services.export_location_create(
+        actor=Actor.system(),
+        name=name,
+        destination=kind,
+        endpoint_url=f"{receiver}/hook" if kind == "webhook" else receiver,
+        destination_secret=RECEIVER_SECRET,
+        interval=interval,
+    )
+
+
+def s3_stream_create(moto: str, bucket: str, name: str, prefix: str, interval: str):
+    """A new ``ndjson.gz`` S3 location named ``name`` writing under ``prefix``
+    in ``bucket`` of the moto server at ``moto``."""
+    from audit.services import Actor
+    from exports import services
+
+    return services.export_location_create(
+        actor=Actor.system(),
+        name=name,
+        bucket=bucket,
+        path_prefix=prefix,
+        endpoint_url=moto,
+        access_key_id="bench",
+        secret_access_key="bench",
+        interval=interval,
+        file_format="ndjson.gz",
+    )
+
+
 def api_event_post(api: str, raw_key: str, ident: str, user_id: str) -> None:
     """POST one ``UserMetadataChanged`` event with id ``ident`` about
     ``user_id`` to the ingestion API at ``api``; raises ``OSError`` if it
@@ -249,3 +406,36 @@ def api_event_post(api: str, raw_key: str, ident: str, user_id: str) -> None:
     )
     with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
         response.read()
+
+
+def events_trickle(api: str, raw_key: str, user_id: str, rate: float, seconds: int):
+    """POST one event about ``user_id`` a request, each in its own thread,
+    at ``rate``/s for ``seconds`` (``api_event_post``).
+
+    Returns (the ids sent, when each response arrived, the errors).
+    """
+    sent: list[str] = []
+    answered: dict[str, float] = {}
+    errors: list[str] = []
+
+    def post(ident: str) -> None:
+        try:
+            api_event_post(api, raw_key, ident, user_id)
+            answered[ident] = time.time()
+        except OSError as exc:
+            errors.append(str(exc))
+
+    threads = []
+    started = time.monotonic()
+    n = 0
+    while time.monotonic() - started < seconds:
+        ident = str(uuid.uuid4())
+        sent.append(ident)
+        thread = threading.Thread(target=post, args=(ident,))
+        thread.start()
+        threads.append(thread)
+        n += 1
+        time.sleep(max(0.0, started + n / rate - time.monotonic()))
+    for thread in threads:
+        thread.join()
+    return sent, answered, errors

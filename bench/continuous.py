@@ -42,9 +42,7 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
-import uuid
 from bisect import bisect_left
 from datetime import timedelta
 from pathlib import Path
@@ -52,11 +50,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (  # noqa: E402
     ROOT,
-    api_event_post,
     django_on,
     erase_bench_locations,
+    events_trickle,
+    gunicorn_start,
+    http_stream_create,
     percentile,
+    s3_stream_create,
     seed_until,
+    site_env,
     start,
     stop,
     wait_for_http,
@@ -65,7 +67,6 @@ from common import (  # noqa: E402
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/h24c_bench"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/4"
 BUCKET = "bench-continuous"
-SECRET = "bench-api-key"  # what bench/streams.py's receiver expects
 BIN = Path(sys.executable).parent
 TARGET = {"redis": 1.0, "orm": 2.0}
 
@@ -147,62 +148,11 @@ def serve(port: int) -> None:
 
 
 def _location(kind: str, *, receiver: str, moto: str, broker: str):
-    from audit.services import Actor
-    from exports import services
-
+    """A new CONTINUOUS location of ``kind`` on the bench's moto or receiver."""
     name = f"bench-continuous-{broker}-{kind}"
     if kind == "s3":
-        return services.export_location_create(
-            actor=Actor.system(),
-            name=name,
-            bucket=BUCKET,
-            path_prefix=name,
-            endpoint_url=moto,
-            access_key_id="bench",
-            secret_access_key="bench",
-            interval="CONTINUOUS",
-            file_format="ndjson.gz",
-        )
-    return services.export_location_create(
-        actor=Actor.system(),
-        name=name,
-        destination=kind,
-        endpoint_url=f"{receiver}/hook" if kind == "webhook" else receiver,
-        destination_secret=SECRET,
-        interval="CONTINUOUS",
-    )
-
-
-def _post_events(api: str, raw_key: str, user_id: str, rate: float, seconds: int):
-    """POST one event a request at ``rate``/s for ``seconds``.
-
-    Returns (ids, when each response arrived, errors).
-    """
-    sent: list[str] = []
-    answered: dict[str, float] = {}
-    errors: list[str] = []
-
-    def post(ident: str) -> None:
-        try:
-            api_event_post(api, raw_key, ident, user_id)
-            answered[ident] = time.time()
-        except OSError as exc:
-            errors.append(str(exc))
-
-    threads = []
-    started = time.monotonic()
-    n = 0
-    while time.monotonic() - started < seconds:
-        ident = str(uuid.uuid4())
-        sent.append(ident)
-        thread = threading.Thread(target=post, args=(ident,))
-        thread.start()
-        threads.append(thread)
-        n += 1
-        time.sleep(max(0.0, started + n / rate - time.monotonic()))
-    for thread in threads:
-        thread.join()
-    return sent, answered, errors
+        return s3_stream_create(moto, BUCKET, name, name, "CONTINUOUS")
+    return http_stream_create(kind, receiver, name, "CONTINUOUS")
 
 
 def measure_kind(kind: str, *, broker: str, api: str, raw_key: str, args, where):
@@ -227,7 +177,7 @@ def measure_kind(kind: str, *, broker: str, api: str, raw_key: str, args, where)
     # to "does a CONTINUOUS location exist?" this long).
     time.sleep(settings.AUDITSITE_EXPORT_CONTINUOUS_LOOKUP_SECONDS + 1)
     user = User.objects.order_by("date_joined").first()
-    sent, answered, errors = _post_events(
+    sent, answered, errors = events_trickle(
         api, raw_key, str(user.pk), args.rate, args.warmup + args.seconds
     )
     if errors:
@@ -330,36 +280,10 @@ def measure_broker(
 ):
     from audit.apikeys import api_key_create, api_key_revoke
 
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "AUDITSITE_API_THROTTLE_RATE": "",
-        "AUDITSITE_INSECURE_HTTP": "1",
-        "Q_WORKERS": "2",
-        "DEBUG": "0",
-    }
-    env.pop("REDIS_URL", None)
-    if broker == "redis":
-        env["REDIS_URL"] = os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS)
+    env = site_env(url, redis_url=DEFAULT_REDIS if broker == "redis" else None)
     port = ports.take()
     api = f"http://127.0.0.1:{port}"
-    gunicorn = start(
-        [
-            str(BIN / "gunicorn"),
-            "auditsite.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--worker-class",
-            "gthread",
-            "--threads",
-            "8",
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-    )
+    gunicorn = gunicorn_start(port, env, workers=2, worker_class="gthread", threads=8)
     log = open(f"/tmp/bench-continuous-qcluster-{broker}.log", "w")  # noqa: SIM115
     cluster = subprocess.Popen(
         [sys.executable, "manage.py", "qcluster"],
@@ -372,7 +296,6 @@ def measure_broker(
     key, raw_key = api_key_create(name=f"bench-continuous-{broker}")
     results = {}
     try:
-        wait_for_http(f"{api}/healthz")
         time.sleep(3)  # the cluster's workers start
         trips = broker_round_trip(env)
         print(

@@ -45,29 +45,24 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import psycopg
-import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (  # noqa: E402
     PG,
-    ROOT,
     free_port,
+    gunicorn_arguments,
+    gunicorn_config,
+    gunicorn_start,
     own_database_check,
     own_database_create,
     own_database_drop,
-    start,
+    posts_timed,
+    site_env,
     stop,
-    wait_for_http,
 )
 
 BATCH = 1000
-ENV = {
-    "AUDITSITE_API_THROTTLE_RATE": "",
-    "AUDITSITE_INSECURE_HTTP": "1",
-    "DEBUG": "0",
-    "LOG_LEVEL": "WARNING",
-}
 
 
 def truncate(db: str) -> None:
@@ -77,8 +72,7 @@ def truncate(db: str) -> None:
 
 
 def setup_django(db: str):
-    os.environ.update(ENV)
-    os.environ["DATABASE_URL"] = f"{PG}/{db}"
+    os.environ.update(site_env(f"{PG}/{db}"))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "auditsite.settings")
     import django
 
@@ -127,25 +121,13 @@ def make_bodies(users, orgs, count: int, seed: int) -> list[bytes]:
 
 
 def start_gunicorn(args, db: str, port: int):
-    command = [
-        str(ROOT / ".venv/bin/gunicorn"),
-        "auditsite.wsgi",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(args.workers),
-        "--worker-class",
-        args.worker_class,
-        "--log-level",
-        "warning",
-        "--graceful-timeout",
-        "5",
-    ]
-    if args.worker_class == "gthread":
-        command += ["--threads", str(args.threads)]
-    server = start(command, env={**os.environ, **ENV, "DATABASE_URL": f"{PG}/{db}"})
-    wait_for_http(f"http://127.0.0.1:{port}/healthz", timeout=180)
-    return server
+    return gunicorn_start(
+        port,
+        site_env(f"{PG}/{db}"),
+        workers=args.workers,
+        worker_class=args.worker_class,
+        threads=args.threads,
+    )
 
 
 def workers_memory(server) -> tuple[float, float]:
@@ -161,24 +143,8 @@ def workers_memory(server) -> tuple[float, float]:
 
 
 def run_api(port: int, bodies: list[bytes], raw_key: str, clients: int) -> float:
-    url = f"http://127.0.0.1:{port}/api/v1/events/"
-    headers = {"Authorization": f"Bearer {raw_key}", "Content-Type": "application/json"}
-    sessions = [requests.Session() for _ in range(clients)]
-
-    def send(index: int) -> None:
-        response = sessions[index % clients].post(
-            url, data=bodies[index], headers=headers, timeout=120
-        )
-        if response.status_code != 201:
-            raise RuntimeError(f"{response.status_code}: {response.text[:300]}")
-
-    started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=clients) as pool:
-        list(pool.map(send, range(len(bodies))))
-    elapsed = time.perf_counter() - started
-    for session in sessions:
-        session.close()
-    return elapsed
+    jobs = [("/api/v1/events/", body) for body in bodies]
+    return posts_timed(f"http://127.0.0.1:{port}", raw_key, jobs, clients)
 
 
 def stored_rows(db: str) -> list[tuple]:
@@ -352,9 +318,7 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=60)
     parser.add_argument("--clients", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--worker-class", default="sync")
-    parser.add_argument("--threads", type=int, default=1)
+    gunicorn_arguments(parser)
     parser.add_argument("--port", type=int, default=0, help="0: any free port")
     parser.add_argument(
         "--copy-streams",
@@ -389,9 +353,7 @@ def main() -> None:
         run_api(port, warmup, raw_key, args.clients)
 
         events = args.batches * BATCH
-        config = f"{args.workers} {args.worker_class} workers"
-        if args.worker_class == "gthread":
-            config += f" x {args.threads} threads"
+        config = gunicorn_config(args.workers, args.worker_class, args.threads)
         print(f"cores: {os.cpu_count()}, {events:,} events in batches of {BATCH}")
         print(f"gunicorn: {config}, {args.clients} concurrent clients")
         print(f"COPY: {args.copy_streams} connection(s) at once")

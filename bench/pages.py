@@ -18,29 +18,17 @@ from __future__ import annotations
 import argparse
 import functools
 import os
-import statistics
 import sys
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import django_on, seed_until  # noqa: E402
+from common import django_on, median_ms, seed_until  # noqa: E402
 from page_timing import timed_page  # noqa: E402
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/auditsite_bench_pages"
 TARGET_MS = 100
-
-
-def median_ms(fn, runs: int) -> float:
-    fn()  # warm up
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples)
 
 
 def main() -> None:

@@ -56,9 +56,11 @@ from isal import igzip
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (  # noqa: E402
+    RECEIVER_SECRET,
     django_on,
     erase_bench_locations,
     free_port,
+    http_stream_create,
     percentile,
     run_until_done,
     seed_until,
@@ -67,7 +69,7 @@ from common import (  # noqa: E402
 )
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/h11_bench"
-API_KEY = "bench-api-key"
+API_KEY = RECEIVER_SECRET
 
 
 # --- the receiver (its own process) --------------------------------------------------
@@ -140,21 +142,6 @@ def serve(port: int) -> None:
 # --- the bench -----------------------------------------------------------------------
 
 
-def _datadog_location(endpoint: str, name: str, interval: str, kind="datadog"):
-    """A new stream (Datadog by default) sending to the bench's receiver."""
-    from audit.services import Actor
-    from exports import services
-
-    return services.export_location_create(
-        actor=Actor.system(),
-        name=name,
-        destination=kind,
-        endpoint_url=f"{endpoint}/hook" if kind == "webhook" else endpoint,
-        destination_secret=API_KEY,
-        interval=interval,
-    )
-
-
 def _throughput(kind: str, endpoint: str, http, received) -> None:
     """Ceiling, destination alone and the stream itself for one kind."""
     from audit.services import Actor
@@ -163,7 +150,7 @@ def _throughput(kind: str, endpoint: str, http, received) -> None:
     from exports.models import POSITION_ZERO
     from exports.selectors import events_matching, export_rows_after, export_selection
 
-    location = _datadog_location(endpoint, f"bench-{kind}", "EVERY_DAY", kind)
+    location = http_stream_create(kind, endpoint, f"bench-{kind}", "EVERY_DAY")
     total = events_matching(location=location).count()
 
     # 1. The ceiling: one pre-built request of 1,000 real records (the
@@ -276,7 +263,9 @@ def _memory_run(endpoint: str, events: int) -> None:
     from exports.models import ExportState, position_encode
     from exports.selectors import events_matching
 
-    location = _datadog_location(endpoint, f"bench-memory-{events}", "EVERY_DAY")
+    location = http_stream_create(
+        "datadog", endpoint, f"bench-memory-{events}", "EVERY_DAY"
+    )
     newest_first = events_matching(location=location).order_by("-txid", "-seq")
     txid, seq = newest_first.values_list("txid", "seq")[events]
     ExportState.objects.filter(location=location).update(
@@ -381,13 +370,17 @@ def main() -> None:
         if args.memory:
             from exports.selectors import events_matching
 
-            location = _datadog_location(endpoint, "bench-count", "EVERY_DAY")
+            location = http_stream_create(
+                "datadog", endpoint, "bench-count", "EVERY_DAY"
+            )
             _memory(endpoint, url, events_matching(location=location).count())
             services.export_location_delete(actor=Actor.system(), location=location)
         if args.trickle <= 0:
             return
         # 4. CONTINUOUS: ingest-to-delivery delay with a real qcluster.
-        location = _datadog_location(endpoint, "bench-continuous", "CONTINUOUS")
+        location = http_stream_create(
+            "datadog", endpoint, "bench-continuous", "CONTINUOUS"
+        )
         newest = AuditEvent.objects.order_by("-txid", "-seq").values_list(
             "txid", "seq"
         )[0]

@@ -12,10 +12,12 @@ directory API neither lists nor changes them.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
@@ -184,27 +186,49 @@ class UserListView(DirectoryView):
         return self.create(request, services.users_create)
 
 
+class RowView(DirectoryView):
+    """One user or org: read, change (``PATCH``), delete (its events stay).
+
+    A subclass gives its ``rows()`` and the services that change and delete
+    one (``update_service``, ``delete_service``), which take the row as the
+    keyword ``noun``.
+    """
+
+    noun = ""
+    update_service: Callable[..., Any]
+    delete_service: Callable[..., Any]
+
+    def rows(self) -> QuerySet:
+        raise NotImplementedError
+
+    def row(self, id):
+        return get_object_or_404(self.rows(), pk=id)
+
+    def get(self, request, id):
+        return Response(render(self.row(id), self.fields))
+
+    def patch(self, request, id):
+        return self.update(request, self.update_service, **{self.noun: self.row(id)})
+
+    def delete(self, request, id):
+        row = self.row(id)
+        self.delete_service(actor=actor_for_request(request), **{self.noun: row})
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
 @directory_schema("user")
-class UserDetailView(DirectoryView):
+class UserDetailView(RowView):
     """One user: read, change (``PATCH``), delete (its events stay)."""
 
     permission_model = User
     fields = USER_FIELDS
     what = "a user"
+    noun = "user"
+    update_service = staticmethod(services.user_update)
+    delete_service = staticmethod(services.user_delete)
 
-    def get(self, request, id):
-        return Response(
-            render(get_object_or_404(directory_users(), pk=id), USER_FIELDS)
-        )
-
-    def patch(self, request, id):
-        user = get_object_or_404(directory_users(), pk=id)
-        return self.update(request, services.user_update, user=user)
-
-    def delete(self, request, id):
-        user = get_object_or_404(directory_users(), pk=id)
-        services.user_delete(actor=actor_for_request(request), user=user)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+    def rows(self) -> QuerySet:
+        return directory_users()
 
 
 @directory_schema("orgs")
@@ -226,24 +250,18 @@ class OrgListView(DirectoryView):
 
 
 @directory_schema("org")
-class OrgDetailView(DirectoryView):
+class OrgDetailView(RowView):
     """One org: read, change (``PATCH``), delete (its events stay)."""
 
     permission_model = Organization
     fields = ORG_FIELDS
     what = "an org"
+    noun = "org"
+    update_service = staticmethod(services.org_update)
+    delete_service = staticmethod(services.org_delete)
 
-    def get(self, request, id):
-        return Response(render(get_object_or_404(Organization, pk=id), ORG_FIELDS))
-
-    def patch(self, request, id):
-        org = get_object_or_404(Organization, pk=id)
-        return self.update(request, services.org_update, org=org)
-
-    def delete(self, request, id):
-        org = get_object_or_404(Organization, pk=id)
-        services.org_delete(actor=actor_for_request(request), org=org)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+    def rows(self) -> QuerySet:
+        return Organization.objects.all()
 
 
 def _members(org: Organization):
