@@ -258,23 +258,17 @@ def audit_log_export(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
     org = selectors.org_for_viewer(user=request.user, slug=slug, settings=settings)
     request.GET = request.POST  # the filterset reads the same parameters
     filterset, events = _filtered(request, org, settings)
-    params = filterset.active_params() if filterset.is_bound else {}
+    # Who asks for which events: either kind of export records them alike.
+    asked = {
+        "actor": actor_for_request(request),
+        "user": request.user,
+        "org": org,
+        "filters": filterset.active_params() if filterset.is_bound else {},
+    }
     if customer_exports.export_is_large(events):
-        job = customer_exports.customer_export_start(
-            actor=actor_for_request(request),
-            user=request.user,
-            org=org,
-            file_format=fmt,
-            filters=params,
-        )
+        job = customer_exports.customer_export_start(**asked, file_format=fmt)
         return redirect("org-customer-export", slug=org.slug, export_id=job.id)
-    marker = services.audit_log_export_start(
-        actor=actor_for_request(request),
-        user=request.user,
-        org=org,
-        format=fmt,
-        filters=params,
-    )
+    marker = services.audit_log_export_start(**asked, format=fmt)
     rows = customer_exports.export_rows(events.filter(seq__lt=marker.seq))
     chunks = customer_exports.export_chunks(fmt, rows)
     file_format = formats.format_for(fmt)
