@@ -17,13 +17,13 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_POST
 
 from audit import selectors
 from audit.actors import actor_for_request
 from audit.models import OrgPermission
 from audit.org_apikeys import org_api_key_create, org_api_key_revoke, org_api_keys_for
-from audit.views import in_viewer_zone, nav_context, viewer_zone
+from audit.views import member_page, nav_context, viewer_zone
 
 
 class OrgApiKeyForm(forms.Form):
@@ -49,9 +49,7 @@ def translate(form: forms.Form, exc: ValidationError, fields: dict | None = None
         form.add_error(field if field in form.fields else None, errors)
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-@in_viewer_zone
+@member_page("GET", "POST")
 def api_keys(request: HttpRequest, slug: str) -> HttpResponse:
     """List the org's keys; create one (its value is shown on this answer only)."""
     org = selectors.org_for_permission(

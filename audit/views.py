@@ -62,6 +62,16 @@ def in_viewer_zone(view):
     return wrapper
 
 
+def member_page(*methods: str):
+    """A member's page: signed in (else the login page), ``methods`` only (else
+    405), rendered in the member's time zone (``in_viewer_zone``)."""
+
+    def decorate(view):
+        return login_required(require_http_methods(methods)(in_viewer_zone(view)))
+
+    return decorate
+
+
 def nav_context(
     request: HttpRequest, org=None, active: str = "", settings=None, viewable=None
 ) -> dict:
@@ -121,9 +131,7 @@ def _filtered(request: HttpRequest, org, settings: AuditSettings):
     return filterset, filterset.qs
 
 
-@login_required
-@require_GET
-@in_viewer_zone
+@member_page("GET")
 def audit_log(request: HttpRequest, slug: str) -> HttpResponse:
     """An org's audit log: filters, a chart per day and a keyset-paged table."""
     settings = audit_settings_load()
@@ -219,9 +227,7 @@ def _before_bound(filterset):
     return value
 
 
-@login_required
-@require_GET
-@in_viewer_zone
+@member_page("GET")
 def event_detail(request: HttpRequest, slug: str, event_id: str) -> HttpResponse:
     """One event of the org's log, looked up only inside what the viewer may see."""
     settings = audit_settings_load()
@@ -258,23 +264,17 @@ def audit_log_export(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
     org = selectors.org_for_viewer(user=request.user, slug=slug, settings=settings)
     request.GET = request.POST  # the filterset reads the same parameters
     filterset, events = _filtered(request, org, settings)
-    params = filterset.active_params() if filterset.is_bound else {}
+    # Who asks for which events: either kind of export records them alike.
+    asked = {
+        "actor": actor_for_request(request),
+        "user": request.user,
+        "org": org,
+        "filters": filterset.active_params() if filterset.is_bound else {},
+    }
     if customer_exports.export_is_large(events):
-        job = customer_exports.customer_export_start(
-            actor=actor_for_request(request),
-            user=request.user,
-            org=org,
-            file_format=fmt,
-            filters=params,
-        )
+        job = customer_exports.customer_export_start(**asked, file_format=fmt)
         return redirect("org-customer-export", slug=org.slug, export_id=job.id)
-    marker = services.audit_log_export_start(
-        actor=actor_for_request(request),
-        user=request.user,
-        org=org,
-        format=fmt,
-        filters=params,
-    )
+    marker = services.audit_log_export_start(**asked, format=fmt)
     rows = customer_exports.export_rows(events.filter(seq__lt=marker.seq))
     chunks = customer_exports.export_chunks(fmt, rows)
     file_format = formats.format_for(fmt)
@@ -292,9 +292,7 @@ class RoleChangeForm(forms.Form):
     role = forms.ModelChoiceField(queryset=Role.objects.all(), label="Role")
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-@in_viewer_zone
+@member_page("GET", "POST")
 def members(request: HttpRequest, slug: str) -> HttpResponse:
     """An org's members; a role with `Manage Members` can change others' roles."""
     org = selectors.org_for_member_manager(user=request.user, slug=slug)
@@ -364,9 +362,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
-@login_required
-@require_GET
-@in_viewer_zone
+@member_page("GET")
 def customer_export_detail(request: HttpRequest, slug: str, export_id) -> HttpResponse:
     """A background export's page: its progress, then its short-lived link.
 

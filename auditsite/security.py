@@ -3,7 +3,8 @@
 Every response carries the site's Content-Security-Policy (django-csp, see
 ``CONTENT_SECURITY_POLICY`` in settings) with ``frame-ancestors 'none'`` and
 ``X-Frame-Options: DENY``. ``embeddable`` marks the pages a host product may
-show in a frame: the org's audit log, event detail, exports and members.
+show in a frame: every org page, which the apps' URL confs list with
+``embeddable_pages`` under ``orgs/<slug:slug>/``.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from functools import wraps
 
 from django.conf import settings
+from django.urls import path
 
 
 def embeddable(view):
@@ -32,3 +34,8 @@ def embeddable(view):
         return response
 
     return wrapped
+
+
+def embeddable_pages(*pages):
+    """A URL pattern per ``(route, view, name)``, each view ``embeddable``."""
+    return [path(route, embeddable(view), name=name) for route, view, name in pages]

@@ -7,28 +7,13 @@ from rest_framework.permissions import AllowAny
 
 # audit.schema registers the API key scheme with drf-spectacular: imported
 # with the API's URLs, not at start-up, so commands skip drf-spectacular.
-from audit import auth_views, schema  # noqa: F401
+from audit import schema  # noqa: F401
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("exports.api_urls")),
     # Password views that record their events; the rest is Django's.
-    path(
-        "accounts/password_change/",
-        auth_views.PasswordChangeView.as_view(),
-        name="password_change",
-    ),
-    path(
-        "accounts/password_reset/",
-        auth_views.PasswordResetView.as_view(),
-        name="password_reset",
-    ),
-    path(
-        "accounts/reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(),
-        name="password_reset_confirm",
-    ),
-    path("accounts/", include("django.contrib.auth.urls")),
+    path("accounts/", include("audit.auth_urls")),
     path("api/v1/", include("audit.api_urls")),
     # SCIM 2.0 for an org's identity provider, authenticated by the org's key.
     path("scim/v2/", include("audit.scim.urls")),

@@ -16,13 +16,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_POST
 
 from audit import selectors
 from audit.actors import actor_for_request
 from audit.models import Category, OrgPermission
 from audit.org_views import translate
-from audit.views import in_viewer_zone, nav_context
+from audit.views import member_page, nav_context
 from exports.destinations import datadog
 from exports.models import ExportLocation, ExportRun
 from exports.pending import export_location_health
@@ -226,9 +226,7 @@ def _stream_rows(org) -> list[dict]:
     return rows
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-@in_viewer_zone
+@member_page("GET", "POST")
 def log_streams(request: HttpRequest, slug: str) -> HttpResponse:
     """The org's streams with their health; create one (then it is verified)."""
     org = selectors.org_for_permission(
@@ -273,9 +271,7 @@ def _org_stream(request: HttpRequest, slug: str, stream_id):
     return org, location
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-@in_viewer_zone
+@member_page("GET", "POST")
 def log_stream_edit(request: HttpRequest, slug: str, stream_id) -> HttpResponse:
     """Change one of the org's streams; a blank secret keeps the stored one."""
     org, location = _org_stream(request, slug, stream_id)

@@ -1,7 +1,22 @@
-from django.urls import path
+from django.urls import include, path
 
-from auditsite.security import embeddable
+from auditsite.security import embeddable_pages
 from exports import org_views, views
+
+# The org's log streams pages, embeddable like the audit app's (SPEC 10).
+org_pages = embeddable_pages(
+    ("log-streams/", org_views.log_streams, "org-log-streams"),
+    (
+        "log-streams/<uuid:stream_id>/edit/",
+        org_views.log_stream_edit,
+        "org-log-stream-edit",
+    ),
+    (
+        "log-streams/<uuid:stream_id>/<str:action>/",
+        org_views.log_stream_action,
+        "org-log-stream-action",
+    ),
+)
 
 urlpatterns = [
     path(
@@ -9,19 +24,5 @@ urlpatterns = [
         views.export_public_key,
         name="export-public-key",
     ),
-    path(
-        "orgs/<slug:slug>/log-streams/",
-        embeddable(org_views.log_streams),
-        name="org-log-streams",
-    ),
-    path(
-        "orgs/<slug:slug>/log-streams/<uuid:stream_id>/edit/",
-        embeddable(org_views.log_stream_edit),
-        name="org-log-stream-edit",
-    ),
-    path(
-        "orgs/<slug:slug>/log-streams/<uuid:stream_id>/<str:action>/",
-        embeddable(org_views.log_stream_action),
-        name="org-log-stream-action",
-    ),
+    path("orgs/<slug:slug>/", include(org_pages)),
 ]
