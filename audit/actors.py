@@ -42,18 +42,18 @@ class Actor:
     @classmethod
     def for_user(cls, user, request: HttpRequest | None = None) -> Actor:
         """A user acting on their own account or org (customer pages)."""
-        return cls(
-            type=CausedByType.USER,
-            id=str(user.pk),
-            metadata={"email": user.email},
-            **request_origin(request),
-        )
+        return cls._for_account(CausedByType.USER, user, request)
 
     @classmethod
     def for_employee(cls, user, request: HttpRequest | None = None) -> Actor:
         """A staff user working in the admin or the operator API."""
+        return cls._for_account(CausedByType.EMPLOYEE, user, request)
+
+    @classmethod
+    def _for_account(cls, type: str, user, request: HttpRequest | None) -> Actor:
+        """A signed-in account, named by its id and email."""
         return cls(
-            type=CausedByType.EMPLOYEE,
+            type=type,
             id=str(user.pk),
             metadata={"email": user.email},
             **request_origin(request),
