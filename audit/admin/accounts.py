@@ -223,6 +223,14 @@ class OrganizationAdmin(ServiceDeleteMixin, admin.ModelAdmin):
         services.org_delete(actor=actor, org=obj)
 
 
+def _name_and_permissions(form) -> dict:
+    """What a role or group form sets: its name and its chosen permissions."""
+    return {
+        "name": form.cleaned_data["name"],
+        "permissions": form.cleaned_data.get("permissions", []),
+    }
+
+
 @admin.register(Role)
 class RoleAdmin(ServiceDeleteMixin, admin.ModelAdmin):
     list_display = ["name", "permission_list"]
@@ -243,11 +251,7 @@ class RoleAdmin(ServiceDeleteMixin, admin.ModelAdmin):
                 actor=actor, role=obj, changes={"name": form.cleaned_data["name"]}
             )
             return
-        role = services.role_create(
-            actor=actor,
-            name=form.cleaned_data["name"],
-            permissions=form.cleaned_data.get("permissions", []),
-        )
+        role = services.role_create(actor=actor, **_name_and_permissions(form))
         adopt_created(obj, role)
 
     def save_related(self, request, form, formsets, change):
@@ -293,19 +297,14 @@ class GroupAdmin(ServiceDeleteMixin, DjangoGroupAdmin):
         if change:
             return  # save_related changes name and permissions in one event
         actor = actor_for_request(request)
-        group = services.group_create(
-            actor=actor,
-            name=form.cleaned_data["name"],
-            permissions=form.cleaned_data.get("permissions", []),
-        )
+        group = services.group_create(actor=actor, **_name_and_permissions(form))
         adopt_created(obj, group)
 
     def save_related(self, request, form, formsets, change):
         services.group_update(
             actor=actor_for_request(request),
             group=form.instance,
-            name=form.cleaned_data["name"],
-            permissions=form.cleaned_data.get("permissions", []),
+            **_name_and_permissions(form),
         )
 
     def delete_with_service(self, *, actor, obj):
