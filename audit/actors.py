@@ -13,7 +13,7 @@ no id.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.conf import settings
@@ -40,53 +40,45 @@ class Actor:
         return cls(type=CausedByType.SYSTEM, metadata={"name": "auditsite"})
 
     @classmethod
-    def for_user(cls, user, request: HttpRequest | None = None) -> Actor:
+    def for_user(cls, user) -> Actor:
         """A user acting on their own account or org (customer pages)."""
-        return cls(
-            type=CausedByType.USER,
-            id=str(user.pk),
-            metadata={"email": user.email},
-            **request_origin(request),
-        )
+        return cls._for_account(CausedByType.USER, user)
 
     @classmethod
-    def for_employee(cls, user, request: HttpRequest | None = None) -> Actor:
+    def for_employee(cls, user) -> Actor:
         """A staff user working in the admin or the operator API."""
-        return cls(
-            type=CausedByType.EMPLOYEE,
-            id=str(user.pk),
-            metadata={"email": user.email},
-            **request_origin(request),
-        )
+        return cls._for_account(CausedByType.EMPLOYEE, user)
 
     @classmethod
-    def for_api_key(cls, api_key, request: HttpRequest | None = None) -> Actor:
+    def _for_account(cls, type: str, user) -> Actor:
+        """A signed-in account, named by its id and email."""
+        return cls(type=type, id=str(user.pk), metadata={"email": user.email})
+
+    @classmethod
+    def for_api_key(cls, api_key) -> Actor:
         """A service calling the operator API with an API key."""
         return cls(
             type=CausedByType.API_KEY,
             id=api_key.prefix,
             metadata={"name": api_key.name},
-            **request_origin(request),
         )
 
     @classmethod
-    def for_org_api_key(cls, key, request: HttpRequest | None = None) -> Actor:
+    def for_org_api_key(cls, key) -> Actor:
         """A customer's service reading its org's log with an org API key."""
         return cls(
             type=CausedByType.API_KEY,
             id=key.prefix,
             metadata={"name": key.name, "org": str(key.org_id)},
-            **request_origin(request),
         )
 
     @classmethod
-    def for_scim_key(cls, scim_key, request: HttpRequest | None = None) -> Actor:
+    def for_scim_key(cls, scim_key) -> Actor:
         """An org's identity provider provisioning over SCIM with the org's key."""
         return cls(
             type=CausedByType.SCIM,
             id=str(scim_key.pk),
             metadata={"prefix": scim_key.prefix, "org": scim_key.org.slug},
-            **request_origin(request),
         )
 
 
@@ -123,22 +115,28 @@ def _is_operator_interface(request: HttpRequest) -> bool:
 
 
 def actor_for_request(request: HttpRequest, *, user=None) -> Actor:
-    """The actor behind ``request``: ``ApiKey``, ``Scim``, ``Employee`` or ``User``.
+    """The actor behind ``request``: ``ApiKey``, ``Scim``, ``Employee`` or ``User``,
+    with the request's ``source_ip`` and ``user_agent``.
 
     ``user`` names the account when ``request.user`` is not (yet) it: a
     login attempt, a password reset asked for by email.
     """
+    return replace(_actor_of(request, user), **request_origin(request))
+
+
+def _actor_of(request: HttpRequest, user) -> Actor:
+    """Who is behind ``request`` (its credential or account), without the origin."""
     auth = getattr(request, "auth", None)
     if getattr(auth, "is_api_key", False) is True:
-        return Actor.for_api_key(auth, request)
+        return Actor.for_api_key(auth)
     if getattr(auth, "is_org_api_key", False) is True:
-        return Actor.for_org_api_key(auth, request)
+        return Actor.for_org_api_key(auth)
     if getattr(auth, "is_scim_key", False) is True:
-        return Actor.for_scim_key(auth, request)
+        return Actor.for_scim_key(auth)
     if user is None:
         user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return Actor(type=CausedByType.USER, **request_origin(request))
+        return Actor(type=CausedByType.USER)
     if user.is_staff and _is_operator_interface(request):
-        return Actor.for_employee(user, request)
-    return Actor.for_user(user, request)
+        return Actor.for_employee(user)
+    return Actor.for_user(user)

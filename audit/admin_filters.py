@@ -59,16 +59,20 @@ class OrgFilter(InputFilter):
     placeholder = "acme"
 
 
-class CreatedAfterFilter(InputFilter):
+class DateInputFilter(InputFilter):
+    """An input filter with the browser's date picker."""
+
+    input_type = "date"
+
+
+class CreatedAfterFilter(DateInputFilter):
     title = "date from"
     parameter_name = "created_after"
-    input_type = "date"
 
 
-class CreatedBeforeFilter(InputFilter):
+class CreatedBeforeFilter(DateInputFilter):
     title = "date to (inclusive)"
     parameter_name = "created_before"
-    input_type = "date"
 
 
 class EventTypeFilter(admin.SimpleListFilter):

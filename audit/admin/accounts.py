@@ -223,6 +223,21 @@ class OrganizationAdmin(ServiceDeleteMixin, admin.ModelAdmin):
         services.org_delete(actor=actor, org=obj)
 
 
+def _name_and_permissions(form) -> dict:
+    """What a role or group form sets: its name and its chosen permissions."""
+    return {
+        "name": form.cleaned_data["name"],
+        "permissions": form.cleaned_data.get("permissions", []),
+    }
+
+
+def _create_with_permissions(create, request, obj, form) -> None:
+    """Add a role or group through ``create``, its service, with the form's name
+    and permissions (one created event); ``obj`` stands for the new row."""
+    created = create(actor=actor_for_request(request), **_name_and_permissions(form))
+    adopt_created(obj, created)
+
+
 @admin.register(Role)
 class RoleAdmin(ServiceDeleteMixin, admin.ModelAdmin):
     list_display = ["name", "permission_list"]
@@ -237,18 +252,14 @@ class RoleAdmin(ServiceDeleteMixin, admin.ModelAdmin):
         return ", ".join(p.name for p in obj.permissions.all()) or "-"
 
     def save_model(self, request, obj, form, change):
-        actor = actor_for_request(request)
         if change:
             services.role_update(
-                actor=actor, role=obj, changes={"name": form.cleaned_data["name"]}
+                actor=actor_for_request(request),
+                role=obj,
+                changes={"name": form.cleaned_data["name"]},
             )
             return
-        role = services.role_create(
-            actor=actor,
-            name=form.cleaned_data["name"],
-            permissions=form.cleaned_data.get("permissions", []),
-        )
-        adopt_created(obj, role)
+        _create_with_permissions(services.role_create, request, obj, form)
 
     def save_related(self, request, form, formsets, change):
         # The M2M save: one RolePermissionAdded / Removed per permission.
@@ -292,20 +303,13 @@ class GroupAdmin(ServiceDeleteMixin, DjangoGroupAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             return  # save_related changes name and permissions in one event
-        actor = actor_for_request(request)
-        group = services.group_create(
-            actor=actor,
-            name=form.cleaned_data["name"],
-            permissions=form.cleaned_data.get("permissions", []),
-        )
-        adopt_created(obj, group)
+        _create_with_permissions(services.group_create, request, obj, form)
 
     def save_related(self, request, form, formsets, change):
         services.group_update(
             actor=actor_for_request(request),
             group=form.instance,
-            name=form.cleaned_data["name"],
-            permissions=form.cleaned_data.get("permissions", []),
+            **_name_and_permissions(form),
         )
 
     def delete_with_service(self, *, actor, obj):
