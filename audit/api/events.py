@@ -106,11 +106,14 @@ EVENT_EXAMPLE = {
 }
 
 
-class EventReads:
-    """What every view that reads events shares: the serializer, each event
-    with its description (the catalog read once per response)."""
+class EventList(ListAPIView):
+    """``GET``: the events of ``get_queryset()`` newest first, filtered, in
+    keyset pages, each with its description (the catalog read once a page)."""
 
     serializer_class = EventSerializer
+    pagination_class = EventPagination
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = AuditEventFilter
 
     def list(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())
@@ -121,17 +124,11 @@ class EventReads:
         return self.get_paginated_response(serializer.data)
 
 
-class EventList(EventReads, ListAPIView):
-    """``GET``: the events of ``get_queryset()`` newest first, filtered, in
-    keyset pages."""
+class EventDetail(GenericAPIView):
+    """``GET``: the event of ``get_queryset()`` whose ``id`` is the URL's (or
+    404), with its description."""
 
-    pagination_class = EventPagination
-    filter_backends = [DjangoFilterBackend]
-    filterset_class = AuditEventFilter
-
-
-class EventDetail(EventReads, GenericAPIView):
-    """``GET``: the event of ``get_queryset()`` whose ``id`` is the URL's, or 404."""
+    serializer_class = EventSerializer
 
     # No docstring on get: drf-spectacular would take it for the view's.
     def get(self, request, id):
