@@ -27,7 +27,7 @@ from audit.models import (
 )
 from audit.spec import JSON_COLUMNS, STORED_COLUMNS, actor_columns
 
-if TYPE_CHECKING:  # updates.py records its events here
+if TYPE_CHECKING:  # only for types: updates.py imports this module
     from audit.services.updates import FieldChanges
 
 
