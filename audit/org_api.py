@@ -10,12 +10,10 @@ operator endpoints authenticate operator keys only).
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.permissions import BasePermission
 
-from audit.api.events import EventPagination, EventReads
+from audit.api.events import EventDetail, EventList
 from audit.authentication import ApiKeyRateThrottle, BearerKeyAuthentication
-from audit.filters import AuditEventFilter
 from audit.models import AuditEvent
 from audit.org_apikeys import org_api_key_for_raw_key
 from audit.selectors import (
@@ -71,7 +69,6 @@ class OrgKeyView:
     # Read by the lead's scope walker: no operator scope applies here.
     required_scopes = None
     org_key_only = True
-    serializer_class = EventSerializer
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # the schema, no request
@@ -90,21 +87,17 @@ class OrgKeyView:
         "shows, newest first, with the events API's filters and cursor pages.",
     )
 )
-class OrgEventListView(OrgKeyView, EventReads, ListAPIView):
+class OrgEventListView(OrgKeyView, EventList):
     """``GET``: the org's visible events newest first, filtered, keyset-paged."""
 
-    pagination_class = EventPagination
-    filterset_class = AuditEventFilter
 
-
-class OrgEventDetailView(OrgKeyView, EventReads, GenericAPIView):
-    """One of the org's visible events by its ``id``; any other id is a 404."""
-
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(
         operation_id="org_events_retrieve",
         tags=["org events"],
         summary="Get one of your org's events",
         responses={200: EventSerializer},
     )
-    def get(self, request, id):
-        return self.event_response(id)
+)
+class OrgEventDetailView(OrgKeyView, EventDetail):
+    """One of the org's visible events by its ``id``; any other id is a 404."""

@@ -35,7 +35,6 @@ from exports.serializers import (
     ReplaySerializer,
 )
 
-TAG = "export-locations"
 INVALID = OpenApiResponse(
     response=OpenApiTypes.OBJECT,
     description="Invalid: the fields and their problems, nothing changed.",
@@ -52,16 +51,16 @@ def _translated(call, **kwargs):
         raise serializers.ValidationError(detail) from exc
 
 
+# The tag of every operation below, the actions included.
+@extend_schema(tags=["export-locations"])
 @extend_schema_view(
     list=extend_schema(
-        tags=[TAG],
         summary="List export locations",
         description="Every location (S3, Datadog, Splunk, webhook) with its "
         "health, lag and connection status. Secrets are never returned.",
         examples=[LOCATION_EXAMPLE],
     ),
     create=extend_schema(
-        tags=[TAG],
         summary="Create an export location",
         description="Validated by the same service as the admin and the "
         "command line, then verified (a test delivery); `connection_status` "
@@ -72,12 +71,10 @@ def _translated(call, **kwargs):
         responses={201: ExportLocationSerializer, 400: INVALID},
     ),
     retrieve=extend_schema(
-        tags=[TAG],
         summary="Get an export location",
         examples=[LOCATION_EXAMPLE],
     ),
     update=extend_schema(
-        tags=[TAG],
         summary="Replace an export location's settings",
         description="Secrets are kept when omitted; the destination cannot "
         "change. Records the operator events of the change.",
@@ -85,7 +82,6 @@ def _translated(call, **kwargs):
         responses={200: ExportLocationSerializer, 400: INVALID},
     ),
     partial_update=extend_schema(
-        tags=[TAG],
         summary="Change some settings (pause, resume, filters, secret)",
         description='`{"enabled": false}` pauses (`ExportLocationPaused`), '
         "`true` resumes from the cursor with no gap.",
@@ -93,7 +89,6 @@ def _translated(call, **kwargs):
         responses={200: ExportLocationSerializer, 400: INVALID},
     ),
     destroy=extend_schema(
-        tags=[TAG],
         summary="Delete an export location",
         description="With its schedules, runs and ledger; records "
         "`ExportLocationDeleted`. Delivered data stays where it was delivered.",
@@ -143,7 +138,6 @@ class ExportLocationViewSet(viewsets.ModelViewSet):
         )
 
     @extend_schema(
-        tags=[TAG],
         summary="Verify (send a test delivery)",
         description="S3: writes `verify-test-<timestamp>`; Datadog: one log "
         "`auditsite verification`; Splunk: one event; webhook: a signed "
@@ -163,7 +157,6 @@ class ExportLocationViewSet(viewsets.ModelViewSet):
         return Response(self.get_serializer(location).data)
 
     @extend_schema(
-        tags=[TAG],
         summary="List a location's runs",
         description="Newest first; runs that found nothing to do are not "
         "stored (`last_checked_at` on the location shows them).",
@@ -181,7 +174,6 @@ class ExportLocationViewSet(viewsets.ModelViewSet):
         return Response(ExportRunSerializer(runs[:100], many=True).data)
 
     @extend_schema(
-        tags=[TAG],
         summary="Run now",
         description="Queues a run (it delivers whatever is pending); a "
         "location backing off after receiver errors waits for its backoff.",
@@ -197,7 +189,6 @@ class ExportLocationViewSet(viewsets.ModelViewSet):
         return Response({"queued": True}, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(
-        tags=[TAG],
         summary="Replay from a date",
         description="Re-sends every delivered range holding events created "
         "on or after the day (UTC): the same keys for S3, the same "

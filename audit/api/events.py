@@ -106,9 +106,14 @@ EVENT_EXAMPLE = {
 }
 
 
-class EventReads:
-    """What every view that reads events shares: a page of them or one, each
-    with its description (the catalog read once per response)."""
+class EventList(ListAPIView):
+    """``GET``: the events of ``get_queryset()`` newest first, filtered, in
+    keyset pages, each with its description (the catalog read once a page)."""
+
+    serializer_class = EventSerializer
+    pagination_class = EventPagination
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = AuditEventFilter
 
     def list(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())
@@ -118,13 +123,29 @@ class EventReads:
         )
         return self.get_paginated_response(serializer.data)
 
-    def event_response(self, id) -> Response:
-        """The event of ``self.get_queryset()`` whose ``id`` is ``id``, or 404."""
+
+class EventDetail(GenericAPIView):
+    """``GET``: the event of ``get_queryset()`` whose ``id`` is the URL's (or
+    404), with its description."""
+
+    serializer_class = EventSerializer
+
+    # No docstring on get: drf-spectacular would take it for the view's.
+    def get(self, request, id):
         event = get_object_or_404(self.get_queryset(), uuid=id)
         serializer = self.get_serializer(
             event, context={"descriptions": event_describe_many([event])}
         )
         return Response(serializer.data)
+
+
+class OperatorEventView:
+    """What the operator's event views share: operators only, every event."""
+
+    permission_classes = [IsOperator]
+
+    def get_queryset(self):
+        return events_all()
 
 
 @extend_schema_view(
@@ -137,20 +158,12 @@ class EventReads:
         "returned exactly once, even while new events arrive.",
     )
 )
-class EventListView(ReleasesRequest, EventReads, ListAPIView):
+class EventListView(ReleasesRequest, OperatorEventView, EventList):
     """``GET``: events newest first, filtered; ``POST``: ingest events."""
 
-    permission_classes = [IsOperator]
     required_scopes = {"GET": Scope.EVENTS_READ, "POST": Scope.EVENTS_WRITE}
-    serializer_class = EventSerializer
-    pagination_class = EventPagination
-    filter_backends = [DjangoFilterBackend]
-    filterset_class = AuditEventFilter
     # Only for the browsable API's form: POST parses its body itself.
     parser_classes = [JSONParser]
-
-    def get_queryset(self):
-        return events_all()
 
     @extend_schema(
         operation_id="events_create",
@@ -241,21 +254,15 @@ class EventListView(ReleasesRequest, EventReads, ListAPIView):
         )
 
 
-class EventDetailView(EventReads, GenericAPIView):
-    """One event by its ``id``."""
-
-    permission_classes = [IsOperator]
-    required_scopes = {"GET": Scope.EVENTS_READ}
-    serializer_class = EventSerializer
-
-    def get_queryset(self):
-        return events_all()
-
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(
         operation_id="events_retrieve",
         tags=["events"],
         summary="Get one event",
         responses={200: EventSerializer},
     )
-    def get(self, request, id):
-        return self.event_response(id)
+)
+class EventDetailView(OperatorEventView, EventDetail):
+    """One event by its ``id``."""
+
+    required_scopes = {"GET": Scope.EVENTS_READ}

@@ -8,8 +8,9 @@ the change, so a change without its event (or the reverse) cannot commit.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from django.db import connection, transaction
@@ -25,6 +26,9 @@ from audit.models import (
     User,
 )
 from audit.spec import JSON_COLUMNS, STORED_COLUMNS, actor_columns
+
+if TYPE_CHECKING:  # only for types: updates.py imports this module
+    from audit.services.updates import FieldChanges
 
 
 def _category_of(event_type: str) -> str:
@@ -67,6 +71,29 @@ def event_record(
     )
     hooks.events_recorded()
     return event
+
+
+def event_record_changes(
+    changes: FieldChanges,
+    names: Iterable[str],
+    *,
+    event_type: str,
+    actor: Actor,
+    labels: dict[str, str] | None = None,
+    **about: Any,
+) -> None:
+    """Record one ``event_type`` with the old and new values of those of
+    ``names`` that ``changes`` holds (in that order, under their ``labels``
+    names); nothing if it holds none. ``about``: the ``user`` and/or ``org``.
+    """
+    changed = [name for name in names if name in changes.new]
+    if changed:
+        event_record(
+            event_type=event_type,
+            actor=actor,
+            details=changes.as_details(changed, labels=labels),
+            **about,
+        )
 
 
 def event_record_many(

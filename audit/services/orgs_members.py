@@ -24,7 +24,12 @@ from audit.services.bulk import (
     rows_insert,
     with_one_retry,
 )
-from audit.services.events import Actor, event_record, event_record_many
+from audit.services.events import (
+    Actor,
+    event_record,
+    event_record_changes,
+    event_record_many,
+)
 from audit.services.updates import (
     fields_update,
     json_value,
@@ -147,14 +152,9 @@ def org_update(
                     "new": json_value(changed[name]),
                 },
             )
-    other = [name for name in ORG_UPDATED_FIELDS if name in changed]
-    if other:
-        event_record(
-            event_type=T.OrgUpdated,
-            actor=actor,
-            org=org,
-            details=diff.as_details(sorted(other)),
-        )
+    event_record_changes(
+        diff, sorted(ORG_UPDATED_FIELDS), event_type=T.OrgUpdated, actor=actor, org=org
+    )
     return org
 
 

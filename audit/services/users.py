@@ -18,7 +18,7 @@ from audit.services.bulk import (
     rows_create,
     with_one_retry,
 )
-from audit.services.events import Actor, event_record
+from audit.services.events import Actor, event_record, event_record_changes
 from audit.services.updates import fields_update, recorded_delete
 
 # --- users -----------------------------------------------------------------
@@ -172,14 +172,14 @@ def user_update(*, actor: Actor, user: User, changes: dict[str, Any]) -> User:
         return user
     old, changed = diff
 
-    metadata = [name for name in METADATA_FIELDS if name in changed]
-    if metadata:
-        event_record(
-            event_type=T.UserMetadataChanged,
-            actor=actor,
-            user=user,
-            details=diff.as_details(metadata, labels=METADATA_FIELDS),
-        )
+    event_record_changes(
+        diff,
+        METADATA_FIELDS,
+        labels=METADATA_FIELDS,
+        event_type=T.UserMetadataChanged,
+        actor=actor,
+        user=user,
+    )
 
     def record_old_new(events: dict[str, str]) -> None:
         for name, event_type in events.items():

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.conf import settings
 
@@ -48,6 +49,15 @@ class Step:
         return self.selection["format"]
 
 
+class RecordedRange(NamedTuple):
+    """A range recorded before it is written: a run's plan (``ExportState``)
+    or, with the same three fields, a delivered ``ExportObject``."""
+
+    position_from: str
+    position_to: str
+    selection: dict
+
+
 def next_step(lease: Lease, *, wants_file: bool = True) -> Step | None:
     """The next object: crash recovery, then replay, then new events.
 
@@ -55,20 +65,8 @@ def next_step(lease: Lease, *, wants_file: bool = True) -> Step | None:
     """
     location, state = lease.location, lease.state
     if state.planned_to:
-        selection = state.planned_selection or lease.selection
-        rows = export_rows_between(
-            selection=selection,
-            after=state.cursor,
-            up_to=state.planned_to,
-            json_text=not wants_file,
-        )
-        return Step(
-            kind=StepKind.RECUT,
-            position_from=state.cursor,
-            position_to=state.planned_to,
-            rows=rows,
-            selection=with_inputs(lease, selection, rows),
-        )
+        planned = RecordedRange(state.cursor, state.planned_to, state.planned_selection)
+        return _step_again(lease, StepKind.RECUT, planned, wants_file=wants_file)
     if state.replay_from:
         obj = (
             ExportObject.objects.filter(
@@ -78,20 +76,8 @@ def next_step(lease: Lease, *, wants_file: bool = True) -> Step | None:
             .first()
         )
         if obj is not None and obj.position_to <= state.cursor:
-            selection = obj.selection or lease.selection
-            rows = export_rows_between(
-                selection=selection,
-                after=obj.position_from,
-                up_to=obj.position_to,
-                json_text=not wants_file,
-            )
-            return Step(
-                kind=StepKind.REPLAY,
-                position_from=obj.position_from,
-                position_to=obj.position_to,
-                rows=rows,
-                selection=with_inputs(lease, selection, rows),
-                replay_of=obj,
+            return _step_again(
+                lease, StepKind.REPLAY, obj, wants_file=wants_file, replay_of=obj
             )
         ExportState.objects.filter(pk=location.pk).update(replay_from="")
         state.replay_from = ""
@@ -99,6 +85,33 @@ def next_step(lease: Lease, *, wants_file: bool = True) -> Step | None:
     if step is None or not plan_record(lease, step):
         return None
     return step
+
+
+def _step_again(
+    lease: Lease,
+    kind: StepKind,
+    recorded: RecordedRange | ExportObject,
+    *,
+    wants_file: bool,
+    replay_of: ExportObject | None = None,
+) -> Step:
+    """A range recorded before, read again with the selection it was recorded
+    with (the lease's own for a range recorded without one)."""
+    selection = recorded.selection or lease.selection
+    rows = export_rows_between(
+        selection=selection,
+        after=recorded.position_from,
+        up_to=recorded.position_to,
+        json_text=not wants_file,
+    )
+    return Step(
+        kind=kind,
+        position_from=recorded.position_from,
+        position_to=recorded.position_to,
+        rows=rows,
+        selection=with_inputs(lease, selection, rows),
+        replay_of=replay_of,
+    )
 
 
 def plan_new(lease: Lease, *, after: str, wants_file: bool = True) -> Step | None:

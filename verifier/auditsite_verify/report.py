@@ -69,24 +69,18 @@ class Report:
             )
         out.append("")
         out.append(f"{self.digests_valid}/{self.digests_total} digest files valid")
-        for key in self.invalid_digests:
-            out.append(f"digest INVALID: {key}")
-        for key in self.missing_digests:
-            out.append(f"digest missing: {key}")
+        out.extend(f"digest INVALID: {key}" for key in self.invalid_digests)
+        out.extend(f"digest missing: {key}" for key in self.missing_digests)
         if self.missing_hours_count:
             out.append(
                 f"First missing hour: {self.missing_hours[0]} "
                 f"({self.missing_hours_count} hour(s) without a digest)"
             )
         out.append(f"{self.objects_valid}/{self.objects_total} log files valid")
-        for key in self.invalid_objects:
-            out.append(f"1 log file INVALID: {key}")
-        for key in self.missing_objects:
-            out.append(f"1 log file missing: {key}")
-        for text in self.coverage_breaks:
-            out.append(f"Coverage break after {text}")
-        for key in self.unlisted_objects:
-            out.append(f"Unlisted object: {key}")
+        out.extend(f"1 log file INVALID: {key}" for key in self.invalid_objects)
+        out.extend(f"1 log file missing: {key}" for key in self.missing_objects)
+        out.extend(f"Coverage break after {text}" for text in self.coverage_breaks)
+        out.extend(f"Unlisted object: {key}" for key in self.unlisted_objects)
         if self.pending_objects:
             out.append(
                 f"{len(self.pending_objects)} log file(s) newer than the last digest "
