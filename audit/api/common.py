@@ -8,10 +8,9 @@ import orjson
 from rest_framework.exceptions import UnsupportedMediaType
 from rest_framework.response import Response
 
-from audit.api.fields import ApiField, api_name
+from audit.api.fields import ApiField, api_name, parse_item
+from audit.ingest import MAX_BODY_BYTES
 from audit.services.bulk import ItemError, ItemsRejected
-
-MAX_BODY_BYTES = 5 * 1024 * 1024
 
 
 class BadBody(Exception):
@@ -52,11 +51,14 @@ def error(status_code: int, detail: str, **extra) -> Response:
     return Response({"detail": detail, **extra}, status=status_code)
 
 
-def json_body(request) -> Any:
-    """The request's JSON, or :class:`BadBody` (415 not JSON, 413 too big, 400).
+def json_body(request, *, empty: str = "send a JSON object") -> Any:
+    """The request's JSON, or :class:`BadBody` (415 not JSON, 413 too big, 400
+    empty, saying ``empty``, or malformed).
 
     Read here rather than by DRF's parser: a malformed body must be a 400
-    naming the problem, and a batch is parsed by orjson (fast) once.
+    naming the problem, and a batch is parsed by orjson (fast) once. The
+    stream is read directly: ``HttpRequest.body`` would stop at Django's
+    2.5 MB ``DATA_UPLOAD_MAX_MEMORY_SIZE``.
     """
     content_type = (request.content_type or "").split(";")[0].strip().lower()
     if content_type != "application/json":
@@ -64,16 +66,36 @@ def json_body(request) -> Any:
             request.content_type or "",
             detail="Send JSON with Content-Type: application/json.",
         )
+    too_big = f"The body is larger than {MAX_BODY_BYTES} bytes."
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > MAX_BODY_BYTES:
+        raise BadBody(error(413, too_big))
     stream = request.stream
     body = stream.read(MAX_BODY_BYTES + 1) if stream is not None else b""
     if len(body) > MAX_BODY_BYTES:
-        raise BadBody(error(413, f"The body is larger than {MAX_BODY_BYTES} bytes."))
+        raise BadBody(error(413, too_big))
     if not body.strip():
-        raise BadBody(error(400, "The body is empty: send a JSON object."))
+        raise BadBody(error(400, f"The body is empty: {empty}."))
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise BadBody(error(400, f"Malformed JSON: {exc}", errors=[])) from exc
+
+
+def object_parse(
+    request, fields: tuple[ApiField, ...], *, creating: bool, what: str
+) -> tuple[dict[str, Any], list[ItemError]]:
+    """A body of one JSON object read as ``fields`` (``parse_item``): its
+    values by model attribute and the problems found; :class:`BadBody` if
+    the body is not JSON."""
+    errors: list[ItemError] = []
+    data = parse_item(
+        json_body(request), fields, index=0, errors=errors, creating=creating, what=what
+    )
+    return data, errors
 
 
 def rejected(

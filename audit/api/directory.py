@@ -31,6 +31,7 @@ from audit.api.common import (
     ReleasesRequest,
     error,
     json_body,
+    object_parse,
     rejected,
     rejected_by,
 )
@@ -148,13 +149,11 @@ class DirectoryView(ReleasesRequest, APIView):
     def update(self, request, service, **kwargs) -> Response:
         """A PATCH: only the fields sent; nothing changed records nothing."""
         try:
-            payload = json_body(request)
+            changes, errors = object_parse(
+                request, self.fields, creating=False, what=self.what
+            )
         except BadBody as bad:
             return bad.response
-        errors: list[ItemError] = []
-        changes = parse_item(
-            payload, self.fields, index=0, errors=errors, creating=False, what=self.what
-        )
         if errors:
             return rejected(errors, self.fields)
         try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import orjson
 from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import (
@@ -13,13 +12,12 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import status
-from rest_framework.exceptions import UnsupportedMediaType
 from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from audit.actors import actor_for_request
-from audit.api.common import ReleasesRequest
+from audit.api.common import BadBody, ReleasesRequest, error, json_body
 from audit.filters import AuditEventFilter
 from audit.ingest import (
     MAX_BATCH_ITEMS,
@@ -90,10 +88,6 @@ class EventPagination(EventCursorPagination):
                     "default": self.page_size,
                 }
         return parameters
-
-
-def _error(status_code: int, detail: str, **extra) -> Response:
-    return Response({"detail": detail, **extra}, status=status_code)
 
 
 EVENT_EXAMPLE = {
@@ -198,48 +192,27 @@ class EventListView(ReleasesRequest, OperatorEventView, EventList):
         examples=[OpenApiExample("One event", value=EVENT_EXAMPLE, request_only=True)],
     )
     def post(self, request):
-        content_type = request.content_type.split(";")[0].strip().lower()
-        if content_type != "application/json":
-            raise UnsupportedMediaType(
-                request.content_type,
-                detail="Send JSON with Content-Type: application/json.",
-            )
         try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
-        if length > MAX_BODY_BYTES:
-            return _error(413, f"The body is larger than {MAX_BODY_BYTES} bytes.")
-        # Read the stream ourselves: HttpRequest.body would stop at Django's
-        # 2.5 MB DATA_UPLOAD_MAX_MEMORY_SIZE, and DRF's parser at its own
-        # error messages.
-        stream = request.stream
-        body = stream.read(MAX_BODY_BYTES + 1) if stream is not None else b""
-        if len(body) > MAX_BODY_BYTES:
-            return _error(413, f"The body is larger than {MAX_BODY_BYTES} bytes.")
-        if not body.strip():
-            return _error(400, "The body is empty: send an event or an array.")
-        try:
-            payload = orjson.loads(body)
-        except orjson.JSONDecodeError as exc:
-            return _error(400, f"Malformed JSON: {exc}", errors=[])
+            payload = json_body(request, empty="send an event or an array")
+        except BadBody as bad:
+            return bad.response
         if isinstance(payload, dict):
             items = [payload]
         elif isinstance(payload, list):
             items = payload
         else:
-            return _error(400, "Send an event object or an array of them.", errors=[])
+            return error(400, "Send an event object or an array of them.", errors=[])
         if not items:
-            return _error(400, "The batch is empty.", errors=[])
+            return error(400, "The batch is empty.", errors=[])
         if len(items) > MAX_BATCH_ITEMS:
-            return _error(
+            return error(
                 413,
                 f"A batch holds at most {MAX_BATCH_ITEMS} events, not {len(items)}.",
             )
         try:
             result = events_ingest(actor=actor_for_request(request), items=items)
         except IngestRejected as rejected:
-            return _error(
+            return error(
                 400,
                 f"{len(rejected.errors)} error(s); nothing was stored.",
                 errors=[error.as_dict() for error in rejected.errors],

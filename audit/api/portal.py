@@ -16,8 +16,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audit.actors import actor_for_request
-from audit.api.common import BadBody, json_body, rejected
-from audit.api.fields import ApiField, parse_item
+from audit.api.common import BadBody, object_parse, rejected
+from audit.api.fields import ApiField
 from audit.models import Organization, PortalLink, User
 from audit.permissions import IsOperator
 from audit.scopes import Scope
@@ -94,13 +94,9 @@ class PortalLinkView(APIView):
     )
     def post(self, request):
         try:
-            payload = json_body(request)
+            data, errors = object_parse(request, FIELDS, creating=True, what="a link")
         except BadBody as bad:
             return bad.response
-        errors: list[ItemError] = []
-        data = parse_item(
-            payload, FIELDS, index=0, errors=errors, creating=True, what="a link"
-        )
         if not errors:
             org, user = self._resolve(data, errors)
         if errors:
