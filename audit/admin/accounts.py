@@ -16,7 +16,7 @@ from django.db import transaction
 
 from audit import services
 from audit.actors import actor_for_request
-from audit.admin.base import ServiceDeleteMixin, adopt_created
+from audit.admin.base import ServiceDeleteMixin, adopt_created, form_values
 from audit.models import (
     Membership,
     Organization,
@@ -174,11 +174,7 @@ class OrganizationAdmin(ServiceDeleteMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         actor = actor_for_request(request)
-        fields = {
-            name: form.cleaned_data[name]
-            for name in form.changed_data
-            if name in services.ORG_EDITABLE_FIELDS
-        }
+        fields = form_values(form, services.ORG_EDITABLE_FIELDS, changed_only=True)
         if change:
             services.org_update(actor=actor, org=obj, changes=fields)
             return

@@ -18,6 +18,13 @@ def adopt_created(obj, created) -> None:
     obj._state.adding = False
 
 
+def form_values(form, names, *, changed_only: bool = False) -> dict:
+    """A bound admin form's cleaned values of the fields among ``names`` (those
+    the form changed, with ``changed_only``), for a service's keywords."""
+    given = form.changed_data if changed_only else form.cleaned_data
+    return {name: form.cleaned_data[name] for name in given if name in names}
+
+
 class ServiceDeleteMixin:
     """``delete_model`` and the bulk delete action, one service call per row.
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from audit.actors import actor_for_request
-from audit.admin.base import ArchiveDeleteMixin
+from audit.admin.base import ArchiveDeleteMixin, form_values
 from audit.models import Category, EventType, Organization
 from exports import services
 from exports.admin.digests import verify_integrity
@@ -366,11 +366,7 @@ class ExportLocationAdmin(ArchiveDeleteMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         actor = actor_for_request(request)
-        data = {
-            f: form.cleaned_data[f]
-            for f in services.EDITABLE_FIELDS
-            if f in form.cleaned_data
-        }
+        data = form_values(form, services.EDITABLE_FIELDS)
         secret = form.cleaned_data.get("secret_access_key") or ""
         destination_secret = form.cleaned_data.get("destination_secret") or ""
         if change:
