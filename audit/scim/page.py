@@ -8,16 +8,14 @@ redirected through the session); the page otherwise shows only its prefix.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods
 
 from audit.actors import actor_for_request
 from audit.scim.selectors import org_for_scim_manager
 from audit.services.scim_keys import scim_key_active, scim_key_create, scim_key_revoke
-from audit.views import in_viewer_zone, nav_context
+from audit.views import member_page, nav_context
 
 
 def scim_base_url(request: HttpRequest) -> str:
@@ -26,9 +24,7 @@ def scim_base_url(request: HttpRequest) -> str:
     return request.build_absolute_uri(root)
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-@in_viewer_zone
+@member_page("GET", "POST")
 def scim(request: HttpRequest, slug: str) -> HttpResponse:
     """Show the org's SCIM set-up; POST ``action=create`` or ``action=revoke``."""
     org = org_for_scim_manager(user=request.user, slug=slug)
