@@ -40,8 +40,6 @@ def main() -> None:
 
     # Hundreds of requests a minute: the API's throttle would answer 429.
     os.environ["AUDITSITE_API_THROTTLE_RATE"] = ""
-    # The test client speaks plain HTTP in-process: no redirect to https://.
-    os.environ["SECURE_SSL_REDIRECT"] = "0"
     django_on(os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
     seed_until(args.events)
     from django.http import QueryDict

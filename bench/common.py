@@ -95,9 +95,14 @@ def own_database_drop(db: str, bench: str) -> None:
 
 
 def django_on(url: str) -> None:
-    """Set Django up on the bench database ``url`` and migrate it."""
+    """Set Django up on the bench database ``url`` and migrate it.
+
+    In-process benches request pages through Django's test client, which
+    speaks plain HTTP: no redirect to https:// (DEBUG is off).
+    """
     ensure_database(url)
     os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "auditsite.settings")
     import django
 
