@@ -14,10 +14,8 @@ import socket
 import statistics
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -411,36 +409,3 @@ def api_event_post(api: str, raw_key: str, ident: str, user_id: str) -> None:
     )
     with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
         response.read()
-
-
-def events_trickle(api: str, raw_key: str, user_id: str, rate: float, seconds: int):
-    """POST one event about ``user_id`` a request, each in its own thread,
-    at ``rate``/s for ``seconds`` (``api_event_post``).
-
-    Returns (the ids sent, when each response arrived, the errors).
-    """
-    sent: list[str] = []
-    answered: dict[str, float] = {}
-    errors: list[str] = []
-
-    def post(ident: str) -> None:
-        try:
-            api_event_post(api, raw_key, ident, user_id)
-            answered[ident] = time.time()
-        except OSError as exc:
-            errors.append(str(exc))
-
-    threads = []
-    started = time.monotonic()
-    n = 0
-    while time.monotonic() - started < seconds:
-        ident = str(uuid.uuid4())
-        sent.append(ident)
-        thread = threading.Thread(target=post, args=(ident,))
-        thread.start()
-        threads.append(thread)
-        n += 1
-        time.sleep(max(0.0, started + n / rate - time.monotonic()))
-    for thread in threads:
-        thread.join()
-    return sent, answered, errors

@@ -6,9 +6,9 @@
 Uses (and if needed creates, migrates and seeds a little) the PostgreSQL
 database in BENCH_DATABASE_URL (default .../h24c_bench); Redis for the Redis
 broker and cache in BENCH_REDIS_URL (default database 4). Starts moto's S3
-server (for ``s3``) and the receiver of ``bench/streams.py`` (Datadog, Splunk
-HEC and webhook shapes checked; here with Nagle's algorithm off, see
-``serve``) as subprocesses.
+server (for ``s3``) and ``bench/receiver.py`` (Datadog, Splunk HEC and
+webhook shapes checked; here with Nagle's algorithm off, see its ``serve``)
+as subprocesses.
 
 For each broker (the site's settings: ``REDIS_URL`` set or not), gunicorn
 (2 gthread workers, ``AUDITSITE_INSECURE_HTTP=1``) serves the API and a real
@@ -42,17 +42,20 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
+import uuid
 from bisect import bisect_left
 from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import receiver  # noqa: E402
 from common import (  # noqa: E402
     ROOT,
+    api_event_post,
     django_on,
     erase_bench_locations,
-    events_trickle,
     gunicorn_start,
     http_stream_create,
     percentile,
@@ -124,26 +127,6 @@ def broker_round_trip(env: dict) -> list[float]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-# --- the receiver (its own process) -------------------------------------------------
-
-
-def serve(port: int) -> None:
-    """bench/streams.py's receiver (each vendor's checks), answering in one
-    segment: its answer's headers and body are two writes, and with Nagle's
-    algorithm on the second waited for the client's delayed ACK, 40 ms a
-    request that no vendor's intake adds."""
-    from http.server import ThreadingHTTPServer
-
-    from streams import _Intake
-
-    class Intake(_Intake):
-        disable_nagle_algorithm = True
-
-    server = ThreadingHTTPServer(("127.0.0.1", port), Intake)
-    server.daemon_threads = True
-    server.serve_forever()
-
-
 # --- 2. one destination kind ----------------------------------------------------------
 
 
@@ -153,6 +136,39 @@ def _location(kind: str, *, receiver: str, moto: str, broker: str):
     if kind == "s3":
         return s3_stream_create(moto, BUCKET, name, name, "CONTINUOUS")
     return http_stream_create(kind, receiver, name, "CONTINUOUS")
+
+
+def events_trickle(api: str, raw_key: str, user_id: str, rate: float, seconds: int):
+    """POST one event about ``user_id`` a request, each in its own thread,
+    at ``rate``/s for ``seconds`` (``api_event_post``).
+
+    Returns (the ids sent, when each response arrived, the errors).
+    """
+    sent: list[str] = []
+    answered: dict[str, float] = {}
+    errors: list[str] = []
+
+    def post(ident: str) -> None:
+        try:
+            api_event_post(api, raw_key, ident, user_id)
+            answered[ident] = time.time()
+        except OSError as exc:
+            errors.append(str(exc))
+
+    threads = []
+    started = time.monotonic()
+    n = 0
+    while time.monotonic() - started < seconds:
+        ident = str(uuid.uuid4())
+        sent.append(ident)
+        thread = threading.Thread(target=post, args=(ident,))
+        thread.start()
+        threads.append(thread)
+        n += 1
+        time.sleep(max(0.0, started + n / rate - time.monotonic()))
+    for thread in threads:
+        thread.join()
+    return sent, answered, errors
 
 
 def measure_kind(kind: str, *, broker: str, api: str, raw_key: str, args, where):
@@ -350,7 +366,7 @@ def main() -> None:
         probe(args.probe)
         return
     if args.serve:
-        serve(args.serve)
+        receiver.serve(args.serve, no_delay=True)
         return
 
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)

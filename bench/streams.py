@@ -5,12 +5,9 @@ CONTINUOUS delay (Datadog).
         [--kinds datadog,splunk,webhook]
 
 Uses (and if needed creates and seeds) the PostgreSQL database in
-BENCH_DATABASE_URL (default .../h11_bench) and starts the receiver as a
-subprocess (this script with ``--serve``) on a free 127.0.0.1 port: a
-``ThreadingHTTPServer`` that checks what each vendor documents (Datadog:
-``DD-API-KEY``, gunzip, a JSON array of at most 1,000 entries; Splunk HEC:
-``Authorization: Splunk``, stacked events; webhook: the HMAC signature) and
-counts the records it accepted (``GET /``).
+BENCH_DATABASE_URL (default .../h11_bench) and starts bench/receiver.py (this
+script with ``--serve``) on a free 127.0.0.1 port: it checks each request as
+its vendor documents and counts the records it accepted.
 
 For each of ``--kinds``:
 
@@ -41,22 +38,19 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import hmac
 import json
 import os
 import sys
-import threading
 import time
 from bisect import bisect_left
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from isal import igzip
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import receiver  # noqa: E402
 from common import (  # noqa: E402
-    RECEIVER_SECRET,
     django_on,
     erase_bench_locations,
     free_port,
@@ -69,74 +63,6 @@ from common import (  # noqa: E402
 )
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/h11_bench"
-API_KEY = RECEIVER_SECRET
-
-
-# --- the receiver (its own process) --------------------------------------------------
-
-
-def _entries(path: str, headers, raw: bytes) -> int | None:
-    """How many records a request holds if it passes its vendor's checks."""
-    if path == "/api/v2/logs":  # Datadog: DD-API-KEY, gzip'd JSON array
-        if headers.get("DD-API-KEY") != API_KEY:
-            return None
-        entries = json.loads(gzip.decompress(raw))
-        ok = isinstance(entries, list) and len(entries) <= 1000
-        return len(entries) if ok else None
-    if path == "/services/collector/event":  # Splunk HEC: stacked objects
-        if headers.get("Authorization") != f"Splunk {API_KEY}":
-            return None
-        events = [json.loads(line) for line in raw.split(b"\n")]
-        return len(events) if all("event" in e for e in events) else None
-    if path == "/hook":  # webhook: HMAC over timestamp.body, a JSON array
-        timestamp = headers.get("X-Auditsite-Timestamp", "")
-        mac = hmac.new(API_KEY.encode(), f"{timestamp}.".encode() + raw, "sha256")
-        given = headers.get("X-Auditsite-Signature", "").removeprefix("sha256=")
-        if not hmac.compare_digest(mac.hexdigest(), given):
-            return None
-        return len(json.loads(raw))
-    return None
-
-
-class _Intake(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    accepted = 0
-    requests = 0
-    lock = threading.Lock()
-
-    def log_message(self, format, *args):
-        pass
-
-    def _answer(self, status: int, body: bytes) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def do_GET(self):
-        cls = type(self)
-        self._answer(
-            200,
-            json.dumps({"entries": cls.accepted, "requests": cls.requests}).encode(),
-        )
-
-    def do_POST(self):
-        raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        count = _entries(self.path, self.headers, raw)
-        if count is None:
-            self._answer(403, b'{"errors":["refused"]}')
-            return
-        with self.lock:
-            type(self).accepted += count
-            type(self).requests += 1
-        self._answer(202 if self.path == "/api/v2/logs" else 200, b"{}")
-
-
-def serve(port: int) -> None:
-    server = ThreadingHTTPServer(("127.0.0.1", port), _Intake)
-    server.daemon_threads = True
-    server.serve_forever()
 
 
 # --- the bench -----------------------------------------------------------------------
@@ -316,7 +242,7 @@ def main() -> None:
     parser.add_argument("--memory-run", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.serve)
+        receiver.serve(args.serve)
         return
     if args.memory_run:
         os.environ["AUDITSITE_ALLOW_PRIVATE_DESTINATIONS"] = "1"
@@ -348,7 +274,7 @@ def main() -> None:
 
     port = free_port()
     endpoint = f"http://127.0.0.1:{port}"
-    receiver = start([sys.executable, __file__, "--serve", str(port)])
+    intake = start([sys.executable, __file__, "--serve", str(port)])
     cluster = None
     paused = {s.pk: s.next_run for s in Schedule.objects.all()}
     Schedule.objects.update(next_run=timezone.now() + timedelta(days=1))
@@ -443,7 +369,7 @@ def main() -> None:
         http.close()
         if cluster is not None:
             stop(cluster)
-        stop(receiver)
+        stop(intake)
         for pk, next_run in paused.items():
             Schedule.objects.filter(pk=pk).update(next_run=next_run)
 
