@@ -12,6 +12,8 @@ from audit.api.fields import ApiField, api_name, parse_item
 from audit.ingest import MAX_BODY_BYTES
 from audit.services.bulk import ItemError, ItemsRejected
 
+TOO_BIG = f"The body is larger than {MAX_BODY_BYTES} bytes."
+
 
 class BadBody(Exception):
     """The body is not what the endpoint takes; ``response`` says why."""
@@ -66,17 +68,16 @@ def json_body(request, *, empty: str = "send a JSON object") -> Any:
             request.content_type or "",
             detail="Send JSON with Content-Type: application/json.",
         )
-    too_big = f"The body is larger than {MAX_BODY_BYTES} bytes."
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         length = 0
     if length > MAX_BODY_BYTES:
-        raise BadBody(error(413, too_big))
+        raise BadBody(error(413, TOO_BIG))
     stream = request.stream
     body = stream.read(MAX_BODY_BYTES + 1) if stream is not None else b""
     if len(body) > MAX_BODY_BYTES:
-        raise BadBody(error(413, too_big))
+        raise BadBody(error(413, TOO_BIG))
     if not body.strip():
         raise BadBody(error(400, f"The body is empty: {empty}."))
     try:
