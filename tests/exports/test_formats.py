@@ -116,6 +116,14 @@ def test_version_2_ndjson_range_replays_byte_identical(make_location, aws, monke
     assert hashlib.sha256(new_body).hexdigest() == new_obj.sha256
 
 
+def rendered_again(obj: ExportObject) -> bytes:
+    """The delivered object's range rendered again, as a replay renders it."""
+    rows = export_rows_between(
+        selection=obj.selection, after=obj.position_from, up_to=obj.position_to
+    )
+    return formats.render_selection(obj.selection, rows)
+
+
 def test_version_3_ndjson_passes_the_stored_json_through(make_location, aws):
     """ndjson.gz from version 3 embeds the JSON columns as the database
     stores them (nothing decoded and encoded again), the same on a re-cut."""
@@ -134,14 +142,7 @@ def test_version_3_ndjson_passes_the_stored_json_through(make_location, aws):
     assert record["caused_by_metadata"] == {"email": "ada@example.com"}
     assert record["impersonator_metadata"] is None
     assert record["created_at"] == int(WHEN.timestamp())
-    obj = ExportObject.objects.get()
-    again = formats.render_selection(
-        obj.selection,
-        export_rows_between(
-            selection=obj.selection, after=obj.position_from, up_to=obj.position_to
-        ),
-    )
-    assert again == body
+    assert rendered_again(ExportObject.objects.get()) == body
 
 
 def test_parquet_typed_columns_and_same_bytes(make_location, aws):
@@ -166,14 +167,7 @@ def test_parquet_typed_columns_and_same_bytes(make_location, aws):
     assert rows[0]["created_at"] == WHEN
     assert rows[0]["event_data"].startswith("{")  # JSON text
 
-    obj = ExportObject.objects.get()
-    again = formats.render_selection(
-        obj.selection,
-        export_rows_between(
-            selection=obj.selection, after=obj.position_from, up_to=obj.position_to
-        ),
-    )
-    assert again == body
+    assert rendered_again(ExportObject.objects.get()) == body
 
 
 def test_parquet_row_group_per_10000_events(db):
